@@ -1,0 +1,3 @@
+//! The typed, generated Elasticsearch API.
+
+pub use es_transport;

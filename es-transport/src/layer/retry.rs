@@ -1,0 +1,274 @@
+//! Retry layer: sends a failed attempt again, on another node, up to `max_retries` times.
+//!
+//! Retried: connection errors (at once, since the pool picks another node), timeouts only
+//! with `retry_on_timeout`, and statuses in `retry_on_status` (default 429, 502, 503, 504)
+//! after a jittered exponential backoff that honours `Retry-After`. The wait stops as soon
+//! as the caller drops the request. When every attempt fails, the error says how many
+//! attempts were made, on which nodes, and the last cause.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::header::RETRY_AFTER;
+use tower::{Layer, Service, ServiceExt};
+
+use super::{AnsweredBy, Attempt, BoxFuture, HttpRequest, HttpResponse, Tried, clone_request};
+use crate::{Error, ErrorKind, RequestOptions};
+
+/// Settings of the retry layer.
+#[derive(Debug, Clone)]
+pub(crate) struct RetryConfig {
+    pub(crate) max_retries: u32,
+    pub(crate) retry_on_timeout: bool,
+    pub(crate) retry_on_status: Vec<u16>,
+    pub(crate) backoff_base: Duration,
+    pub(crate) backoff_max: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retries: 3,
+            retry_on_timeout: false,
+            retry_on_status: vec![429, 502, 503, 504],
+            backoff_base: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// The wait before retry number `n` (1-based) after a retryable status: the server's
+    /// `Retry-After` when given (capped at `backoff_max`), otherwise
+    /// `base * 2^(n-1)` capped at `backoff_max`, scaled by a random factor in [0.5, 1).
+    pub(crate) fn backoff(&self, n: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(ra) = retry_after {
+            return ra.min(self.backoff_max);
+        }
+        let exp = self.backoff_base.saturating_mul(1u32 << n.saturating_sub(1).min(20)).min(self.backoff_max);
+        exp.mul_f64(0.5 + fastrand::f64() / 2.0)
+    }
+}
+
+/// Parses `Retry-After` in seconds (the HTTP-date form is ignored).
+fn retry_after(resp: &HttpResponse) -> Option<Duration> {
+    let v = resp.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
+    v.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+}
+
+/// Applies [`Retry`].
+#[derive(Debug, Clone)]
+pub struct RetryLayer {
+    config: Arc<RetryConfig>,
+}
+
+impl RetryLayer {
+    pub(crate) fn new(config: RetryConfig) -> Self {
+        RetryLayer { config: Arc::new(config) }
+    }
+}
+
+impl<S> Layer<S> for RetryLayer {
+    type Service = Retry<S>;
+    fn layer(&self, inner: S) -> Retry<S> {
+        Retry { inner, config: self.config.clone() }
+    }
+}
+
+/// Retries failed attempts.
+#[derive(Debug, Clone)]
+pub struct Retry<S> {
+    inner: S,
+    config: Arc<RetryConfig>,
+}
+
+// ===== impl Retry =====
+
+impl<S> Service<HttpRequest> for Retry<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse, Error = Error> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = Error;
+    type Future = BoxFuture<Result<HttpResponse, Error>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: HttpRequest) -> Self::Future {
+        let inner = self.inner.clone();
+        let cfg = self.config.clone();
+        Box::pin(async move {
+            let opts = req.extensions().get::<RequestOptions>();
+            let max_retries = opts.and_then(|o| o.max_retries).unwrap_or(cfg.max_retries);
+            let on_timeout = opts.and_then(|o| o.retry_on_timeout).unwrap_or(cfg.retry_on_timeout);
+            let on_status: Vec<u16> = opts
+                .and_then(|o| o.retry_on_status.clone())
+                .unwrap_or_else(|| cfg.retry_on_status.clone());
+            let ignored: Vec<u16> = opts.map(|o| o.ignore_status.clone()).unwrap_or_default();
+            let mut tried: Vec<String> = Vec::new();
+            let mut attempt: u32 = 0;
+            loop {
+                attempt += 1;
+                let mut r = clone_request(&req);
+                r.extensions_mut().insert(Attempt(attempt));
+                let result = inner.clone().oneshot(r).await;
+                let can_retry = attempt <= max_retries;
+                match result {
+                    Ok(mut resp) => {
+                        let status = resp.status().as_u16();
+                        let node = resp.extensions().get::<AnsweredBy>().map(|a| a.0.clone()).unwrap_or_default();
+                        if can_retry && on_status.contains(&status) && !ignored.contains(&status) {
+                            let wait = cfg.backoff(attempt, retry_after(&resp));
+                            tracing::warn!(
+                                target: "elasticsearch",
+                                node = %node, status, attempt, wait_ms = wait.as_millis() as u64,
+                                "retrying after status {status}"
+                            );
+                            tried.push(node);
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        tried.push(node);
+                        resp.extensions_mut().insert(Attempt(attempt));
+                        resp.extensions_mut().insert(Tried(tried));
+                        return Ok(resp);
+                    }
+                    Err(mut e) => {
+                        tried.push(e.node().unwrap_or("").to_owned());
+                        let retryable = match e.kind() {
+                            ErrorKind::Connect | ErrorKind::InvalidResponse => true,
+                            ErrorKind::Timeout => on_timeout,
+                            _ => false,
+                        };
+                        if can_retry && retryable {
+                            tracing::warn!(
+                                target: "elasticsearch",
+                                node = e.node().unwrap_or(""), attempt, error = %e,
+                                "retrying on another node"
+                            );
+                            continue;
+                        }
+                        e.set_attempts(attempt, tried);
+                        return Err(e);
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::test_support::Scripted;
+    use bytes::Bytes;
+
+    fn layer(max: u32) -> RetryLayer {
+        RetryLayer::new(RetryConfig { max_retries: max, ..RetryConfig::default() })
+    }
+
+    fn with_node(
+        f: Box<dyn Fn() -> Result<HttpResponse, Error> + Send>,
+        node: &'static str,
+    ) -> Box<dyn Fn() -> Result<HttpResponse, Error> + Send> {
+        Box::new(move || match f() {
+            Ok(mut r) => {
+                r.extensions_mut().insert(AnsweredBy(node.into()));
+                Ok(r)
+            }
+            Err(e) => Err(e.with_node(node)),
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connection_errors_retry_then_succeed() {
+        let below = Scripted::new(vec![
+            with_node(Scripted::err(ErrorKind::Connect), "a"),
+            with_node(Scripted::err(ErrorKind::Connect), "b"),
+            with_node(Scripted::status(200), "c"),
+        ]);
+        let resp = layer(3).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        assert_eq!(resp.extensions().get::<Attempt>(), Some(&Attempt(3)));
+        let attempts: Vec<u32> = below.requests().iter().map(|r| r.extensions().get::<Attempt>().unwrap().0).collect();
+        assert_eq!(attempts, [1, 2, 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gives_up_with_attempts_and_nodes() {
+        let below = Scripted::new(vec![
+            with_node(Scripted::err(ErrorKind::Connect), "a"),
+            with_node(Scripted::err(ErrorKind::Connect), "b"),
+        ]);
+        let err = layer(2).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap_err();
+        assert_eq!(err.attempts(), 3);
+        assert_eq!(err.nodes_tried(), ["a", "b", "b"]);
+        assert!(err.is_connect());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn timeouts_only_when_enabled() {
+        let below = Scripted::new(vec![Scripted::err(ErrorKind::Timeout), Scripted::status(200)]);
+        let err = layer(3).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap_err();
+        assert!(err.is_timeout());
+        assert_eq!(below.requests().len(), 1);
+        let below = Scripted::new(vec![Scripted::err(ErrorKind::Timeout), Scripted::status(200)]);
+        let mut req = http::Request::new(Bytes::new());
+        req.extensions_mut().insert(RequestOptions::new().retry_on_timeout(true));
+        layer(3).layer(below.clone()).oneshot(req).await.unwrap();
+        assert_eq!(below.requests().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn status_retry_honours_retry_after() {
+        let below = Scripted::new(vec![
+            Box::new(|| {
+                Ok(http::Response::builder().status(503).header("retry-after", "7").body(Bytes::new()).unwrap())
+            }),
+            Scripted::status(200),
+        ]);
+        let start = tokio::time::Instant::now();
+        let resp = layer(3).layer(below).oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(start.elapsed().as_secs(), 7);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn status_exhausted_returns_last_response_and_404_is_not_retried() {
+        let below = Scripted::new(vec![Scripted::status(429)]);
+        let resp = layer(2).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        assert_eq!(resp.status(), 429);
+        assert_eq!(below.requests().len(), 3);
+        let below = Scripted::new(vec![Scripted::status(404)]);
+        layer(2).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        assert_eq!(below.requests().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dropping_the_request_stops_the_wait() {
+        let below = Scripted::new(vec![Box::new(|| {
+            Ok(http::Response::builder().status(429).header("retry-after", "20").body(Bytes::new()).unwrap())
+        })]);
+        let fut = layer(3).layer(below.clone()).oneshot(http::Request::new(Bytes::new()));
+        let r = tokio::time::timeout(Duration::from_secs(1), fut).await;
+        assert!(r.is_err());
+        // Dropped during the first wait: no second attempt was ever made.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(below.requests().len(), 1);
+    }
+
+    #[test]
+    fn backoff_bounds() {
+        let c = RetryConfig::default();
+        for n in 1..10 {
+            let exp = c.backoff_base.saturating_mul(1 << (n - 1)).min(c.backoff_max);
+            let d = c.backoff(n, None);
+            assert!(d >= exp / 2 && d <= exp, "{n}: {d:?}");
+        }
+        assert_eq!(c.backoff(1, Some(Duration::from_secs(5))), Duration::from_secs(5));
+        assert_eq!(c.backoff(1, Some(Duration::from_secs(500))), c.backoff_max);
+    }
+}

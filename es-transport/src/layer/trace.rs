@@ -1,0 +1,195 @@
+//! Trace layer: a span per request and the two log targets.
+//!
+//! - target `elasticsearch`: one line per request, `GET http://node:9200/path [status:200
+//!   duration:0.004s attempts:1]`, INFO on success and WARN on failure.
+//! - target `elasticsearch.trace` (DEBUG): the request as a runnable `curl` command against
+//!   `localhost:9200` with a pretty-printed JSON body, and the response as `#` comment lines.
+//!   Built only when that target is enabled. Headers are not shown, so credentials never are.
+//!
+//! The span `es.request` carries OpenTelemetry's database attribute names:
+//! `db.system = "elasticsearch"`, `db.operation` (the endpoint), `http.request.method`,
+//! `url.path`, `server.address` (the node) and `http.response.status_code`.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tower::{Layer, Service};
+use tracing::{Instrument, Level};
+
+use super::{AnsweredBy, Attempt, BoxFuture, Endpoint, HttpRequest, HttpResponse};
+use crate::Error;
+use crate::time::Clock;
+
+/// Applies [`Trace`].
+#[derive(Debug, Clone)]
+pub struct TraceLayer {
+    clock: Arc<dyn Clock>,
+}
+
+impl TraceLayer {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
+        TraceLayer { clock }
+    }
+}
+
+impl<S> Layer<S> for TraceLayer {
+    type Service = Trace<S>;
+    fn layer(&self, inner: S) -> Trace<S> {
+        Trace { inner, clock: self.clock.clone() }
+    }
+}
+
+/// Logs and traces requests.
+#[derive(Debug, Clone)]
+pub struct Trace<S> {
+    inner: S,
+    clock: Arc<dyn Clock>,
+}
+
+/// Pretty-prints a JSON (or NDJSON) body; other bodies as lossy text.
+fn pretty(body: &[u8]) -> String {
+    if body.is_empty() {
+        return String::new();
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        return serde_json::to_string_pretty(&v).unwrap_or_default();
+    }
+    // NDJSON: each line on its own.
+    let text = String::from_utf8_lossy(body);
+    let lines: Option<Vec<String>> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).ok().map(|v| v.to_string()))
+        .collect();
+    match lines {
+        Some(ls) if !ls.is_empty() => ls.join("\n") + "\n",
+        _ => text.into_owned(),
+    }
+}
+
+/// The request as a curl command against `localhost:9200` (no headers but content type).
+pub(crate) fn curl_command(req: &HttpRequest) -> String {
+    let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let sep = if pq.contains('?') { '&' } else { '?' };
+    let mut s = format!("curl -X{} 'http://localhost:9200{pq}{sep}pretty'", req.method());
+    if !req.body().is_empty() {
+        if let Some(ct) = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+            s.push_str(&format!(" -H 'Content-Type: {ct}'"));
+        }
+        let body = pretty(req.body()).replace('\'', r"'\''");
+        s.push_str(&format!(" -d '{body}'"));
+    }
+    s
+}
+
+/// The response as `#` comment lines.
+pub(crate) fn curl_response(resp: &HttpResponse, secs: f64) -> String {
+    let mut s = format!("# [{}] ({secs:.3}s)", resp.status().as_u16());
+    for line in pretty(resp.body()).lines() {
+        s.push_str("\n#");
+        s.push_str(line);
+    }
+    s
+}
+
+// ===== impl Trace =====
+
+impl<S> Service<HttpRequest> for Trace<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse, Error = Error>,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = Error;
+    type Future = BoxFuture<Result<HttpResponse, Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: HttpRequest) -> Self::Future {
+        let endpoint = req.extensions().get::<Endpoint>().map_or("request", |e| e.0);
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let span = tracing::info_span!(
+            target: "elasticsearch",
+            "es.request",
+            otel.name = endpoint,
+            db.system = "elasticsearch",
+            db.operation = endpoint,
+            http.request.method = %method,
+            url.path = %path,
+            server.address = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+        );
+        let curl = if tracing::enabled!(target: "elasticsearch.trace", Level::DEBUG) {
+            Some(curl_command(&req))
+        } else {
+            None
+        };
+        let start = self.clock.now();
+        let clock = self.clock.clone();
+        let fut = self.inner.call(req);
+        Box::pin(
+            async move {
+                let result = fut.await;
+                let secs = clock.now().saturating_duration_since(start).as_secs_f64();
+                let span = tracing::Span::current();
+                match &result {
+                    Ok(resp) => {
+                        let node = resp.extensions().get::<AnsweredBy>().map_or("", |a| a.0.as_str());
+                        let attempts = resp.extensions().get::<Attempt>().map_or(1, |a| a.0);
+                        let status = resp.status().as_u16();
+                        span.record("server.address", node);
+                        span.record("http.response.status_code", status);
+                        let pq = format!("{node}{path}");
+                        if resp.status().is_success() || resp.status().as_u16() == 404 {
+                            tracing::info!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
+                        } else {
+                            tracing::warn!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
+                        }
+                        if let Some(c) = curl {
+                            tracing::debug!(target: "elasticsearch.trace", "{c}\n{}", curl_response(resp, secs));
+                        }
+                    }
+                    Err(e) => {
+                        let node = e.node().unwrap_or("");
+                        span.record("server.address", node);
+                        tracing::warn!(target: "elasticsearch", "{method} {node}{path} [failed duration:{secs:.3}s attempts:{}]: {e}", e.attempts().max(1));
+                        if let Some(c) = curl {
+                            tracing::debug!(target: "elasticsearch.trace", "{c}\n# [failed] ({secs:.3}s) {e}");
+                        }
+                    }
+                }
+                result
+            }
+            .instrument(span),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn curl_format() {
+        let mut req = http::Request::new(Bytes::from_static(br#"{"query":{"match":{"title":"it's"}}}"#));
+        *req.method_mut() = http::Method::POST;
+        *req.uri_mut() = "http://u:p@10.0.0.1:9200/idx/_search?size=1".parse().unwrap();
+        req.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        req.headers_mut().insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Basic c2VjcmV0"));
+        let c = curl_command(&req);
+        assert!(c.starts_with("curl -XPOST 'http://localhost:9200/idx/_search?size=1&pretty' -H 'Content-Type: application/json' -d '{"), "{c}");
+        assert!(c.contains(r"it'\''s"), "{c}");
+        assert!(!c.contains("c2VjcmV0") && !c.contains("u:p"), "{c}");
+        let resp = http::Response::builder().status(200).body(Bytes::from_static(br#"{"took":1}"#)).unwrap();
+        assert_eq!(curl_response(&resp, 0.0123), "# [200] (0.012s)\n#{\n#  \"took\": 1\n#}");
+    }
+
+    #[test]
+    fn ndjson_pretty() {
+        assert_eq!(pretty(b"{\"index\":{}}\n{\"a\": 1}\n"), "{\"index\":{}}\n{\"a\":1}\n");
+    }
+}

@@ -1,0 +1,306 @@
+//! A request as the API layer hands it to the transport, and per-request options.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+
+use crate::auth::Credentials;
+
+/// One request to send to the cluster: method, path and query, headers, body, options.
+///
+/// The path is relative to the node (the node's URL prefix is prepended) and must already be
+/// percent-encoded, with its query string if any: `/my-index/_doc/1?refresh=true`.
+/// The body is kept as [`Bytes`] so retries resend it without copying.
+///
+/// # Example
+/// ```
+/// use es_transport::{Request, RequestOptions};
+/// use std::time::Duration;
+///
+/// let req = Request::get("/_cluster/health")
+///     .with_options(RequestOptions::new().timeout(Duration::from_secs(5)));
+/// assert_eq!(req.path(), "/_cluster/health");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) options: RequestOptions,
+    pub(crate) endpoint: Option<&'static str>,
+}
+
+impl Request {
+    /// A request with the given method and path (with query string).
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Request {
+            method,
+            path: path.into(),
+            headers: HeaderMap::new(),
+            body: None,
+            options: RequestOptions::default(),
+            endpoint: None,
+        }
+    }
+
+    /// A `GET` request.
+    pub fn get(path: impl Into<String>) -> Self {
+        Request::new(Method::GET, path)
+    }
+
+    /// A `POST` request.
+    pub fn post(path: impl Into<String>) -> Self {
+        Request::new(Method::POST, path)
+    }
+
+    /// A `PUT` request.
+    pub fn put(path: impl Into<String>) -> Self {
+        Request::new(Method::PUT, path)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Request::new(Method::DELETE, path)
+    }
+
+    /// A `HEAD` request.
+    pub fn head(path: impl Into<String>) -> Self {
+        Request::new(Method::HEAD, path)
+    }
+
+    /// Sets a JSON body (`Content-Type: application/json`).
+    #[must_use]
+    pub fn with_json_body(self, body: impl Into<Bytes>) -> Self {
+        self.with_body(body, HeaderValue::from_static("application/json"))
+    }
+
+    /// Sets an NDJSON body (`Content-Type: application/x-ndjson`), as `_bulk` takes.
+    #[must_use]
+    pub fn with_ndjson_body(self, body: impl Into<Bytes>) -> Self {
+        self.with_body(body, HeaderValue::from_static("application/x-ndjson"))
+    }
+
+    /// Sets a body with the given content type.
+    #[must_use]
+    pub fn with_body(mut self, body: impl Into<Bytes>, content_type: HeaderValue) -> Self {
+        self.body = Some(body.into());
+        self.headers.insert(http::header::CONTENT_TYPE, content_type);
+        self
+    }
+
+    /// Adds a header (replacing one of the same name).
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Sets the per-request options.
+    #[must_use]
+    pub fn with_options(mut self, options: RequestOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Names the endpoint (`"search"`, `"indices.create"`) for spans and metrics.
+    #[must_use]
+    pub fn with_endpoint(mut self, endpoint: &'static str) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path with its query string.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The headers set on this request.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Mutable access to the headers.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// The body, if any.
+    pub fn body(&self) -> Option<&Bytes> {
+        self.body.as_ref()
+    }
+
+    /// The options.
+    pub fn options(&self) -> &RequestOptions {
+        &self.options
+    }
+
+    /// Mutable access to the options.
+    pub fn options_mut(&mut self) -> &mut RequestOptions {
+        &mut self.options
+    }
+
+    /// The endpoint name, if set.
+    pub fn endpoint(&self) -> Option<&'static str> {
+        self.endpoint
+    }
+}
+
+/// Options of one request, overriding the transport's defaults (elasticsearch-py's
+/// `.options(...)`).
+///
+/// Unset fields fall back to the transport's settings.
+///
+/// # Example
+/// ```
+/// use es_transport::RequestOptions;
+/// use std::time::Duration;
+///
+/// let opts = RequestOptions::new()
+///     .timeout(Duration::from_secs(2))
+///     .max_retries(0)
+///     .ignore_status([404])
+///     .opaque_id("job-42");
+/// assert_eq!(opts.ignored_statuses(), &[404]);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RequestOptions {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) opaque_id: Option<HeaderValue>,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) retry_on_timeout: Option<bool>,
+    pub(crate) retry_on_status: Option<Vec<u16>>,
+    pub(crate) ignore_status: Vec<u16>,
+    pub(crate) auth: Option<Credentials>,
+}
+
+impl RequestOptions {
+    /// Empty options: everything comes from the transport.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The timeout of this request (each attempt), instead of the transport's.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Adds a header sent with this request only. Invalid header values are skipped.
+    #[must_use]
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_ref().as_bytes()),
+            HeaderValue::from_str(value.as_ref()),
+        ) {
+            self.headers.insert(n, v);
+        }
+        self
+    }
+
+    /// Sets `X-Opaque-Id`, which Elasticsearch echoes in its task and slow logs.
+    #[must_use]
+    pub fn opaque_id(mut self, id: impl AsRef<str>) -> Self {
+        self.opaque_id = HeaderValue::from_str(id.as_ref()).ok();
+        self
+    }
+
+    /// How many times a failed request is retried (0: no retry).
+    #[must_use]
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = Some(n);
+        self
+    }
+
+    /// Whether timeouts are retried on another node.
+    #[must_use]
+    pub fn retry_on_timeout(mut self, yes: bool) -> Self {
+        self.retry_on_timeout = Some(yes);
+        self
+    }
+
+    /// The statuses that are retried (replacing the transport's list).
+    #[must_use]
+    pub fn retry_on_status(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
+        self.retry_on_status = Some(statuses.into_iter().collect());
+        self
+    }
+
+    /// Statuses that are returned as a response rather than as an error (`ignore=404`).
+    #[must_use]
+    pub fn ignore_status(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
+        self.ignore_status.extend(statuses);
+        self
+    }
+
+    /// Credentials for this request only, replacing the transport's.
+    #[must_use]
+    pub fn auth(mut self, credentials: Credentials) -> Self {
+        self.auth = Some(credentials);
+        self
+    }
+
+    /// The statuses returned as responses rather than errors.
+    pub fn ignored_statuses(&self) -> &[u16] {
+        &self.ignore_status
+    }
+
+    /// Merges `other` over `self`: fields set in `other` win; headers and ignored statuses add up.
+    #[must_use]
+    pub fn merge(mut self, other: &RequestOptions) -> Self {
+        if other.timeout.is_some() {
+            self.timeout = other.timeout;
+        }
+        for (k, v) in &other.headers {
+            self.headers.insert(k, v.clone());
+        }
+        if other.opaque_id.is_some() {
+            self.opaque_id.clone_from(&other.opaque_id);
+        }
+        if other.max_retries.is_some() {
+            self.max_retries = other.max_retries;
+        }
+        if other.retry_on_timeout.is_some() {
+            self.retry_on_timeout = other.retry_on_timeout;
+        }
+        if other.retry_on_status.is_some() {
+            self.retry_on_status.clone_from(&other.retry_on_status);
+        }
+        self.ignore_status.extend_from_slice(&other.ignore_status);
+        if other.auth.is_some() {
+            self.auth.clone_from(&other.auth);
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_prefers_other() {
+        let a = RequestOptions::new().timeout(Duration::from_secs(1)).header("x-a", "1").ignore_status([404]);
+        let b = RequestOptions::new().max_retries(0).header("x-b", "2").ignore_status([409]);
+        let m = a.merge(&b);
+        assert_eq!(m.timeout, Some(Duration::from_secs(1)));
+        assert_eq!(m.max_retries, Some(0));
+        assert_eq!(m.headers.len(), 2);
+        assert_eq!(m.ignored_statuses(), &[404, 409]);
+    }
+
+    #[test]
+    fn invalid_header_is_skipped() {
+        let o = RequestOptions::new().header("bad header", "x").header("x-ok", "bad\nvalue");
+        assert!(o.headers.is_empty());
+    }
+}

@@ -1,0 +1,1 @@
+//! Test harness: real osmem-server instances and a fault-injecting proxy.
