@@ -144,6 +144,16 @@ pub(crate) async fn send(
         .await
         .map_err(|_| Error::connect("connection pool closed"))?;
     let mut req = req.map(Full::new);
+    // On the wire: origin-form request target and a Host header.
+    if !req.headers().contains_key(http::header::HOST) {
+        if let Ok(v) = http::HeaderValue::from_str(node.authority.as_str()) {
+            req.headers_mut().insert(http::header::HOST, v);
+        }
+    }
+    if req.uri().authority().is_some() {
+        let pq = req.uri().path_and_query().cloned().unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+        *req.uri_mut() = http::Uri::from(pq);
+    }
     // A reused connection may turn out closed; then the request goes out on a new one.
     // Bounded: at most `max_connections` idle connections exist, plus one fresh.
     for _ in 0..node.conns.permits.available_permits() + 64 {

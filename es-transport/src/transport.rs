@@ -31,7 +31,7 @@ use crate::time::{Clock, SystemClock};
 /// The service type of the assembled stack, which user layers wrap.
 pub type BoxedService = BoxCloneSyncService<HttpRequest, HttpResponse, Error>;
 
-type UserLayer = Box<dyn Fn(BoxedService) -> BoxedService + Send + Sync>;
+pub(crate) type UserLayer = Box<dyn Fn(BoxedService) -> BoxedService + Send + Sync>;
 
 /// How a `GET` request with a body is sent (some proxies drop GET bodies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -217,27 +217,29 @@ impl Transport {
 /// Builds a [`Transport`]. Every setting has a default; see each method.
 #[must_use]
 pub struct TransportBuilder {
-    hosts: Result<Vec<NodeUrl>>,
-    max_connections: usize,
-    randomize: bool,
-    selector: Arc<dyn SelectNode>,
-    backoff: Backoff,
-    retry: RetryConfig,
-    sniff: SniffConfig,
-    compress: bool,
-    request_timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    send_get_body_as: SendGetBodyAs,
-    headers: HeaderMap,
-    auth: Option<Credentials>,
-    compatibility: Option<u8>,
-    product_check: bool,
-    serializer: Arc<dyn Serializer>,
-    clock: Arc<dyn Clock>,
-    layers: Vec<UserLayer>,
+    pub(crate) hosts: Result<Vec<NodeUrl>>,
+    pub(crate) max_connections: usize,
+    pub(crate) randomize: bool,
+    pub(crate) selector: Arc<dyn SelectNode>,
+    pub(crate) backoff: Backoff,
+    pub(crate) retry: RetryConfig,
+    pub(crate) sniff: SniffConfig,
+    pub(crate) compress: bool,
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) send_get_body_as: SendGetBodyAs,
+    pub(crate) headers: HeaderMap,
+    pub(crate) auth: Option<Credentials>,
+    pub(crate) compatibility: Option<u8>,
+    pub(crate) product_check: bool,
+    pub(crate) serializer: Arc<dyn Serializer>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) layers: Vec<UserLayer>,
+    /// Layers between compression and the timeout (request signing).
+    pub(crate) signing_layers: Vec<UserLayer>,
     #[cfg(feature = "rustls")]
     pub(crate) tls: crate::tls::TlsOptions,
-    config_error: Option<Error>,
+    pub(crate) config_error: Option<Error>,
 }
 
 impl fmt::Debug for TransportBuilder {
@@ -273,6 +275,7 @@ impl TransportBuilder {
             serializer: Arc::new(JsonSerializer),
             clock: Arc::new(SystemClock),
             layers: Vec::new(),
+            signing_layers: Vec::new(),
             #[cfg(feature = "rustls")]
             tls: crate::tls::TlsOptions::default(),
             config_error: None,
@@ -518,13 +521,19 @@ impl TransportBuilder {
         let headers_cfg =
             HeadersConfig { defaults: self.headers, auth, compatibility: self.compatibility, product_check: self.product_check };
 
+        let mut bottom: BoxedService = BoxCloneSyncService::new(
+            ServiceBuilder::new().layer(TimeoutLayer::new(self.request_timeout)).service(HttpService::new(connector)),
+        );
+        // Signing (SigV4) sits here: below compression, so it signs the bytes sent.
+        for l in &self.signing_layers {
+            bottom = l(bottom);
+        }
         let below_sniff: BoxedService = BoxCloneSyncService::new(
             ServiceBuilder::new()
                 .layer(PoolLayer::new(pool.clone(), self.clock.clone()))
                 .layer(HeadersLayer::new(headers_cfg))
                 .layer(CompressionLayer::new(self.compress))
-                .layer(TimeoutLayer::new(self.request_timeout))
-                .service(HttpService::new(connector)),
+                .service(bottom),
         );
         let sniff = self
             .sniff

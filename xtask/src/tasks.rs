@@ -1,0 +1,160 @@
+//! The tasks behind `cargo xtask test|demo|bench`, and finding or installing osmem-server.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+/// The workspace root (the parent of this crate's folder).
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run_step(name: &str, mut cmd: Command) -> Result<()> {
+    println!("==> {name}");
+    let start = Instant::now();
+    let status = cmd.status().with_context(|| format!("cannot start `{name}`"))?;
+    if !status.success() {
+        bail!("`{name}` failed ({status})");
+    }
+    println!("==> {name}: ok in {:.1}s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn is_file(p: &Path) -> bool {
+    p.is_file()
+}
+
+/// Where `pip install --target` puts the server for this workspace.
+fn local_osmem() -> PathBuf {
+    root().join("target/osmem/osmem_server/bin/osmem-server")
+}
+
+/// Finds osmem-server: `OSMEM_SERVER_BIN`, `PATH`, the Python package, then `target/osmem`.
+pub(crate) fn find_osmem() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("OSMEM_SERVER_BIN") {
+        let p = PathBuf::from(p);
+        if is_file(&p) {
+            return Some(p);
+        }
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let p = dir.join("osmem-server");
+            if is_file(&p) {
+                return Some(p);
+            }
+        }
+    }
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import osmem_server,os;print(os.path.join(os.path.dirname(osmem_server.__file__),'bin','osmem-server'))",
+        ])
+        .output();
+    if let Ok(out) = py {
+        if out.status.success() {
+            let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            if is_file(&p) {
+                return Some(p);
+            }
+        }
+    }
+    let p = local_osmem();
+    is_file(&p).then_some(p)
+}
+
+/// Finds osmem-server, installing it with pip into `target/osmem` when missing.
+pub(crate) fn ensure_osmem() -> Result<PathBuf> {
+    if let Some(p) = find_osmem() {
+        return Ok(p);
+    }
+    println!("==> osmem-server not found: installing it with pip into target/osmem");
+    let target = root().join("target/osmem");
+    let status = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
+        .arg(&target)
+        .arg("osmem-server")
+        .status()
+        .context("cannot run `python3 -m pip` (is Python 3 with pip installed?)")?;
+    if !status.success() {
+        bail!("`pip install osmem-server` failed ({status})");
+    }
+    let p = local_osmem();
+    if !is_file(&p) {
+        bail!("pip installed osmem-server but {} is missing", p.display());
+    }
+    Ok(p)
+}
+
+/// `cargo xtask test`: the whole gate that CI runs.
+pub(crate) fn test(args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--no-lint");
+    let osmem = ensure_osmem()?;
+    // Safe: single-threaded at this point, before any child process.
+    let osmem_env = osmem.display().to_string();
+    println!("==> using osmem-server at {osmem_env}");
+    if !quick {
+        let mut fmt = cargo();
+        fmt.args(["fmt", "--all", "--", "--check"]);
+        run_step("cargo fmt --check", fmt)?;
+        let mut clippy = cargo();
+        clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+        run_step("cargo clippy -D warnings", clippy)?;
+    }
+    if root().join("xtask/src/codegen").is_dir() {
+        codegen(&["--check".to_owned()])?;
+    }
+    let mut t = cargo();
+    t.args(["test", "--workspace", "--no-fail-fast"]).env("OSMEM_SERVER_BIN", &osmem_env);
+    run_step("cargo test --workspace", t)
+}
+
+/// `cargo xtask demo`: start a server, run the demo example against it, stop the server.
+pub(crate) fn demo(_args: &[String]) -> Result<()> {
+    let osmem = ensure_osmem()?;
+    let mut server = Command::new(&osmem)
+        .args(["-addr", "127.0.0.1:0", "-no-stdin-watch", "-parent-pid", &std::process::id().to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", osmem.display()))?;
+    let url = {
+        use std::io::BufRead;
+        let out = server.stdout.take().context("no stdout from osmem-server")?;
+        let mut line = String::new();
+        std::io::BufReader::new(out).read_line(&mut line)?;
+        let v: serde_json::Value = serde_json::from_str(&line).context("osmem-server did not print its URL")?;
+        v["url"].as_str().context("no url in osmem-server's first line")?.to_owned()
+    };
+    println!("==> osmem-server at {url}");
+    let mut ex = cargo();
+    ex.args(["run", "--quiet", "-p", "es-transport", "--example", "demo"]).env("ES_URL", &url);
+    let r = run_step("demo example", ex);
+    let _ = server.kill();
+    let _ = server.wait();
+    r
+}
+
+/// `cargo xtask bench <which>`.
+pub(crate) fn bench(args: &[String]) -> Result<()> {
+    let which: Vec<&str> = if args.is_empty() { vec!["transport"] } else { args.iter().map(String::as_str).collect() };
+    let osmem = ensure_osmem()?;
+    for w in which {
+        let mut b = cargo();
+        b.args(["bench", "-p", "es-tests", "--bench", w]).env("OSMEM_SERVER_BIN", osmem.display().to_string());
+        run_step(&format!("bench {w}"), b)?;
+    }
+    Ok(())
+}
+
+/// `cargo xtask codegen`: runs the generator (a separate binary target keeps this file small).
+pub(crate) fn codegen(args: &[String]) -> Result<()> {
+    crate::codegen_dispatch(args)
+}
