@@ -111,6 +111,7 @@ where
         let endpoint = req.extensions().get::<Endpoint>().map_or("request", |e| e.0);
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        let ignored: Vec<u16> = req.extensions().get::<crate::RequestOptions>().map(|o| o.ignore_status.clone()).unwrap_or_default();
         let span = tracing::info_span!(
             target: "elasticsearch",
             "es.request",
@@ -143,7 +144,7 @@ where
                         span.record("server.address", node);
                         span.record("http.response.status_code", status);
                         let pq = format!("{node}{path}");
-                        if resp.status().is_success() || resp.status().as_u16() == 404 {
+                        if status < 400 || ignored.contains(&status) {
                             tracing::info!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
                         } else {
                             tracing::warn!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
