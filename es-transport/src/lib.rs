@@ -33,10 +33,13 @@
 //! - [`layer`]: the tower layers, one concern each, and their order.
 //! - [`SelectNode`], [`Serializer`], [`Clock`]: the extension points.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod layer;
 pub mod sniff;
 
 mod auth;
+mod cloud;
 mod conn;
 mod error;
 mod metrics;
@@ -51,6 +54,7 @@ mod tls;
 mod transport;
 
 pub use auth::Credentials;
+pub use cloud::CloudId;
 pub use error::{ApiError, Error, ErrorKind, Result};
 pub use metrics::NodeStats;
 pub use node::{IntoNodeUrls, NodeUrl};

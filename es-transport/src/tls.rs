@@ -300,7 +300,8 @@ fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
 /// into an [`ErrorKind::Tls`] error that says why. For errors that surface after the
 /// handshake: with TLS 1.3 a server that rejects the client certificate says so only then.
 #[allow(dead_code)] // for conn.rs, to turn post-handshake alerts into TLS errors
-pub(crate) fn tls_error_in_chain(err: &(dyn std::error::Error + 'static), host: &str) -> Option<Error> {
+pub(crate) fn tls_error_in_chain(err: &(dyn std::error::Error + 'static)) -> Option<Error> {
+    let host = "the server";
     let mut cur = Some(err);
     while let Some(e) = cur {
         if let Some(r) = e.downcast_ref::<rustls::Error>() {
@@ -329,17 +330,19 @@ fn describe(err: &rustls::Error, host: &str) -> String {
                 }
                 CertificateError::NotValidForName => format!("it is not valid for the host name `{host}`"),
                 CertificateError::NotValidForNameContext { presented, .. } => {
-                    format!("it is not valid for the host name `{host}` (it names: {})", presented.join(", "))
+                    let names: Vec<&str> = presented.iter().map(|n| presented_name(n)).collect();
+                    format!("it is not valid for the host name `{host}` (it names: {})", names.join(", "))
                 }
                 CertificateError::Expired => "it has expired".to_owned(),
-                CertificateError::ExpiredContext { time, not_after } => format!(
-                    "it has expired (valid until {} s after the Unix epoch; now is {})",
-                    not_after.as_secs(),
-                    time.as_secs()
-                ),
-                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                    "it is not valid yet (check the clocks)".to_owned()
+                CertificateError::ExpiredContext { time, not_after } => {
+                    format!("it has expired (valid until {}, now is {})", utc(not_after), utc(time))
                 }
+                CertificateError::NotValidYet => "it is not valid yet (check the clocks)".to_owned(),
+                CertificateError::NotValidYetContext { time, not_before } => format!(
+                    "it is not valid yet (valid from {}, now is {}: check the clocks)",
+                    utc(not_before),
+                    utc(time)
+                ),
                 CertificateError::Revoked => "it has been revoked".to_owned(),
                 CertificateError::BadSignature => "its signature is invalid".to_owned(),
                 CertificateError::BadEncoding => "it is malformed".to_owned(),
@@ -371,6 +374,28 @@ fn describe(err: &rustls::Error, host: &str) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// `DnsName("es.example.com")` (how rustls lists a certificate's names) as `es.example.com`.
+fn presented_name(n: &str) -> &str {
+    n.strip_prefix("DnsName(\"").and_then(|s| s.strip_suffix("\")")).unwrap_or(n)
+}
+
+/// A Unix time as `YYYY-MM-DD hh:mm:ss UTC`.
+fn utc(t: &UnixTime) -> String {
+    let secs = t.as_secs();
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem / 60 % 60, rem % 60)
 }
 
 fn default_roots() -> RootCertStore {
@@ -657,7 +682,11 @@ mod tests {
             std::io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(CertificateError::NotValidForName),
         );
-        let e = tls_error_in_chain(&io, host).unwrap();
-        assert!(e.is_tls() && e.to_string().contains("es.local"), "{e}");
+        let e = tls_error_in_chain(&io).unwrap();
+        assert!(e.is_tls() && e.to_string().contains("not valid for the host name"), "{e}");
+        assert!(tls_error_in_chain(&std::io::Error::other("plain")).is_none());
+        assert_eq!(utc(&UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_577_836_800))), "2020-01-01 00:00:00 UTC");
+        assert_eq!(utc(&UnixTime::since_unix_epoch(std::time::Duration::from_secs(951_782_400 + 3_661))), "2000-02-29 01:01:01 UTC");
+        assert_eq!(presented_name(r#"DnsName("a.b")"#), "a.b");
     }
 }

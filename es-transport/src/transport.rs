@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Uri};
-use tower::util::BoxCloneSyncService;
+use tower::util::{BoxCloneSyncService, Either};
 use tower::{Layer, ServiceBuilder, ServiceExt};
 
 use crate::auth::Credentials;
@@ -113,12 +113,12 @@ impl Transport {
         let http_req = self.prepare(req)?;
         let resp = self.inner.service.clone().oneshot(http_req).await?;
         let (mut parts, body) = resp.into_parts();
-        let node = parts.extensions.remove::<AnsweredBy>().map(|a| a.0).unwrap_or_default();
+        let node = parts.extensions.remove::<AnsweredBy>().map(|a| a.0.to_string()).unwrap_or_default();
         let attempts = parts.extensions.get::<Attempt>().map_or(1, |a| a.0);
         let status = parts.status;
         if status.as_u16() >= 400 && !ignore.contains(&status.as_u16()) {
+            let tried = parts.extensions.remove::<Tried>().map_or_else(|| vec![node.clone()], |t| t.0);
             let mut e = Error::api(ApiError::from_response(status, parts.headers, body)).with_node(node);
-            let tried = parts.extensions.remove::<Tried>().map(|t| t.0).unwrap_or_default();
             e.set_attempts(attempts, tried);
             return Err(e);
         }
@@ -521,27 +521,31 @@ impl TransportBuilder {
         let headers_cfg =
             HeadersConfig { defaults: self.headers, auth, compatibility: self.compatibility, product_check: self.product_check };
 
-        let mut bottom: BoxedService = BoxCloneSyncService::new(
-            ServiceBuilder::new().layer(TimeoutLayer::new(self.request_timeout)).service(HttpService::new(connector)),
-        );
-        // Signing (SigV4) sits here: below compression, so it signs the bytes sent.
-        for l in &self.signing_layers {
-            bottom = l(bottom);
-        }
-        let below_sniff: BoxedService = BoxCloneSyncService::new(
-            ServiceBuilder::new()
-                .layer(PoolLayer::new(pool.clone(), self.clock.clone()))
-                .layer(HeadersLayer::new(headers_cfg))
-                .layer(CompressionLayer::new(self.compress))
-                .service(bottom),
-        );
+        // Only what varies is boxed: the common stack is one concrete type, so cloning it
+        // per request copies a few `Arc`s instead of allocating.
+        let timeout = TimeoutLayer::new(self.request_timeout).layer(HttpService::new(connector));
+        let bottom = if self.signing_layers.is_empty() {
+            Either::Right(timeout)
+        } else {
+            // Signing (SigV4) sits here: below compression, so it signs the bytes sent.
+            let mut b: BoxedService = BoxCloneSyncService::new(timeout);
+            for l in &self.signing_layers {
+                b = l(b);
+            }
+            Either::Left(b)
+        };
+        let below_sniff = ServiceBuilder::new()
+            .layer(PoolLayer::new(pool.clone(), self.clock.clone()))
+            .layer(HeadersLayer::new(headers_cfg))
+            .layer(CompressionLayer::new(self.compress))
+            .service(bottom);
         let sniff = self
             .sniff
             .enabled()
             .then(|| SniffLayer::new(self.sniff.clone(), pool.clone(), self.clock.clone(), template.clone()));
-        let mid: BoxedService = match &sniff {
-            Some(s) => BoxCloneSyncService::new(s.layer(below_sniff.clone())),
-            None => below_sniff.clone(),
+        let mid = match &sniff {
+            Some(s) => Either::Left(s.layer(below_sniff.clone())),
+            None => Either::Right(below_sniff.clone()),
         };
         let mut service: BoxedService = BoxCloneSyncService::new(
             ServiceBuilder::new()
@@ -561,7 +565,7 @@ impl TransportBuilder {
                 clock: self.clock,
                 send_get_body_as: self.send_get_body_as,
                 sniff,
-                below_sniff: has_sniff.then_some(below_sniff),
+                below_sniff: has_sniff.then(|| BoxCloneSyncService::new(below_sniff)),
             }),
         })
     }

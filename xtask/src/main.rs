@@ -6,6 +6,7 @@
 //! - `bench [transport|api|helpers]`: benchmarks against local servers.
 //! - `codegen [--check] [--spec DIR]`: generate `es-api/src/generated/` from the REST spec.
 
+mod codegen;
 mod tasks;
 
 use anyhow::{Result, bail};
@@ -39,7 +40,6 @@ fn run() -> Result<()> {
 }
 
 /// Runs the code generator (`src/codegen/`) with the arguments after `codegen`.
-pub(crate) fn codegen_dispatch(_args: &[String]) -> Result<()> {
-    // Replaced by `codegen::run(args)` once the generator module lands.
-    bail!("the code generator is not part of this build yet")
+pub(crate) fn codegen_dispatch(args: &[String]) -> Result<()> {
+    codegen::run(args)
 }

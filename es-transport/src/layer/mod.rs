@@ -61,7 +61,7 @@ pub struct Endpoint(pub &'static str);
 
 /// Response extension: the node (URL without credentials) that answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnsweredBy(pub String);
+pub struct AnsweredBy(pub std::sync::Arc<str>);
 
 /// Response extension: the nodes tried before this response, failed ones first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

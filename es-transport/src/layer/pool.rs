@@ -115,7 +115,7 @@ where
                     if marks_dead(&e) {
                         pool.mark_dead(&node);
                     }
-                    Err(e.with_node(node.id.clone()))
+                    Err(e.with_node(&*node.id))
                 }
             }
         })
@@ -157,7 +157,7 @@ mod tests {
         svc.oneshot(req("/idx/_search?q=x")).await.unwrap();
         let uris: Vec<String> = below.requests().iter().map(|r| r.uri().to_string()).collect();
         assert_eq!(uris, ["http://a:9200/idx/_search?q=x", "https://b:9201/pre/idx/_search?q=x"]);
-        assert_eq!(a.extensions().get::<AnsweredBy>().unwrap().0, "http://a:9200");
+        assert_eq!(&*a.extensions().get::<AnsweredBy>().unwrap().0, "http://a:9200");
     }
 
     #[tokio::test]

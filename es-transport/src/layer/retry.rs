@@ -105,10 +105,9 @@ where
             let opts = req.extensions().get::<RequestOptions>();
             let max_retries = opts.and_then(|o| o.max_retries).unwrap_or(cfg.max_retries);
             let on_timeout = opts.and_then(|o| o.retry_on_timeout).unwrap_or(cfg.retry_on_timeout);
-            let on_status: Vec<u16> = opts
-                .and_then(|o| o.retry_on_status.clone())
-                .unwrap_or_else(|| cfg.retry_on_status.clone());
-            let ignored: Vec<u16> = opts.map(|o| o.ignore_status.clone()).unwrap_or_default();
+            let on_status: &[u16] = opts.and_then(|o| o.retry_on_status.as_deref()).unwrap_or(&cfg.retry_on_status);
+            let ignored: &[u16] = opts.map_or(&[], |o| &o.ignore_status);
+            // Nodes of the failed attempts (allocated only when one fails).
             let mut tried: Vec<String> = Vec::new();
             let mut attempt: u32 = 0;
             loop {
@@ -120,8 +119,8 @@ where
                 match result {
                     Ok(mut resp) => {
                         let status = resp.status().as_u16();
-                        let node = resp.extensions().get::<AnsweredBy>().map(|a| a.0.clone()).unwrap_or_default();
                         if can_retry && on_status.contains(&status) && !ignored.contains(&status) {
+                            let node = resp.extensions().get::<AnsweredBy>().map_or("", |a| &*a.0).to_owned();
                             let wait = cfg.backoff(attempt, retry_after(&resp));
                             tracing::warn!(
                                 target: "elasticsearch",
@@ -132,9 +131,13 @@ where
                             tokio::time::sleep(wait).await;
                             continue;
                         }
-                        tried.push(node);
                         resp.extensions_mut().insert(Attempt(attempt));
-                        resp.extensions_mut().insert(Tried(tried));
+                        if !tried.is_empty() {
+                            if let Some(a) = resp.extensions().get::<AnsweredBy>() {
+                                tried.push(a.0.to_string());
+                            }
+                            resp.extensions_mut().insert(Tried(tried));
+                        }
                         return Ok(resp);
                     }
                     Err(mut e) => {

@@ -138,7 +138,7 @@ where
                 let span = tracing::Span::current();
                 match &result {
                     Ok(resp) => {
-                        let node = resp.extensions().get::<AnsweredBy>().map_or("", |a| a.0.as_str());
+                        let node = resp.extensions().get::<AnsweredBy>().map_or("", |a| &*a.0);
                         let attempts = resp.extensions().get::<Attempt>().map_or(1, |a| a.0);
                         let status = resp.status().as_u16();
                         span.record("server.address", node);

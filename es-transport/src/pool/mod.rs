@@ -29,7 +29,7 @@ use crate::time::Clock;
 pub(crate) struct Node {
     pub(crate) url: NodeUrl,
     /// `scheme://host:port/prefix`, no credentials: what logs and errors show.
-    pub(crate) id: String,
+    pub(crate) id: Arc<str>,
     pub(crate) authority: http::uri::Authority,
     pub(crate) auth_header: Option<HeaderValue>,
     pub(crate) conns: ConnPool,
@@ -42,7 +42,7 @@ impl Node {
         let authority = url.authority()?;
         let auth_header = url.credentials().map(|c| c.header_value()).transpose()?;
         Ok(Node {
-            id: url.to_string(),
+            id: url.to_string().into(),
             url,
             authority,
             auth_header,
@@ -237,7 +237,7 @@ impl NodePool {
             .iter()
             .map(|e| {
                 let dead = e.dead_until.is_some_and(|t| t > now);
-                e.node.counters.snapshot(e.node.id.clone(), dead, e.failures)
+                e.node.counters.snapshot(e.node.id.to_string(), dead, e.failures)
             })
             .collect()
     }
