@@ -297,8 +297,9 @@ fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
 }
 
 /// A TLS error found in an error's source chain (an I/O error carrying a rustls error), made
-/// into an [`ErrorKind::Tls`] error that says why. For errors that surface after the
-/// handshake: with TLS 1.3 a server that rejects the client certificate says so only then.
+/// into an [`ErrorKind::Tls`] error that says why; `None` when there is none. For errors that
+/// surface after the handshake: with TLS 1.3 a server that rejects the client certificate
+/// says so (with an alert) only when the client first reads.
 #[allow(dead_code)] // for conn.rs, to turn post-handshake alerts into TLS errors
 pub(crate) fn tls_error_in_chain(err: &(dyn std::error::Error + 'static)) -> Option<Error> {
     let host = "the server";

@@ -1,5 +1,6 @@
 //! What goes on the wire: compression, GET bodies, headers, product check, logs.
 
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use es_tests::proxy::{Action, FaultProxy};

@@ -27,7 +27,6 @@ async fn must_fail(b: TransportBuilder, why: &str) -> Error {
     let t = b.build().unwrap();
     let err = get(&t).await.unwrap_err();
     let msg = err.to_string();
-    eprintln!("MSG {msg}");
     assert!(err.is_tls(), "not a TLS error: {msg}");
     assert!(!err.may_have_reached_server());
     assert!(msg.contains(why), "`{msg}` does not say `{why}`");
@@ -209,7 +208,6 @@ async fn mutual_tls() {
     ] {
         let err = get(&b.build().unwrap()).await.unwrap_err();
         let msg = err.to_string();
-        eprintln!("MSG {msg}");
         assert!(err.is_tls() || err.is_connect(), "{msg}");
         assert!(
             msg.contains("CertificateRequired") || msg.contains("client certificate") || msg.contains("UnknownCA")
