@@ -261,10 +261,12 @@ impl Error {
 
     /// Whether the request may have reached the server.
     pub fn may_have_reached_server(&self) -> bool {
-        !matches!(
-            self.inner.kind,
-            ErrorKind::Tls | ErrorKind::NoNodeAvailable | ErrorKind::Config
-        ) && !(self.inner.kind == ErrorKind::Serialization && self.inner.node.is_none())
+        match self.inner.kind {
+            ErrorKind::Tls | ErrorKind::NoNodeAvailable | ErrorKind::Config => false,
+            // Before sending there is no node; after, the response came but was unreadable.
+            ErrorKind::Serialization => self.inner.node.is_some(),
+            _ => true,
+        }
     }
 }
 

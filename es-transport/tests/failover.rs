@@ -14,7 +14,7 @@ fn hits_per_node(t: &Transport) -> Vec<(String, u64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_node_is_skipped_then_used_again() {
-    let mut servers = vec![OsmemServer::start(), OsmemServer::start(), OsmemServer::start()];
+    let mut servers = [OsmemServer::start(), OsmemServer::start(), OsmemServer::start()];
     let urls: Vec<String> = servers.iter().map(OsmemServer::url).collect();
     let clock = ManualClock::new();
     let t = Transport::builder(urls.clone()).randomize_nodes_in_pool(false).clock(clock.clone()).build().unwrap();
@@ -28,7 +28,7 @@ async fn killed_node_is_skipped_then_used_again() {
     servers[1].stop();
     for _ in 0..30 {
         let r = t.send(Request::get("/")).await.unwrap();
-        assert_ne!(r.meta().node(), urls[1].replace("http://", "http://"));
+        assert_ne!(r.meta().node(), urls[1]);
     }
     let stats = t.node_stats();
     assert!(stats[1].is_dead);
@@ -236,4 +236,41 @@ async fn connect_timeout_and_refused() {
     let t = Transport::builder("http://no-such-host.invalid:9200").max_retries(0).build().unwrap();
     let err = t.send(Request::get("/")).await.unwrap_err();
     assert!(err.is_connect(), "{err}");
+}
+
+/// Prefers nodes whose port is the given one (a stand-in for "same zone").
+#[derive(Debug)]
+struct Prefer(u16);
+
+impl es_transport::SelectNode for Prefer {
+    fn select(&self, nodes: &[es_transport::NodeUrl]) -> usize {
+        nodes.iter().position(|n| n.port() == self.0).unwrap_or(0)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_selector_and_random_selector() {
+    let server = OsmemServer::start();
+    let a = FaultProxy::start(server.addr());
+    let b = FaultProxy::start(server.addr());
+    let t = Transport::builder([a.url(), b.url()]).selector(Prefer(b.port())).build().unwrap();
+    for _ in 0..5 {
+        t.send(Request::get("/")).await.unwrap();
+    }
+    assert_eq!((a.requests(), b.requests()), (0, 5));
+    // The preferred node dies: the selector only sees live nodes, so traffic moves to a.
+    b.set_mode(Mode::Refuse);
+    for _ in 0..5 {
+        t.send(Request::get("/")).await.unwrap();
+    }
+    assert_eq!(a.requests(), 5);
+
+    b.set_mode(Mode::Forward);
+    a.reset_counters();
+    b.reset_counters();
+    let t = Transport::builder([a.url(), b.url()]).selector(es_transport::Random).build().unwrap();
+    for _ in 0..200 {
+        t.send(Request::get("/")).await.unwrap();
+    }
+    assert!(a.requests() > 40 && b.requests() > 40, "{} / {}", a.requests(), b.requests());
 }

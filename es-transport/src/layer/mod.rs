@@ -86,25 +86,25 @@ pub(crate) mod test_support {
     use super::*;
     use crate::Error;
 
+    pub(crate) type Step = Box<dyn Fn() -> Result<HttpResponse, Error> + Send>;
+
     /// Records requests and answers from a script (the last entry repeats).
     #[derive(Clone)]
     pub(crate) struct Scripted {
         pub(crate) seen: Arc<Mutex<Vec<HttpRequest>>>,
-        script: Arc<Mutex<Vec<Box<dyn Fn() -> Result<HttpResponse, Error> + Send>>>>,
+        script: Arc<Mutex<Vec<Step>>>,
     }
 
     impl Scripted {
-        pub(crate) fn new(
-            script: Vec<Box<dyn Fn() -> Result<HttpResponse, Error> + Send>>,
-        ) -> Self {
+        pub(crate) fn new(script: Vec<Step>) -> Self {
             Scripted { seen: Default::default(), script: Arc::new(Mutex::new(script)) }
         }
 
-        pub(crate) fn status(code: u16) -> Box<dyn Fn() -> Result<HttpResponse, Error> + Send> {
+        pub(crate) fn status(code: u16) -> Step {
             Box::new(move || Ok(::http::Response::builder().status(code).body(Bytes::new()).unwrap()))
         }
 
-        pub(crate) fn err(kind: crate::ErrorKind) -> Box<dyn Fn() -> Result<HttpResponse, Error> + Send> {
+        pub(crate) fn err(kind: crate::ErrorKind) -> Step {
             Box::new(move || Err(Error::custom(kind, "scripted")))
         }
 

@@ -226,7 +226,9 @@ mod tests {
     const NODES: &str = r#"{"nodes":{"x":{"roles":["data"],"http":{"publish_address":"10.1.1.1:9200"}},
         "y":{"roles":["data"],"http":{"publish_address":"h2/10.1.1.2:9200"}}}}"#;
 
-    fn setup(config: SniffConfig, sniff_body: &'static str) -> (Sniff<impl Service<HttpRequest, Response = HttpResponse, Error = Error, Future = BoxFuture<Result<HttpResponse, Error>>> + Clone>, Arc<NodePool>, ManualClock, Arc<AtomicUsize>) {
+    type Below = tower::util::BoxCloneSyncService<HttpRequest, HttpResponse, Error>;
+
+    fn setup(config: SniffConfig, sniff_body: &'static str) -> (Sniff<Below>, Arc<NodePool>, ManualClock, Arc<AtomicUsize>) {
         let clock = ManualClock::new();
         let pool = Arc::new(NodePool::new(
             vec![Arc::new(Node::new("http://seed:9200".parse().unwrap(), 10).unwrap())],
@@ -254,7 +256,7 @@ mod tests {
             })
         });
         let layer = SniffLayer::new(config, pool.clone(), Arc::new(clock.clone()), "http://seed:9200".parse().unwrap());
-        (layer.layer(below), pool, clock, sniffs)
+        (layer.layer(Below::new(below)), pool, clock, sniffs)
     }
 
     fn hosts(pool: &NodePool) -> Vec<String> {
