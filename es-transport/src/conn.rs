@@ -32,6 +32,7 @@ type Sender = SendRequest<Full<Bytes>>;
 pub(crate) struct ConnPool {
     idle: Mutex<Vec<Sender>>,
     permits: Arc<Semaphore>,
+    max: usize,
     opened: AtomicU64,
 }
 
@@ -40,6 +41,7 @@ impl ConnPool {
         ConnPool {
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(max_connections.max(1))),
+            max: max_connections.max(1),
             opened: AtomicU64::new(0),
         }
     }
@@ -143,20 +145,29 @@ pub(crate) async fn send(
         .acquire_owned()
         .await
         .map_err(|_| Error::connect("connection pool closed"))?;
-    let mut req = req.map(Full::new);
+    let (mut parts, body) = req.into_parts();
     // On the wire: origin-form request target and a Host header.
-    if !req.headers().contains_key(http::header::HOST) {
+    if !parts.headers.contains_key(http::header::HOST) {
         if let Ok(v) = http::HeaderValue::from_str(node.authority.as_str()) {
-            req.headers_mut().insert(http::header::HOST, v);
+            parts.headers.insert(http::header::HOST, v);
         }
     }
-    if req.uri().authority().is_some() {
-        let pq = req.uri().path_and_query().cloned().unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
-        *req.uri_mut() = http::Uri::from(pq);
+    if parts.uri.authority().is_some() {
+        let pq = parts.uri.path_and_query().cloned().unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+        parts.uri = http::Uri::from(pq);
     }
-    // A reused connection may turn out closed; then the request goes out on a new one.
-    // Bounded: at most `max_connections` idle connections exist, plus one fresh.
-    for _ in 0..node.conns.permits.available_permits() + 64 {
+    let build = |parts: &http::request::Parts| {
+        let mut r = http::Request::new(Full::new(body.clone()));
+        *r.method_mut() = parts.method.clone();
+        *r.uri_mut() = parts.uri.clone();
+        *r.headers_mut() = parts.headers.clone();
+        r
+    };
+    // A reused connection may turn out closed by the server (its keep-alive timeout) just
+    // before or while the request goes out; then the request is sent again on another
+    // connection, without the node being blamed. Bounded: at most `max` idle connections
+    // exist, and a failure on a fresh connection ends the loop.
+    for _ in 0..=node.conns.max {
         let (mut sender, reused) = match node.conns.take_idle() {
             Some(s) => (s, true),
             None => (connector.connect(node).await?, false),
@@ -167,19 +178,23 @@ pub(crate) async fn send(
             }
             return Err(Error::connect("connection closed before the request was sent"));
         }
-        match sender.try_send_request(req).await {
+        match sender.try_send_request(build(&parts)).await {
             Ok(resp) => {
-                let (parts, body) = resp.into_parts();
+                let (head, body) = resp.into_parts();
                 let body = body.collect().await.map_err(map_body_error)?.to_bytes();
                 node.conns.put_idle(sender);
-                return Ok(http::Response::from_parts(parts, body));
+                return Ok(http::Response::from_parts(head, body));
             }
-            Err(mut e) => match e.take_message() {
-                Some(r) if reused => {
-                    req = r;
+            Err(e) => {
+                let e = e.into_error();
+                // No response byte came back: on a reused connection that is a stale
+                // keep-alive connection, not a sign the node is down.
+                if reused && !(e.is_parse() || e.is_parse_status() || e.is_timeout()) {
+                    tracing::debug!(target: "elasticsearch", node = %node.id, error = %e, "stale connection; resending");
+                    continue;
                 }
-                _ => return Err(map_hyper_error(e.into_error())),
-            },
+                return Err(map_hyper_error(e));
+            }
         }
     }
     Err(Error::connect("no usable connection"))

@@ -49,3 +49,22 @@ async fn default_cap_is_ten() {
     }
     assert!(server.connections() <= 10, "opened {}", server.connections());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_closing_idle_connections_is_invisible() {
+    use es_tests::proxy::{FaultProxy, Mode};
+    let server = es_tests::server::OsmemServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let t = Transport::new(proxy.url().as_str()).unwrap();
+    for round in 0..20 {
+        let r = t.send(Request::get("/")).await.unwrap();
+        assert_eq!(r.meta().attempts(), 1, "round {round}");
+        // Closing every client connection while it sits idle in our pool (as a server's
+        // keep-alive timeout does); the proxy listens again right after.
+        proxy.set_mode(Mode::Refuse);
+        proxy.set_mode(Mode::Forward);
+    }
+    let st = &t.node_stats()[0];
+    assert_eq!(st.marked_dead, 0, "{st:?}");
+    assert_eq!(st.failures, 0, "{st:?}");
+}

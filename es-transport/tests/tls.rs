@@ -4,9 +4,8 @@
 
 mod tls_support;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use es_transport::{Error, Request, Transport, TransportBuilder};
 use tls_support::{Ca, Handler, TestServer, ok_json, self_signed};
@@ -147,31 +146,12 @@ async fn fingerprint_of_the_ca_in_the_chain() {
     must_fail(builder(&named.url("https", "localhost")).ssl_assert_fingerprint(&ca_fp), "not valid for the host name").await;
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
-async fn verify_certs_off_accepts_anything_and_warns() {
+async fn verify_certs_off_accepts_anything() {
+    // (The WARN it logs is checked in secrets_in_logs.rs, where logs are captured reliably.)
     let server = TestServer::tls(&[], &self_signed(&["not.localhost"]), None, hello()).await;
-    let cap = Capture::default();
-    let w = cap.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || w.clone()).with_ansi(false).finish();
-    let t = tracing::subscriber::with_default(subscriber, || {
-        builder(&server.url("https", "localhost")).verify_certs(false).build().unwrap()
-    });
+    let t = builder(&server.url("https", "localhost")).verify_certs(false).build().unwrap();
     assert_eq!(get(&t).await.unwrap(), 200);
-    let logs = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("WARN") && logs.contains("verify_certs(false)"), "{logs}");
     // The default does verify.
     must_fail(builder(&server.url("https", "localhost")), "unknown certificate authority").await;
 }
