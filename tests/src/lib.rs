@@ -1,1 +1,26 @@
-//! Test harness: real osmem-server instances and a fault-injecting proxy.
+//! Test harness: real `osmem-server` instances, a fault-injecting proxy and
+//! a counting "null" server, all on loopback sockets.
+//!
+//! - [`OsmemServer`]: runs the in-memory Elasticsearch-compatible
+//!   `osmem-server` on a free port (see [`find_binary`] for where it is
+//!   looked up; a test that needs it and cannot find it panics with install
+//!   instructions).
+//! - [`FaultProxy`]: an HTTP/1.1 proxy in front of a server that can
+//!   forward, refuse, reset, stall, answer a fixed status or garbage, per
+//!   mode or per request ([`Mode`], [`Action`]), and rewrite responses.
+//! - [`CountingServer`]: a minimal keep-alive server that answers at once
+//!   and counts connections and requests.
+//! - [`client`]: a tiny independent HTTP/1.1 client.
+
+pub mod client;
+pub mod counting;
+pub mod proxy;
+pub mod server;
+pub mod wire;
+
+pub use counting::{
+    CountingServer, CountingServerBuilder, Responder, bulk_responder, bulk_success_body,
+};
+pub use proxy::{Action, FaultProxy, Mode, ProxyHandle, RequestRecord, Rewriter, Rule};
+pub use server::{INSTALL_HINT, OsmemServer, find_binary};
+pub use wire::{ProxyResponse, RequestInfo};

@@ -177,11 +177,7 @@ fn has_token(value: &[u8], token: &str) -> bool {
 
 /// Reads framing headers. `is_request` selects request rules (no
 /// read-to-close bodies; unknown transfer codings are an error).
-fn framing(
-    headers: &[httparse::Header<'_>],
-    version: u8,
-    is_request: bool,
-) -> io::Result<Framing> {
+fn framing(headers: &[httparse::Header<'_>], version: u8, is_request: bool) -> io::Result<Framing> {
     let mut content_length: Option<u64> = None;
     let mut chunked = false;
     let mut other_te = false;
@@ -367,7 +363,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// Reads one request. `Ok(None)` when the peer closed (or reset) the
     /// connection before sending any byte of a new request.
-    pub(crate) async fn read_request(&mut self, want_info: bool) -> io::Result<Option<ReadRequest>> {
+    pub(crate) async fn read_request(
+        &mut self,
+        want_info: bool,
+    ) -> io::Result<Option<ReadRequest>> {
         // Bounded: each pass either parses, fails, or reads >= 1 byte into a
         // buffer capped at MAX_HEAD.
         let head = loop {
@@ -587,9 +586,14 @@ fn bodyless(status: u16, head_request: bool) -> bool {
 }
 
 fn is_framing_header(name: &str) -> bool {
-    ["content-length", "transfer-encoding", "connection", "keep-alive"]
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+    [
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
 }
 
 /// Serializes a response. Returns the bytes and the length of the head.
@@ -737,7 +741,8 @@ mod tests {
 
     #[tokio::test]
     async fn response_round_trip() {
-        let resp = ProxyResponse::json(201, "{\"a\":1}").with_header("Transfer-Encoding", "chunked");
+        let resp =
+            ProxyResponse::json(201, "{\"a\":1}").with_header("Transfer-Encoding", "chunked");
         let (bytes, head_len) = serialize_response(&resp, false, false);
         assert!(head_len < bytes.len());
         let (mut a, b) = tokio::io::duplex(1 << 16);

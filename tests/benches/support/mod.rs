@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use nix::sys::resource::{UsageWho, getrusage};
 
 /// A null server (`null-server` binary) in its own process, so its CPU is not counted.
+#[derive(Debug)]
 pub struct NullServer {
     child: Child,
     pub url: String,
