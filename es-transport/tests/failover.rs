@@ -274,3 +274,31 @@ async fn user_selector_and_random_selector() {
     }
     assert!(a.requests() > 40 && b.requests() > 40, "{} / {}", a.requests(), b.requests());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_timeout_is_a_timeout() {
+    // A listener with a backlog of 1 that never accepts: once its queue is full, further
+    // SYNs are dropped and connect() hangs, as with an unreachable host.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = sock.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(addr)).await {
+            fillers.push(s);
+        }
+    }
+    let t = Transport::builder(format!("http://{addr}").as_str())
+        .connect_timeout(Duration::from_millis(300))
+        .request_timeout(Duration::from_secs(30))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let err = t.send(Request::get("/")).await.unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains("connect timed out"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    drop(listener);
+}

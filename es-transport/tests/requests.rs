@@ -144,3 +144,23 @@ async fn api_errors_keep_the_body_and_ignore_returns_the_response() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_layers_wrap_the_stack() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let server = OsmemServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let seen = record(&proxy);
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let layer = tower::util::MapRequestLayer::new(move |mut req: es_transport::layer::HttpRequest| {
+        c.fetch_add(1, Ordering::SeqCst);
+        req.headers_mut().insert("x-sent-by", "billing".parse().unwrap());
+        req
+    });
+    let t = Transport::builder(proxy.url().as_str()).layer(layer).build().unwrap();
+    t.send(Request::get("/")).await.unwrap();
+    t.send(Request::get("/")).await.unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert!(seen.lock().unwrap().iter().all(|r| r.header("x-sent-by") == Some("billing")));
+}

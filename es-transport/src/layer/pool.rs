@@ -97,6 +97,14 @@ where
         Box::pin(async move {
             let result = fut.await;
             let elapsed = clock.now().saturating_duration_since(start);
+            tracing::trace!(
+                target: "elasticsearch.metrics",
+                node = %node.id,
+                latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                ok = result.as_ref().is_ok_and(|r| r.status().as_u16() < 500),
+                retry,
+                "attempt"
+            );
             match result {
                 Ok(mut resp) => {
                     let status = resp.status().as_u16();
