@@ -11,7 +11,8 @@ mod tasks;
 
 use anyhow::{Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [transport|api|helpers]|codegen [--check] [--spec DIR]>";
+const USAGE: &str =
+    "usage: cargo xtask <test|demo|bench [transport|api|helpers]|codegen [--check] [--spec DIR]>";
 
 fn main() {
     if let Err(e) = run() {
@@ -22,7 +23,9 @@ fn main() {
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(task) = args.first() else { bail!("{USAGE}") };
+    let Some(task) = args.first() else {
+        bail!("{USAGE}")
+    };
     let rest = &args[1..];
     match task.as_str() {
         "test" => tasks::test(rest),

@@ -8,7 +8,10 @@ use anyhow::{Context, Result, bail};
 
 /// The workspace root (the parent of this crate's folder).
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn cargo() -> Command {
@@ -20,7 +23,9 @@ fn cargo() -> Command {
 fn run_step(name: &str, mut cmd: Command) -> Result<()> {
     println!("==> {name}");
     let start = Instant::now();
-    let status = cmd.status().with_context(|| format!("cannot start `{name}`"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start `{name}`"))?;
     if !status.success() {
         bail!("`{name}` failed ({status})");
     }
@@ -79,7 +84,14 @@ pub(crate) fn ensure_osmem() -> Result<PathBuf> {
     println!("==> osmem-server not found: installing it with pip into target/osmem");
     let target = root().join("target/osmem");
     let status = Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+        ])
         .arg(&target)
         .arg("osmem-server")
         .status()
@@ -106,14 +118,22 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
         fmt.args(["fmt", "--all", "--", "--check"]);
         run_step("cargo fmt --check", fmt)?;
         let mut clippy = cargo();
-        clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+        clippy.args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
         run_step("cargo clippy -D warnings", clippy)?;
     }
     if root().join("xtask/src/codegen").is_dir() {
         codegen(&["--check".to_owned()])?;
     }
     let mut t = cargo();
-    t.args(["test", "--workspace", "--no-fail-fast"]).env("OSMEM_SERVER_BIN", &osmem_env);
+    t.args(["test", "--workspace", "--no-fail-fast"])
+        .env("OSMEM_SERVER_BIN", &osmem_env);
     run_step("cargo test --workspace", t)
 }
 
@@ -121,21 +141,35 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
 pub(crate) fn demo(_args: &[String]) -> Result<()> {
     let osmem = ensure_osmem()?;
     let mut server = Command::new(&osmem)
-        .args(["-addr", "127.0.0.1:0", "-no-stdin-watch", "-parent-pid", &std::process::id().to_string()])
+        .args([
+            "-addr",
+            "127.0.0.1:0",
+            "-no-stdin-watch",
+            "-parent-pid",
+            &std::process::id().to_string(),
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot start {}", osmem.display()))?;
     let url = {
         use std::io::BufRead;
-        let out = server.stdout.take().context("no stdout from osmem-server")?;
+        let out = server
+            .stdout
+            .take()
+            .context("no stdout from osmem-server")?;
         let mut line = String::new();
         std::io::BufReader::new(out).read_line(&mut line)?;
-        let v: serde_json::Value = serde_json::from_str(&line).context("osmem-server did not print its URL")?;
-        v["url"].as_str().context("no url in osmem-server's first line")?.to_owned()
+        let v: serde_json::Value =
+            serde_json::from_str(&line).context("osmem-server did not print its URL")?;
+        v["url"]
+            .as_str()
+            .context("no url in osmem-server's first line")?
+            .to_owned()
     };
     println!("==> osmem-server at {url}");
     let mut ex = cargo();
-    ex.args(["run", "--quiet", "-p", "es-transport", "--example", "demo"]).env("ES_URL", &url);
+    ex.args(["run", "--quiet", "-p", "es-transport", "--example", "demo"])
+        .env("ES_URL", &url);
     let r = run_step("demo example", ex);
     let _ = server.kill();
     let _ = server.wait();
@@ -144,11 +178,16 @@ pub(crate) fn demo(_args: &[String]) -> Result<()> {
 
 /// `cargo xtask bench <which>`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
-    let which: Vec<&str> = if args.is_empty() { vec!["transport"] } else { args.iter().map(String::as_str).collect() };
+    let which: Vec<&str> = if args.is_empty() {
+        vec!["transport"]
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
     let osmem = ensure_osmem()?;
     for w in which {
         let mut b = cargo();
-        b.args(["bench", "-p", "es-tests", "--bench", w]).env("OSMEM_SERVER_BIN", osmem.display().to_string());
+        b.args(["bench", "-p", "es-tests", "--bench", w])
+            .env("OSMEM_SERVER_BIN", osmem.display().to_string());
         run_step(&format!("bench {w}"), b)?;
     }
     Ok(())

@@ -1,0 +1,223 @@
+//! `generated/<namespace>/<endpoint>.rs`: the request builder of one endpoint.
+
+use std::fmt::Write as _;
+
+use super::super::model::{Body, Endpoint, Namespace, Param, Part, ValueType};
+use super::super::naming::string_lit;
+use super::super::spec::Stability;
+use super::{deprecated_attr, doc, doc_paragraph, doc_raw, file_start};
+
+/// Renders one builder file.
+pub(super) fn render(ns: &Namespace, ep: &Endpoint) -> String {
+    let summary = ep
+        .description
+        .as_deref()
+        .and_then(|d| d.lines().next())
+        .unwrap_or("");
+    let mut out = file_start(&format!(
+        "The `{}` endpoint{}{}",
+        ep.name,
+        if summary.is_empty() { "." } else { ": " },
+        summary.replace('`', "'")
+    ));
+    // Type docs: description, link, how to get one, stability, deprecation.
+    match &ep.description {
+        Some(d) => doc(&mut out, d),
+        None => doc(&mut out, &format!("The `{}` endpoint.", ep.name)),
+    }
+    if let Some(url) = &ep.doc_url {
+        doc_paragraph(&mut out, url);
+    }
+    let origin = match &ns.spec_name {
+        None => format!("[`Client::{m}`](crate::Client::{m})", m = ep.method),
+        Some(_) => format!(
+            "[`{t}::{m}`](super::{t}::{m})",
+            t = ns.type_name,
+            m = ep.method
+        ),
+    };
+    let answer = if ep.head {
+        "`Ok(true)` for a 2xx status, `Ok(false)` for 404"
+    } else {
+        "a [`Response`](crate::Response)"
+    };
+    doc_raw(
+        &mut out,
+        &format!("Made by {origin}; `.send().await` (or `.await`) answers {answer}."),
+    );
+    match ep.stability {
+        Stability::Stable => {}
+        Stability::Beta => doc_raw(
+            &mut out,
+            "**Beta** API (cargo feature `beta-apis`): it may change in future releases.",
+        ),
+        Stability::Experimental => doc_raw(
+            &mut out,
+            "**Experimental** API (cargo feature `experimental-apis`): it may change or be removed.",
+        ),
+    }
+    if let Some(flag) = &ep.feature_flag {
+        doc_paragraph(
+            &mut out,
+            &format!("Only available when the server enables the feature flag `{flag}`."),
+        );
+    }
+    deprecated_attr(&mut out, &ep.deprecated);
+    if ep.hidden {
+        out.push_str("#[doc(hidden)]\n");
+    }
+    let t = &ep.type_name;
+    let _ = writeln!(
+        out,
+        "#[derive(Debug, Clone)]\n#[must_use = \"a request does nothing until it is sent\"]\npub struct {t} {{\ninner: crate::endpoint::Builder,\n}}\n"
+    );
+    let _ = writeln!(out, "impl {t} {{");
+    // Constructor: required parts, already converted by the accessor.
+    let mut args = vec!["client: &crate::Client".to_owned()];
+    for p in &ep.required {
+        args.push(format!("{}: {}", p.ident, concrete_part_type(p)));
+    }
+    let _ = writeln!(
+        out,
+        "pub(crate) fn new({}) -> Self {{\n{}crate::endpoint::Builder::new(client, &super::{});",
+        args.join(", "),
+        if ep.required.is_empty() {
+            "let inner = "
+        } else {
+            "let mut inner = "
+        },
+        ep.static_name
+    );
+    for p in &ep.required {
+        let _ = writeln!(
+            out,
+            "inner.part({}, {});",
+            string_lit(&p.name),
+            part_value(p, &p.ident)
+        );
+    }
+    out.push_str("Self { inner }\n}\n\n");
+    for p in &ep.optional {
+        optional_part(&mut out, p);
+    }
+    for p in &ep.params {
+        param(&mut out, p);
+    }
+    out.push_str("}\n\n");
+    let _ = writeln!(out, "crate::endpoint::impl_common!({t});");
+    if ep.head {
+        let _ = writeln!(out, "crate::endpoint::impl_send_exists!({t});");
+    } else {
+        let _ = writeln!(out, "crate::endpoint::impl_send!({t});");
+    }
+    match ep.body {
+        Body::None => {}
+        Body::Json { .. } => {
+            let _ = writeln!(out, "crate::endpoint::impl_json_body!({t});");
+        }
+        Body::NdJson { .. } => {
+            let _ = writeln!(out, "crate::endpoint::impl_ndjson_body!({t});");
+        }
+    }
+    out
+}
+
+fn concrete_part_type(p: &Part) -> String {
+    match &p.ty {
+        ValueType::Str => "String".to_owned(),
+        ValueType::List => "crate::params::List".to_owned(),
+        ValueType::Integer => "i64".to_owned(),
+        ValueType::Enum(name) => format!("crate::generated::params::{name}"),
+        other => unreachable!("parts are never {other:?}"),
+    }
+}
+
+/// The expression handing a part or parameter value to the builder.
+fn part_value(p: &Part, var: &str) -> String {
+    match &p.ty {
+        ValueType::Enum(_) => format!("{var}.as_str()"),
+        _ => var.to_owned(),
+    }
+}
+
+fn optional_part(out: &mut String, p: &Part) {
+    doc(out, p.description.as_deref().unwrap_or(&p.name));
+    doc_paragraph(
+        out,
+        "Path part: the request goes to the most specific path whose parts are all set.",
+    );
+    let (arg, value) = match &p.ty {
+        ValueType::Str => ("impl Into<String>".to_owned(), "value.into()".to_owned()),
+        ValueType::List => (
+            "impl Into<crate::params::List>".to_owned(),
+            "value.into()".to_owned(),
+        ),
+        ValueType::Integer => ("i64".to_owned(), "value".to_owned()),
+        ValueType::Enum(name) => (
+            format!("crate::generated::params::{name}"),
+            "value.as_str()".to_owned(),
+        ),
+        other => unreachable!("parts are never {other:?}"),
+    };
+    let _ = writeln!(
+        out,
+        "pub fn {}(mut self, value: {arg}) -> Self {{\nself.inner.part({}, {value});\nself\n}}\n",
+        p.ident,
+        string_lit(&p.name)
+    );
+}
+
+fn param(out: &mut String, p: &Param) {
+    doc(out, p.description.as_deref().unwrap_or(&p.name));
+    if p.required {
+        doc_paragraph(out, "Required by the server.");
+    }
+    if let Some(default) = &p.default {
+        doc_paragraph(
+            out,
+            &format!("Server default: `{}`.", default.replace('`', "'")),
+        );
+    }
+    deprecated_attr(out, &p.deprecated);
+    if p.hidden {
+        out.push_str("#[doc(hidden)]\n");
+    }
+    let (arg, value) = match &p.ty {
+        ValueType::Bool => ("bool".to_owned(), "value".to_owned()),
+        ValueType::Integer => ("impl Into<i64>".to_owned(), "value.into()".to_owned()),
+        ValueType::Number => ("impl Into<f64>".to_owned(), "value.into()".to_owned()),
+        ValueType::Time => (
+            "impl Into<crate::params::Time>".to_owned(),
+            "value.into()".to_owned(),
+        ),
+        ValueType::Date => (
+            "impl Into<crate::params::Date>".to_owned(),
+            "value.into()".to_owned(),
+        ),
+        ValueType::Str => ("impl Into<String>".to_owned(), "value.into()".to_owned()),
+        ValueType::List => (
+            "impl Into<crate::params::List>".to_owned(),
+            "value.into()".to_owned(),
+        ),
+        ValueType::Scalar => (
+            "impl Into<crate::params::Scalar>".to_owned(),
+            "value.into()".to_owned(),
+        ),
+        ValueType::Enum(name) => (
+            format!("impl Into<crate::generated::params::{name}>"),
+            "value.into().as_str()".to_owned(),
+        ),
+        ValueType::EnumList(name) => (
+            format!("impl IntoIterator<Item = crate::generated::params::{name}>"),
+            format!(
+                "crate::params::List::from_iter(value.into_iter().map(crate::generated::params::{name}::as_str))"
+            ),
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "pub fn {}(mut self, value: {arg}) -> Self {{\nself.inner.query({}, {value});\nself\n}}\n",
+        p.ident,
+        string_lit(&p.name)
+    );
+}
