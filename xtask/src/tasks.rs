@@ -64,12 +64,12 @@ pub(crate) fn find_osmem() -> Option<PathBuf> {
             "import osmem_server,os;print(os.path.join(os.path.dirname(osmem_server.__file__),'bin','osmem-server'))",
         ])
         .output();
-    if let Ok(out) = py {
-        if out.status.success() {
-            let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-            if is_file(&p) {
-                return Some(p);
-            }
+    if let Ok(out) = py
+        && out.status.success()
+    {
+        let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if is_file(&p) {
+            return Some(p);
         }
     }
     let p = local_osmem();
