@@ -37,7 +37,10 @@ pub enum Credentials {
 impl Credentials {
     /// Basic authentication.
     pub fn basic(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Credentials::Basic { username: username.into(), password: password.into() }
+        Credentials::Basic {
+            username: username.into(),
+            password: password.into(),
+        }
     }
 
     /// An API key from its id and key, sent as `ApiKey base64(id:api_key)`.
@@ -64,13 +67,17 @@ impl Credentials {
         let s = match self {
             Credentials::Basic { username, password } => {
                 let raw = format!("{username}:{password}");
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                )
             }
             Credentials::ApiKey(k) => format!("ApiKey {k}"),
             Credentials::Bearer(t) => format!("Bearer {t}"),
         };
-        let mut v = HeaderValue::from_str(&s)
-            .map_err(|_| crate::Error::config("credentials contain characters not allowed in an HTTP header"))?;
+        let mut v = HeaderValue::from_str(&s).map_err(|_| {
+            crate::Error::config("credentials contain characters not allowed in an HTTP header")
+        })?;
         v.set_sensitive(true);
         Ok(v)
     }
@@ -102,17 +109,37 @@ mod tests {
 
     #[test]
     fn header_values() {
-        let b = Credentials::basic("user", "p@ss:word").header_value().unwrap();
+        let b = Credentials::basic("user", "p@ss:word")
+            .header_value()
+            .unwrap();
         assert!(b.is_sensitive());
         assert_eq!(b.to_str().unwrap(), "Basic dXNlcjpwQHNzOndvcmQ=");
-        assert_eq!(Credentials::bearer("tok").header_value().unwrap().to_str().unwrap(), "Bearer tok");
-        assert_eq!(Credentials::encoded_api_key("abc=").header_value().unwrap().to_str().unwrap(), "ApiKey abc=");
+        assert_eq!(
+            Credentials::bearer("tok")
+                .header_value()
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            "Bearer tok"
+        );
+        assert_eq!(
+            Credentials::encoded_api_key("abc=")
+                .header_value()
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            "ApiKey abc="
+        );
         assert!(Credentials::bearer("a\nb").header_value().is_err());
     }
 
     #[test]
     fn debug_redacts() {
-        for c in [Credentials::basic("u", "secret"), Credentials::api_key("i", "secret"), Credentials::bearer("secret")] {
+        for c in [
+            Credentials::basic("u", "secret"),
+            Credentials::api_key("i", "secret"),
+            Credentials::bearer("secret"),
+        ] {
             let d = format!("{c:?}");
             assert!(!d.contains("secret") && !d.contains("c2VjcmV0"), "{d}");
         }

@@ -83,7 +83,9 @@ pub(crate) struct Connector {
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connector").field("connect_timeout", &self.connect_timeout).finish_non_exhaustive()
+        f.debug_struct("Connector")
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,17 +106,26 @@ impl Connector {
         let host = node.url.host();
         let tcp = TcpStream::connect((host, node.url.port()))
             .await
-            .map_err(|e| Error::connect(format!("cannot connect to {host}:{}", node.url.port())).with_source(e))?;
+            .map_err(|e| {
+                Error::connect(format!("cannot connect to {host}:{}", node.url.port()))
+                    .with_source(e)
+            })?;
         let _ = tcp.set_nodelay(true);
         let stream = if node.url.is_https() {
             #[cfg(feature = "rustls")]
             {
-                let tls = self.tls.as_ref().ok_or_else(|| Error::new(ErrorKind::Tls, "TLS is not configured"))?;
+                let tls = self
+                    .tls
+                    .as_ref()
+                    .ok_or_else(|| Error::new(ErrorKind::Tls, "TLS is not configured"))?;
                 Stream::Tls(Box::new(tls.connect(host, tcp).await?))
             }
             #[cfg(not(feature = "rustls"))]
             {
-                return Err(Error::new(ErrorKind::Tls, "https needs the `rustls` feature of es-transport"));
+                return Err(Error::new(
+                    ErrorKind::Tls,
+                    "https needs the `rustls` feature of es-transport",
+                ));
             }
         } else {
             Stream::Plain(tcp)
@@ -153,7 +164,11 @@ pub(crate) async fn send(
         }
     }
     if parts.uri.authority().is_some() {
-        let pq = parts.uri.path_and_query().cloned().unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+        let pq = parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
         parts.uri = http::Uri::from(pq);
     }
     let build = |parts: &http::request::Parts| {
@@ -176,7 +191,9 @@ pub(crate) async fn send(
             if reused {
                 continue;
             }
-            return Err(Error::connect("connection closed before the request was sent"));
+            return Err(Error::connect(
+                "connection closed before the request was sent",
+            ));
         }
         match sender.try_send_request(build(&parts)).await {
             Ok(resp) => {
@@ -228,7 +245,11 @@ enum Stream {
 }
 
 impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             #[cfg(feature = "rustls")]
@@ -238,7 +259,11 @@ impl AsyncRead for Stream {
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             #[cfg(feature = "rustls")]

@@ -56,7 +56,13 @@ pub struct ApiError {
 impl ApiError {
     pub(crate) fn from_response(status: StatusCode, headers: http::HeaderMap, body: Bytes) -> Self {
         let (error_type, reason) = parse_error_body(&body);
-        ApiError { status, error_type, reason, body, headers }
+        ApiError {
+            status,
+            error_type,
+            reason,
+            body,
+            headers,
+        }
     }
 
     /// The HTTP status the server answered with.
@@ -301,7 +307,12 @@ impl fmt::Display for Error {
         if let Some(node) = &self.inner.node {
             write!(f, " (node {node}")?;
             if self.inner.attempts > 1 {
-                write!(f, ", after {} attempts on [{}]", self.inner.attempts, self.inner.nodes_tried.join(", "))?;
+                write!(
+                    f,
+                    ", after {} attempts on [{}]",
+                    self.inner.attempts,
+                    self.inner.nodes_tried.join(", ")
+                )?;
             }
             f.write_str(")")?;
         }
@@ -334,7 +345,10 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.inner.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -358,9 +372,17 @@ mod tests {
 
     #[test]
     fn parses_string_error_and_garbage() {
-        let api = ApiError::from_response(StatusCode::METHOD_NOT_ALLOWED, Default::default(), Bytes::from_static(br#"{"error":"bad method"}"#));
+        let api = ApiError::from_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Default::default(),
+            Bytes::from_static(br#"{"error":"bad method"}"#),
+        );
         assert_eq!(api.reason(), Some("bad method"));
-        let api = ApiError::from_response(StatusCode::BAD_GATEWAY, Default::default(), Bytes::from_static(b"<html>oops"));
+        let api = ApiError::from_response(
+            StatusCode::BAD_GATEWAY,
+            Default::default(),
+            Bytes::from_static(b"<html>oops"),
+        );
         assert_eq!(api.reason(), None);
         assert_eq!(api.to_string(), "status 502: <html>oops");
     }
@@ -368,7 +390,14 @@ mod tests {
     #[test]
     fn attempts_in_message() {
         let mut e = Error::connect("connection refused").with_node("http://b:9200");
-        e.set_attempts(3, vec!["http://a:9200".into(), "http://c:9200".into(), "http://b:9200".into()]);
+        e.set_attempts(
+            3,
+            vec![
+                "http://a:9200".into(),
+                "http://c:9200".into(),
+                "http://b:9200".into(),
+            ],
+        );
         let s = e.to_string();
         assert!(s.contains("after 3 attempts"), "{s}");
         assert!(e.is_connect());

@@ -23,7 +23,10 @@ impl NodeCounters {
         if retry {
             self.retries.fetch_add(1, Relaxed);
         }
-        self.latency_micros.fetch_add(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX), Relaxed);
+        self.latency_micros.fetch_add(
+            u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            Relaxed,
+        );
     }
 
     pub(crate) fn dead(&self) {
@@ -34,7 +37,12 @@ impl NodeCounters {
         self.marked_alive.fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn snapshot(&self, node: String, is_dead: bool, consecutive_failures: u32) -> NodeStats {
+    pub(crate) fn snapshot(
+        &self,
+        node: String,
+        is_dead: bool,
+        consecutive_failures: u32,
+    ) -> NodeStats {
         NodeStats {
             node,
             is_dead,

@@ -50,13 +50,23 @@ impl NodeUrl {
         let scheme = match scheme {
             "http" => Scheme::HTTP,
             "https" => Scheme::HTTPS,
-            other => return Err(Error::config(format!("unsupported URL scheme `{other}` (use http or https)"))),
+            other => {
+                return Err(Error::config(format!(
+                    "unsupported URL scheme `{other}` (use http or https)"
+                )));
+            }
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
             return Err(Error::config("empty host name"));
         }
-        let n = NodeUrl { scheme, host: host.to_owned(), port, path_prefix: String::new(), credentials: None };
+        let n = NodeUrl {
+            scheme,
+            host: host.to_owned(),
+            port,
+            path_prefix: String::new(),
+            credentials: None,
+        };
         n.authority()?;
         Ok(n)
     }
@@ -71,17 +81,30 @@ impl NodeUrl {
             return Err(Error::config("empty host string"));
         }
         let had_scheme = s.contains("://");
-        let full = if had_scheme { s.to_owned() } else { format!("http://{s}") };
-        let url = url::Url::parse(&full).map_err(|e| Error::config(format!("invalid host `{}`: {e}", redact(s))))?;
+        let full = if had_scheme {
+            s.to_owned()
+        } else {
+            format!("http://{s}")
+        };
+        let url = url::Url::parse(&full)
+            .map_err(|e| Error::config(format!("invalid host `{}`: {e}", redact(s))))?;
         let scheme = url.scheme();
         if scheme != "http" && scheme != "https" {
-            return Err(Error::config(format!("invalid host `{}`: unsupported scheme `{scheme}` (use http or https)", redact(s))));
+            return Err(Error::config(format!(
+                "invalid host `{}`: unsupported scheme `{scheme}` (use http or https)",
+                redact(s)
+            )));
         }
         let host = match url.host() {
             Some(url::Host::Domain(d)) => d.to_owned(),
             Some(url::Host::Ipv4(ip)) => ip.to_string(),
             Some(url::Host::Ipv6(ip)) => ip.to_string(),
-            None => return Err(Error::config(format!("invalid host `{}`: no host name", redact(s)))),
+            None => {
+                return Err(Error::config(format!(
+                    "invalid host `{}`: no host name",
+                    redact(s)
+                )));
+            }
         };
         let port = match url.port() {
             Some(p) => p,
@@ -90,14 +113,20 @@ impl NodeUrl {
             None => 80,
         };
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::config(format!("invalid host `{}`: a query or fragment is not allowed", redact(s))));
+            return Err(Error::config(format!(
+                "invalid host `{}`: a query or fragment is not allowed",
+                redact(s)
+            )));
         }
         let path_prefix = url.path().trim_end_matches('/').to_owned();
         let credentials = if url.username().is_empty() && url.password().is_none() {
             None
         } else {
             let dec = |v: &str| percent_decode_str(v).decode_utf8_lossy().into_owned();
-            Some(Credentials::basic(dec(url.username()), dec(url.password().unwrap_or(""))))
+            Some(Credentials::basic(
+                dec(url.username()),
+                dec(url.password().unwrap_or("")),
+            ))
         };
         let mut n = NodeUrl::new(scheme, &host, port)?;
         n.path_prefix = path_prefix;
@@ -136,19 +165,28 @@ impl NodeUrl {
     }
 
     pub(crate) fn host_for_authority(&self) -> String {
-        if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() }
+        if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
     }
 
     pub(crate) fn authority(&self) -> Result<Authority> {
         let s = format!("{}:{}", self.host_for_authority(), self.port);
-        s.parse::<Authority>().map_err(|_| Error::config(format!("invalid host `{s}`")))
+        s.parse::<Authority>()
+            .map_err(|_| Error::config(format!("invalid host `{s}`")))
     }
 
     /// Sets the path prefix (leading slash added, trailing slash removed).
     #[must_use]
     pub fn with_path_prefix(mut self, prefix: &str) -> Self {
         let p = prefix.trim_matches('/');
-        self.path_prefix = if p.is_empty() { String::new() } else { format!("/{p}") };
+        self.path_prefix = if p.is_empty() {
+            String::new()
+        } else {
+            format!("/{p}")
+        };
         self
     }
 
@@ -178,7 +216,14 @@ impl std::str::FromStr for NodeUrl {
 
 impl fmt::Display for NodeUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}:{}{}", self.scheme, self.host_for_authority(), self.port, self.path_prefix)
+        write!(
+            f,
+            "{}://{}:{}{}",
+            self.scheme,
+            self.host_for_authority(),
+            self.port,
+            self.path_prefix
+        )
     }
 }
 
@@ -270,7 +315,15 @@ mod tests {
 
     #[test]
     fn bad_urls() {
-        for bad in ["", "ftp://host", "http://", "http://bad host:9200", "http://host:99999", "http://host:9200?x=1", "http://u:secret@:9200"] {
+        for bad in [
+            "",
+            "ftp://host",
+            "http://",
+            "http://bad host:9200",
+            "http://host:99999",
+            "http://host:9200?x=1",
+            "http://u:secret@:9200",
+        ] {
             let e = NodeUrl::parse(bad).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Config, "{bad}");
             assert!(!e.to_string().contains("secret"), "{e}");

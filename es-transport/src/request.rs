@@ -86,7 +86,8 @@ impl Request {
     #[must_use]
     pub fn with_body(mut self, body: impl Into<Bytes>, content_type: HeaderValue) -> Self {
         self.body = Some(body.into());
-        self.headers.insert(http::header::CONTENT_TYPE, content_type);
+        self.headers
+            .insert(http::header::CONTENT_TYPE, content_type);
         self
     }
 
@@ -289,8 +290,14 @@ mod tests {
 
     #[test]
     fn merge_prefers_other() {
-        let a = RequestOptions::new().timeout(Duration::from_secs(1)).header("x-a", "1").ignore_status([404]);
-        let b = RequestOptions::new().max_retries(0).header("x-b", "2").ignore_status([409]);
+        let a = RequestOptions::new()
+            .timeout(Duration::from_secs(1))
+            .header("x-a", "1")
+            .ignore_status([404]);
+        let b = RequestOptions::new()
+            .max_retries(0)
+            .header("x-b", "2")
+            .ignore_status([409]);
         let m = a.merge(&b);
         assert_eq!(m.timeout, Some(Duration::from_secs(1)));
         assert_eq!(m.max_retries, Some(0));
@@ -300,7 +307,9 @@ mod tests {
 
     #[test]
     fn invalid_header_is_skipped() {
-        let o = RequestOptions::new().header("bad header", "x").header("x-ok", "bad\nvalue");
+        let o = RequestOptions::new()
+            .header("bad header", "x")
+            .header("x-ok", "bad\nvalue");
         assert!(o.headers.is_empty());
     }
 }

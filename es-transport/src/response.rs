@@ -78,7 +78,8 @@ impl Response {
     /// # Errors
     /// A [`crate::ErrorKind::Serialization`] error naming the position and a snippet of the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| json_error(&e, &self.body).with_node(self.meta.node.clone()))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| json_error(&e, &self.body).with_node(self.meta.node.clone()))
     }
 }
 
@@ -99,7 +100,11 @@ mod tests {
             status: StatusCode::OK,
             headers: HeaderMap::new(),
             body: Bytes::from_static(body),
-            meta: ResponseMeta { node: "http://a:9200".into(), attempts: 1, duration: Duration::ZERO },
+            meta: ResponseMeta {
+                node: "http://a:9200".into(),
+                attempts: 1,
+                duration: Duration::ZERO,
+            },
         }
     }
 
@@ -107,7 +112,9 @@ mod tests {
     fn json_ok_and_error_context() {
         let v: serde_json::Value = resp(br#"{"a":1}"#).json().unwrap();
         assert_eq!(v["a"], 1);
-        let err = resp(br#"{"a":1,,}"#).json::<serde_json::Value>().unwrap_err();
+        let err = resp(br#"{"a":1,,}"#)
+            .json::<serde_json::Value>()
+            .unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Serialization);
         assert!(err.to_string().contains(",,"), "{err}");
     }

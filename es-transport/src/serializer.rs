@@ -45,7 +45,9 @@ pub trait Serializer: Send + Sync + Debug + 'static {
     fn deserialize<'de>(
         &self,
         bytes: &'de [u8],
-        visit: &mut dyn FnMut(&mut dyn erased_serde::Deserializer<'de>) -> Result<(), erased_serde::Error>,
+        visit: &mut dyn FnMut(
+            &mut dyn erased_serde::Deserializer<'de>,
+        ) -> Result<(), erased_serde::Error>,
     ) -> Result<()>;
 }
 
@@ -99,11 +101,14 @@ impl Serializer for JsonSerializer {
     fn deserialize<'de>(
         &self,
         bytes: &'de [u8],
-        visit: &mut dyn FnMut(&mut dyn erased_serde::Deserializer<'de>) -> Result<(), erased_serde::Error>,
+        visit: &mut dyn FnMut(
+            &mut dyn erased_serde::Deserializer<'de>,
+        ) -> Result<(), erased_serde::Error>,
     ) -> Result<()> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let mut erased = <dyn erased_serde::Deserializer<'_>>::erase(&mut de);
-        visit(&mut erased).map_err(|e| crate::response::json_error(&serde::de::Error::custom(e), bytes))?;
+        visit(&mut erased)
+            .map_err(|e| crate::response::json_error(&serde::de::Error::custom(e), bytes))?;
         de.end().map_err(|e| crate::response::json_error(&e, bytes))
     }
 }
@@ -121,11 +126,18 @@ mod tests {
     #[test]
     fn round_trip_and_ndjson() {
         let s: &dyn Serializer = &JsonSerializer;
-        let d = Doc { title: "a\nb".into(), n: 3 };
+        let d = Doc {
+            title: "a\nb".into(),
+            n: 3,
+        };
         let mut out = Vec::new();
-        s.ndjson_line(&serde_json::json!({"index": {"_id": "1"}}), &mut out).unwrap();
+        s.ndjson_line(&serde_json::json!({"index": {"_id": "1"}}), &mut out)
+            .unwrap();
         s.ndjson_line(&d, &mut out).unwrap();
-        assert_eq!(out, b"{\"index\":{\"_id\":\"1\"}}\n{\"title\":\"a\\nb\",\"n\":3}\n");
+        assert_eq!(
+            out,
+            b"{\"index\":{\"_id\":\"1\"}}\n{\"title\":\"a\\nb\",\"n\":3}\n"
+        );
         let back: Doc = s.from_slice(br#"{"title":"a\nb","n":3}"#).unwrap();
         assert_eq!(back, d);
     }
@@ -134,7 +146,10 @@ mod tests {
     fn errors() {
         let s: &dyn Serializer = &JsonSerializer;
         assert!(s.from_slice::<Doc>(br#"{"title":1}"#).is_err());
-        assert!(s.from_slice::<Doc>(br#"{"title":"x","n":1} trailing"#).is_err());
+        assert!(
+            s.from_slice::<Doc>(br#"{"title":"x","n":1} trailing"#)
+                .is_err()
+        );
         let mut m = std::collections::HashMap::new();
         m.insert(vec![1u8], 1);
         assert!(s.to_vec(&m).is_err());

@@ -39,7 +39,10 @@ impl SniffedNode {
     /// `cluster_manager`, `voting_only`): it does not serve data requests.
     pub fn is_master_only(&self) -> bool {
         !self.roles.is_empty()
-            && self.roles.iter().all(|r| matches!(r.as_str(), "master" | "cluster_manager" | "voting_only"))
+            && self
+                .roles
+                .iter()
+                .all(|r| matches!(r.as_str(), "master" | "cluster_manager" | "voting_only"))
     }
 }
 
@@ -139,7 +142,9 @@ pub fn parse_nodes(body: &[u8]) -> Result<Vec<SniffedNode>> {
         .map_err(|e| Error::serialization(format!("cannot read the sniff response: {e}")))?;
     let mut out = Vec::new();
     for (id, info) in parsed.nodes {
-        let Some(addr) = info.http.and_then(|h| h.publish_address) else { continue };
+        let Some(addr) = info.http.and_then(|h| h.publish_address) else {
+            continue;
+        };
         let Some((host, port)) = parse_publish_address(&addr) else {
             tracing::warn!(target: "elasticsearch", node = %id, address = %addr, "unreadable publish_address");
             continue;
@@ -149,14 +154,25 @@ pub fn parse_nodes(body: &[u8]) -> Result<Vec<SniffedNode>> {
             .into_iter()
             .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
             .collect();
-        out.push(SniffedNode { id, name: info.name, host, port, roles: info.roles, attributes });
+        out.push(SniffedNode {
+            id,
+            name: info.name,
+            host,
+            port,
+            roles: info.roles,
+            attributes,
+        });
     }
     Ok(out)
 }
 
 /// Turns sniffed nodes into node URLs, keeping the scheme, path prefix and credentials of
 /// the configured `template` node (so https is never downgraded to http).
-pub(crate) fn to_urls(nodes: &[SniffedNode], template: &NodeUrl, config: &SniffConfig) -> Vec<NodeUrl> {
+pub(crate) fn to_urls(
+    nodes: &[SniffedNode],
+    template: &NodeUrl,
+    config: &SniffConfig,
+) -> Vec<NodeUrl> {
     nodes
         .iter()
         .filter(|n| config.include_master_only || !n.is_master_only())
@@ -176,11 +192,26 @@ mod tests {
 
     #[test]
     fn publish_address_forms() {
-        assert_eq!(parse_publish_address("10.0.0.1:9200"), Some(("10.0.0.1".into(), 9200)));
-        assert_eq!(parse_publish_address("es1.local/10.0.0.1:9201"), Some(("es1.local".into(), 9201)));
-        assert_eq!(parse_publish_address("[::1]:9200"), Some(("::1".into(), 9200)));
-        assert_eq!(parse_publish_address("host6/[fe80::1]:9300"), Some(("host6".into(), 9300)));
-        assert_eq!(parse_publish_address("/10.0.0.2:9200"), Some(("10.0.0.2".into(), 9200)));
+        assert_eq!(
+            parse_publish_address("10.0.0.1:9200"),
+            Some(("10.0.0.1".into(), 9200))
+        );
+        assert_eq!(
+            parse_publish_address("es1.local/10.0.0.1:9201"),
+            Some(("es1.local".into(), 9201))
+        );
+        assert_eq!(
+            parse_publish_address("[::1]:9200"),
+            Some(("::1".into(), 9200))
+        );
+        assert_eq!(
+            parse_publish_address("host6/[fe80::1]:9300"),
+            Some(("host6".into(), 9300))
+        );
+        assert_eq!(
+            parse_publish_address("/10.0.0.2:9200"),
+            Some(("10.0.0.2".into(), 9200))
+        );
         assert_eq!(parse_publish_address("nonsense"), None);
         assert_eq!(parse_publish_address("h:99999"), None);
         assert_eq!(parse_publish_address("[::1"), None);
@@ -201,12 +232,20 @@ mod tests {
         let template: NodeUrl = "https://user:pw@seed:9200/prefix".parse().unwrap();
         let urls = to_urls(&nodes, &template, &SniffConfig::default());
         let shown: Vec<String> = urls.iter().map(ToString::to_string).collect();
-        assert_eq!(shown, ["https://es-a:9200/prefix", "https://[::1]:9201/prefix"]);
+        assert_eq!(
+            shown,
+            ["https://es-a:9200/prefix", "https://[::1]:9201/prefix"]
+        );
         assert!(urls.iter().all(|u| u.credentials().is_some()));
-        let cfg = SniffConfig { include_master_only: true, ..SniffConfig::default() };
+        let cfg = SniffConfig {
+            include_master_only: true,
+            ..SniffConfig::default()
+        };
         assert_eq!(to_urls(&nodes, &template, &cfg).len(), 3);
         let cfg = SniffConfig {
-            filter: Some(Arc::new(|n: &SniffedNode| n.attributes.get("zone").is_some_and(|z| z == "z2"))),
+            filter: Some(Arc::new(|n: &SniffedNode| {
+                n.attributes.get("zone").is_some_and(|z| z == "z2")
+            })),
             ..SniffConfig::default()
         };
         assert_eq!(to_urls(&nodes, &template, &cfg).len(), 1);

@@ -41,7 +41,10 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock stopped at the current instant.
     pub fn new() -> Self {
-        ManualClock { base: Instant::now(), offset: Arc::new(Mutex::new(Duration::ZERO)) }
+        ManualClock {
+            base: Instant::now(),
+            offset: Arc::new(Mutex::new(Duration::ZERO)),
+        }
     }
 
     /// Moves the clock forward.

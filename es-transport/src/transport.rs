@@ -16,8 +16,8 @@ use crate::error::{ApiError, Error, Result};
 use crate::layer::headers::HeadersConfig;
 use crate::layer::retry::RetryConfig;
 use crate::layer::{
-    AnsweredBy, Attempt, CompressionLayer, Endpoint, HeadersLayer, HttpRequest, HttpResponse, HttpService, PoolLayer,
-    RetryLayer, SniffLayer, TimeoutLayer, TraceLayer, Tried,
+    AnsweredBy, Attempt, CompressionLayer, Endpoint, HeadersLayer, HttpRequest, HttpResponse,
+    HttpService, PoolLayer, RetryLayer, SniffLayer, TimeoutLayer, TraceLayer, Tried,
 };
 use crate::metrics::NodeStats;
 use crate::node::{IntoNodeUrls, NodeUrl};
@@ -82,7 +82,9 @@ struct Inner {
 
 impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Transport").field("nodes", &self.inner.pool.urls()).finish_non_exhaustive()
+        f.debug_struct("Transport")
+            .field("nodes", &self.inner.pool.urls())
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,21 +115,45 @@ impl Transport {
         let http_req = self.prepare(req)?;
         let resp = self.inner.service.clone().oneshot(http_req).await?;
         let (mut parts, body) = resp.into_parts();
-        let node = parts.extensions.remove::<AnsweredBy>().map(|a| a.0.to_string()).unwrap_or_default();
+        let node = parts
+            .extensions
+            .remove::<AnsweredBy>()
+            .map(|a| a.0.to_string())
+            .unwrap_or_default();
         let attempts = parts.extensions.get::<Attempt>().map_or(1, |a| a.0);
         let status = parts.status;
         if status.as_u16() >= 400 && !ignore.contains(&status.as_u16()) {
-            let tried = parts.extensions.remove::<Tried>().map_or_else(|| vec![node.clone()], |t| t.0);
-            let mut e = Error::api(ApiError::from_response(status, parts.headers, body)).with_node(node);
+            let tried = parts
+                .extensions
+                .remove::<Tried>()
+                .map_or_else(|| vec![node.clone()], |t| t.0);
+            let mut e =
+                Error::api(ApiError::from_response(status, parts.headers, body)).with_node(node);
             e.set_attempts(attempts, tried);
             return Err(e);
         }
         let duration = self.inner.clock.now().saturating_duration_since(start);
-        Ok(Response { status, headers: parts.headers, body, meta: ResponseMeta { node, attempts, duration } })
+        Ok(Response {
+            status,
+            headers: parts.headers,
+            body,
+            meta: ResponseMeta {
+                node,
+                attempts,
+                duration,
+            },
+        })
     }
 
     fn prepare(&self, req: Request) -> Result<HttpRequest> {
-        let Request { mut method, mut path, mut headers, mut body, options, endpoint } = req;
+        let Request {
+            mut method,
+            mut path,
+            mut headers,
+            mut body,
+            options,
+            endpoint,
+        } = req;
         if !path.starts_with('/') {
             path.insert(0, '/');
         }
@@ -143,13 +169,20 @@ impl Transport {
                         .unwrap_or_else(|| "application/json".to_owned());
                     let sep = if path.contains('?') { '&' } else { '?' };
                     let enc = |s: &[u8]| {
-                        percent_encoding::percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+                        percent_encoding::percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                            .to_string()
                     };
-                    path = format!("{path}{sep}source={}&source_content_type={}", enc(&b), enc(ct.as_bytes()));
+                    path = format!(
+                        "{path}{sep}source={}&source_content_type={}",
+                        enc(&b),
+                        enc(ct.as_bytes())
+                    );
                 }
             }
         }
-        let uri: Uri = path.parse().map_err(|e| Error::config(format!("invalid request path `{path}`")).with_source(e))?;
+        let uri: Uri = path
+            .parse()
+            .map_err(|e| Error::config(format!("invalid request path `{path}`")).with_source(e))?;
         let mut r = http::Request::new(body.unwrap_or_default());
         *r.method_mut() = method;
         *r.uri_mut() = uri;
@@ -261,7 +294,10 @@ impl TransportBuilder {
             max_connections: 10,
             randomize: true,
             selector: Arc::new(RoundRobin::new()),
-            backoff: Backoff { factor: Duration::from_secs(1), max: Duration::from_secs(30) },
+            backoff: Backoff {
+                factor: Duration::from_secs(1),
+                max: Duration::from_secs(30),
+            },
             retry: RetryConfig::default(),
             sniff: SniffConfig::default(),
             compress: false,
@@ -304,7 +340,10 @@ impl TransportBuilder {
     /// A node that failed n times in a row is dead for `min(factor * 2^(n-1), max)`
     /// (defaults 1 s and 30 s).
     pub fn dead_node_backoff(mut self, factor: Duration, max: Duration) -> Self {
-        self.backoff = Backoff { factor, max: max.max(factor) };
+        self.backoff = Backoff {
+            factor,
+            max: max.max(factor),
+        };
         self
     }
 
@@ -367,7 +406,10 @@ impl TransportBuilder {
     }
 
     /// Only sniffed nodes for which `filter` returns true join the pool.
-    pub fn sniffed_node_filter(mut self, filter: impl Fn(&SniffedNode) -> bool + Send + Sync + 'static) -> Self {
+    pub fn sniffed_node_filter(
+        mut self,
+        filter: impl Fn(&SniffedNode) -> bool + Send + Sync + 'static,
+    ) -> Self {
         let f: NodeFilter = Arc::new(filter);
         self.sniff.filter = Some(f);
         self
@@ -399,12 +441,16 @@ impl TransportBuilder {
 
     /// A header sent with every request. Invalid names or values fail [`TransportBuilder::build`].
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
-        match (HeaderName::from_bytes(name.as_ref().as_bytes()), HeaderValue::from_str(value.as_ref())) {
+        match (
+            HeaderName::from_bytes(name.as_ref().as_bytes()),
+            HeaderValue::from_str(value.as_ref()),
+        ) {
             (Ok(n), Ok(v)) => {
                 self.headers.insert(n, v);
             }
             _ => {
-                self.config_error = Some(Error::config(format!("invalid header `{}`", name.as_ref())));
+                self.config_error =
+                    Some(Error::config(format!("invalid header `{}`", name.as_ref())));
             }
         }
         self
@@ -484,10 +530,16 @@ impl TransportBuilder {
     pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: Layer<BoxedService> + Send + Sync + 'static,
-        L::Service: tower::Service<HttpRequest, Response = HttpResponse, Error = Error> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<HttpRequest, Response = HttpResponse, Error = Error>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
         <L::Service as tower::Service<HttpRequest>>::Future: Send + 'static,
     {
-        self.layers.push(Box::new(move |svc| BoxCloneSyncService::new(layer.layer(svc))));
+        self.layers.push(Box::new(move |svc| {
+            BoxCloneSyncService::new(layer.layer(svc))
+        }));
         self
     }
 
@@ -511,15 +563,29 @@ impl TransportBuilder {
             .into_iter()
             .map(|u| Node::new(u, self.max_connections).map(Arc::new))
             .collect::<Result<Vec<_>>>()?;
-        let pool = Arc::new(NodePool::new(nodes, self.selector, self.backoff, self.clock.clone(), self.max_connections));
+        let pool = Arc::new(NodePool::new(
+            nodes,
+            self.selector,
+            self.backoff,
+            self.clock.clone(),
+            self.max_connections,
+        ));
         let connector = Connector {
             connect_timeout: self.connect_timeout,
             #[cfg(feature = "rustls")]
             tls: Some(Arc::new(crate::tls::TlsConnector::new(&self.tls)?)),
         };
-        let auth = self.auth.as_ref().map(Credentials::header_value).transpose()?;
-        let headers_cfg =
-            HeadersConfig { defaults: self.headers, auth, compatibility: self.compatibility, product_check: self.product_check };
+        let auth = self
+            .auth
+            .as_ref()
+            .map(Credentials::header_value)
+            .transpose()?;
+        let headers_cfg = HeadersConfig {
+            defaults: self.headers,
+            auth,
+            compatibility: self.compatibility,
+            product_check: self.product_check,
+        };
 
         // Only what varies is boxed: the common stack is one concrete type, so cloning it
         // per request copies a few `Arc`s instead of allocating.
@@ -539,10 +605,14 @@ impl TransportBuilder {
             .layer(HeadersLayer::new(headers_cfg))
             .layer(CompressionLayer::new(self.compress))
             .service(bottom);
-        let sniff = self
-            .sniff
-            .enabled()
-            .then(|| SniffLayer::new(self.sniff.clone(), pool.clone(), self.clock.clone(), template.clone()));
+        let sniff = self.sniff.enabled().then(|| {
+            SniffLayer::new(
+                self.sniff.clone(),
+                pool.clone(),
+                self.clock.clone(),
+                template.clone(),
+            )
+        });
         let mid = match &sniff {
             Some(s) => Either::Left(s.layer(below_sniff.clone())),
             None => Either::Right(below_sniff.clone()),

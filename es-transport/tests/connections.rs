@@ -12,32 +12,53 @@ async fn sequential_requests_reuse_one_connection() {
         assert_eq!(r.status(), 200);
     }
     assert_eq!(server.requests(), 1000);
-    assert_eq!(server.connections(), 1, "1,000 sequential requests must use one connection");
+    assert_eq!(
+        server.connections(),
+        1,
+        "1,000 sequential requests must use one connection"
+    );
     assert_eq!(t.node_stats()[0].connections_opened, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_respect_the_cap() {
-    let server = CountingServer::builder().delay(std::time::Duration::from_millis(5)).start();
-    let t = Transport::builder(server.url().as_str()).connections_per_node(25).build().unwrap();
+    let server = CountingServer::builder()
+        .delay(std::time::Duration::from_millis(5))
+        .start();
+    let t = Transport::builder(server.url().as_str())
+        .connections_per_node(25)
+        .build()
+        .unwrap();
     let mut tasks = Vec::new();
     for _ in 0..200 {
         let t = t.clone();
-        tasks.push(tokio::spawn(async move { t.send(Request::get("/")).await.map(|r| r.status()) }));
+        tasks.push(tokio::spawn(async move {
+            t.send(Request::get("/")).await.map(|r| r.status())
+        }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap(), 200);
     }
     assert_eq!(server.requests(), 200);
-    assert!(server.connections() <= 25, "opened {} connections, cap is 25", server.connections());
+    assert!(
+        server.connections() <= 25,
+        "opened {} connections, cap is 25",
+        server.connections()
+    );
     assert!(server.max_open_connections() <= 25);
     // The cap is reached, not just respected by being slow.
-    assert!(server.connections() >= 10, "opened only {}", server.connections());
+    assert!(
+        server.connections() >= 10,
+        "opened only {}",
+        server.connections()
+    );
 }
 
 #[tokio::test]
 async fn default_cap_is_ten() {
-    let server = CountingServer::builder().delay(std::time::Duration::from_millis(5)).start();
+    let server = CountingServer::builder()
+        .delay(std::time::Duration::from_millis(5))
+        .start();
     let t = Transport::new(server.url().as_str()).unwrap();
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..50 {
@@ -47,7 +68,11 @@ async fn default_cap_is_ten() {
     while let Some(r) = set.join_next().await {
         r.unwrap().unwrap();
     }
-    assert!(server.connections() <= 10, "opened {}", server.connections());
+    assert!(
+        server.connections() <= 10,
+        "opened {}",
+        server.connections()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,19 +9,34 @@ use es_tests::server::OsmemServer;
 use es_transport::{ErrorKind, ManualClock, Request, RequestOptions, Transport};
 
 fn hits_per_node(t: &Transport) -> Vec<(String, u64)> {
-    t.node_stats().into_iter().map(|s| (s.node, s.requests)).collect()
+    t.node_stats()
+        .into_iter()
+        .map(|s| (s.node, s.requests))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_node_is_skipped_then_used_again() {
-    let mut servers = [OsmemServer::start(), OsmemServer::start(), OsmemServer::start()];
+    let mut servers = [
+        OsmemServer::start(),
+        OsmemServer::start(),
+        OsmemServer::start(),
+    ];
     let urls: Vec<String> = servers.iter().map(OsmemServer::url).collect();
     let clock = ManualClock::new();
-    let t = Transport::builder(urls.clone()).randomize_nodes_in_pool(false).clock(clock.clone()).build().unwrap();
+    let t = Transport::builder(urls.clone())
+        .randomize_nodes_in_pool(false)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
     for _ in 0..9 {
         t.send(Request::get("/")).await.unwrap();
     }
-    assert!(hits_per_node(&t).iter().all(|(_, n)| *n == 3), "{:?}", hits_per_node(&t));
+    assert!(
+        hits_per_node(&t).iter().all(|(_, n)| *n == 3),
+        "{:?}",
+        hits_per_node(&t)
+    );
 
     // Kill node 1 mid-run: every request still succeeds.
     let addr = servers[1].addr();
@@ -32,7 +47,10 @@ async fn killed_node_is_skipped_then_used_again() {
     }
     let stats = t.node_stats();
     assert!(stats[1].is_dead);
-    assert_eq!(stats[1].failures, 1, "the dead node was tried once, then skipped: {stats:?}");
+    assert_eq!(
+        stats[1].failures, 1,
+        "the dead node was tried once, then skipped: {stats:?}"
+    );
     assert_eq!(stats[1].marked_dead, 1);
 
     // Still dead (backoff 1 s not over): skipped.
@@ -98,7 +116,10 @@ async fn all_nodes_failing_reports_attempts_and_nodes() {
     for p in &proxies {
         p.set_mode(Mode::Reset);
     }
-    let t = Transport::builder(proxies.iter().map(|p| p.url()).collect::<Vec<_>>()).max_retries(3).build().unwrap();
+    let t = Transport::builder(proxies.iter().map(|p| p.url()).collect::<Vec<_>>())
+        .max_retries(3)
+        .build()
+        .unwrap();
     let err = t.send(Request::get("/")).await.unwrap_err();
     assert!(err.is_connect(), "{err}");
     assert_eq!(err.attempts(), 4);
@@ -106,7 +127,10 @@ async fn all_nodes_failing_reports_attempts_and_nodes() {
     let msg = err.to_string();
     assert!(msg.contains("after 4 attempts"), "{msg}");
     // With no live node left, the one whose dead time ends first is still tried.
-    let err = t.send(Request::get("/").with_options(RequestOptions::new().max_retries(0))).await.unwrap_err();
+    let err = t
+        .send(Request::get("/").with_options(RequestOptions::new().max_retries(0)))
+        .await
+        .unwrap_err();
     assert_eq!(err.attempts(), 1);
 }
 
@@ -115,21 +139,35 @@ async fn resets_mid_response_and_garbage_are_retried_elsewhere() {
     let server = OsmemServer::start();
     let bad = FaultProxy::start(server.addr());
     let good = FaultProxy::start(server.addr());
-    let t = Transport::builder([bad.url(), good.url()]).randomize_nodes_in_pool(false).build().unwrap();
+    let t = Transport::builder([bad.url(), good.url()])
+        .randomize_nodes_in_pool(false)
+        .build()
+        .unwrap();
     bad.set_mode(Mode::ResetMidResponse);
     let r = t.send(Request::get("/")).await.unwrap();
     assert_eq!(r.meta().attempts(), 2);
     assert_eq!(r.meta().node(), good.url());
 
-    let t = Transport::builder([bad.url(), good.url()]).randomize_nodes_in_pool(false).build().unwrap();
-    bad.set_mode(Mode::Garbage(bytes::Bytes::from_static(b"\x00\x01 this is not HTTP\r\n\r\n")));
+    let t = Transport::builder([bad.url(), good.url()])
+        .randomize_nodes_in_pool(false)
+        .build()
+        .unwrap();
+    bad.set_mode(Mode::Garbage(bytes::Bytes::from_static(
+        b"\x00\x01 this is not HTTP\r\n\r\n",
+    )));
     let r = t.send(Request::get("/")).await.unwrap();
     assert_eq!(r.meta().attempts(), 2);
 
     // Garbage alone, no retries: a clear error, not a panic.
-    let t = Transport::builder(bad.url().as_str()).max_retries(0).build().unwrap();
+    let t = Transport::builder(bad.url().as_str())
+        .max_retries(0)
+        .build()
+        .unwrap();
     let err = t.send(Request::get("/")).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::InvalidResponse | ErrorKind::Connect), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidResponse | ErrorKind::Connect),
+        "{err:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,10 +177,12 @@ async fn statuses_429_503_retry_without_killing_the_node() {
     let n = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let n2 = n.clone();
     // First two requests: 429 then 503; then forward.
-    proxy.set_rule(Arc::new(move |_req| match n2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
-        0 => Some(Action::status(429)),
-        1 => Some(Action::status_retry_after(503, 0)),
-        _ => None,
+    proxy.set_rule(Arc::new(move |_req| {
+        match n2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => Some(Action::status(429)),
+            1 => Some(Action::status_retry_after(503, 0)),
+            _ => None,
+        }
     }));
     let t = Transport::builder(proxy.url().as_str())
         .retry_backoff(Duration::from_millis(10), Duration::from_millis(50))
@@ -157,7 +197,10 @@ async fn statuses_429_503_retry_without_killing_the_node() {
     // Exhausted: the API error carries the status and attempts.
     proxy.set_mode(Mode::status(503));
     proxy.clear_rule();
-    let err = t.send(Request::get("/").with_options(RequestOptions::new().max_retries(2))).await.unwrap_err();
+    let err = t
+        .send(Request::get("/").with_options(RequestOptions::new().max_retries(2)))
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(err.attempts(), 3);
     assert_eq!(err.api_error().unwrap().error_type(), Some("fault_proxy"));
@@ -181,11 +224,21 @@ async fn retry_after_is_honoured_and_dropping_stops_the_wait() {
 
     // Honoured: the second attempt comes no sooner than 1 s after the first.
     let p2 = proxy.handle();
-    proxy.set_rule(Arc::new(move |_| if p2.requests() >= 3 { Some(Action::Forward) } else { None }));
+    proxy.set_rule(Arc::new(move |_| {
+        if p2.requests() >= 3 {
+            Some(Action::Forward)
+        } else {
+            None
+        }
+    }));
     let start = std::time::Instant::now();
     let r = t.send(Request::get("/")).await.unwrap();
     assert_eq!(r.meta().attempts(), 2);
-    assert!(start.elapsed() >= Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,9 +268,17 @@ async fn timeouts_are_their_own_kind_and_retried_only_when_asked() {
     assert_eq!(r.meta().attempts(), 2);
 
     // A per-request timeout overrides the global one.
-    let t = Transport::builder(stall.url().as_str()).request_timeout(Duration::from_secs(30)).build().unwrap();
+    let t = Transport::builder(stall.url().as_str())
+        .request_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let start = std::time::Instant::now();
-    let err = t.send(Request::get("/").with_options(RequestOptions::new().timeout(Duration::from_millis(100)))).await;
+    let err = t
+        .send(
+            Request::get("/")
+                .with_options(RequestOptions::new().timeout(Duration::from_millis(100))),
+        )
+        .await;
     assert!(err.unwrap_err().is_timeout());
     assert!(start.elapsed() < Duration::from_secs(10));
 }
@@ -228,12 +289,18 @@ async fn connect_timeout_and_refused() {
     let server = OsmemServer::start();
     let p = FaultProxy::start(server.addr());
     p.set_mode(Mode::Refuse);
-    let t = Transport::builder(p.url().as_str()).max_retries(0).build().unwrap();
+    let t = Transport::builder(p.url().as_str())
+        .max_retries(0)
+        .build()
+        .unwrap();
     let err = t.send(Request::get("/")).await.unwrap_err();
     assert!(err.is_connect());
     assert_eq!(err.node(), Some(p.url().as_str()));
     // DNS failure is a connection error too.
-    let t = Transport::builder("http://no-such-host.invalid:9200").max_retries(0).build().unwrap();
+    let t = Transport::builder("http://no-such-host.invalid:9200")
+        .max_retries(0)
+        .build()
+        .unwrap();
     let err = t.send(Request::get("/")).await.unwrap_err();
     assert!(err.is_connect(), "{err}");
 }
@@ -253,7 +320,10 @@ async fn user_selector_and_random_selector() {
     let server = OsmemServer::start();
     let a = FaultProxy::start(server.addr());
     let b = FaultProxy::start(server.addr());
-    let t = Transport::builder([a.url(), b.url()]).selector(Prefer(b.port())).build().unwrap();
+    let t = Transport::builder([a.url(), b.url()])
+        .selector(Prefer(b.port()))
+        .build()
+        .unwrap();
     for _ in 0..5 {
         t.send(Request::get("/")).await.unwrap();
     }
@@ -268,11 +338,19 @@ async fn user_selector_and_random_selector() {
     b.set_mode(Mode::Forward);
     a.reset_counters();
     b.reset_counters();
-    let t = Transport::builder([a.url(), b.url()]).selector(es_transport::Random).build().unwrap();
+    let t = Transport::builder([a.url(), b.url()])
+        .selector(es_transport::Random)
+        .build()
+        .unwrap();
     for _ in 0..200 {
         t.send(Request::get("/")).await.unwrap();
     }
-    assert!(a.requests() > 40 && b.requests() > 40, "{} / {}", a.requests(), b.requests());
+    assert!(
+        a.requests() > 40 && b.requests() > 40,
+        "{} / {}",
+        a.requests(),
+        b.requests()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,7 +363,12 @@ async fn connect_timeout_is_a_timeout() {
     let addr = listener.local_addr().unwrap();
     let mut fillers = Vec::new();
     for _ in 0..4 {
-        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(addr)).await {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
             fillers.push(s);
         }
     }

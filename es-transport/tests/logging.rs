@@ -41,20 +41,33 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
         .finish();
     let url = server.url().replace("http://", "http://elastic:s3cr3t-pw@");
     tracing::subscriber::with_default(subscriber, || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let t = Transport::builder(url.as_str()).build().unwrap();
-            t.send(Request::put("/logs/_doc/1?refresh=true").with_json_body(r#"{"msg":"it's here"}"#)).await.unwrap();
+            t.send(
+                Request::put("/logs/_doc/1?refresh=true").with_json_body(r#"{"msg":"it's here"}"#),
+            )
+            .await
+            .unwrap();
             let _ = t.send(Request::get("/missing/_doc/1")).await.unwrap_err();
             assert!(!format!("{t:?}").contains("s3cr3t"));
         });
     });
     let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(out.contains(&format!("PUT {}/logs/_doc/1 [status:201", server.url())), "{out}");
+    assert!(
+        out.contains(&format!("PUT {}/logs/_doc/1 [status:201", server.url())),
+        "{out}"
+    );
     assert!(out.contains("db.system=\"elasticsearch\""), "{out}");
     assert!(out.contains("curl -XPUT 'http://localhost:9200/logs/_doc/1?refresh=true&pretty' -H 'Content-Type: application/json' -d '{"), "{out}");
     assert!(out.contains(r#""msg": "it'\''s here""#), "{out}");
     assert!(out.contains("# [201]"), "{out}");
     assert!(out.contains("WARN") && out.contains("[status:404"), "{out}");
-    assert!(!out.contains("s3cr3t") && !out.contains("ZWxhc3RpYzpzM2NyM3QtcHc"), "credentials leaked: {out}");
+    assert!(
+        !out.contains("s3cr3t") && !out.contains("ZWxhc3RpYzpzM2NyM3QtcHc"),
+        "credentials leaked: {out}"
+    );
 }

@@ -23,7 +23,8 @@ fn nodes_body(ports: &[u16], master_only_port: Option<u16>) -> String {
             serde_json::json!({"roles": ["master"], "http": {"publish_address": format!("127.0.0.1:{p}")}}),
         );
     }
-    serde_json::json!({"_nodes": {"total": nodes.len()}, "cluster_name": "c", "nodes": nodes}).to_string()
+    serde_json::json!({"_nodes": {"total": nodes.len()}, "cluster_name": "c", "nodes": nodes})
+        .to_string()
 }
 
 fn serve_nodes(proxy: &FaultProxy, body: String) {
@@ -37,7 +38,10 @@ async fn sniff_on_start_with_real_server() {
     let server = OsmemServer::start();
     // Seed with "localhost:port": the sniff replaces it with the published 127.0.0.1 address.
     let seed = format!("localhost:{}", server.port());
-    let t = Transport::builder(seed.as_str()).sniff_on_start(true).build().unwrap();
+    let t = Transport::builder(seed.as_str())
+        .sniff_on_start(true)
+        .build()
+        .unwrap();
     t.send(Request::get("/")).await.unwrap();
     let nodes: Vec<String> = t.nodes().iter().map(ToString::to_string).collect();
     assert_eq!(nodes, [server.url()]);
@@ -50,19 +54,33 @@ async fn sniffed_nodes_take_the_traffic_and_master_only_is_skipped() {
     let a = FaultProxy::start(server.addr());
     let b = FaultProxy::start(server.addr());
     let master = FaultProxy::start(server.addr());
-    serve_nodes(&seed, nodes_body(&[a.port(), b.port()], Some(master.port())));
-    let t = Transport::builder(seed.url().as_str()).sniff_on_start(true).build().unwrap();
+    serve_nodes(
+        &seed,
+        nodes_body(&[a.port(), b.port()], Some(master.port())),
+    );
+    let t = Transport::builder(seed.url().as_str())
+        .sniff_on_start(true)
+        .build()
+        .unwrap();
     for _ in 0..10 {
         t.send(Request::get("/")).await.unwrap();
     }
     assert_eq!(seed.requests_for("/_nodes/_all/http"), 1);
-    assert_eq!(seed.requests_for("/"), 0, "the seed is no longer in the pool");
+    assert_eq!(
+        seed.requests_for("/"),
+        0,
+        "the seed is no longer in the pool"
+    );
     assert_eq!(a.requests() + b.requests(), 10);
     assert!(a.requests() > 0 && b.requests() > 0);
     assert_eq!(master.requests(), 0);
     let mut nodes: Vec<String> = t.nodes().iter().map(|n| n.host().to_owned()).collect();
     nodes.sort();
-    assert_eq!(nodes, ["localhost", "localhost"], "the hostname part of publish_address is used");
+    assert_eq!(
+        nodes,
+        ["localhost", "localhost"],
+        "the hostname part of publish_address is used"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +101,10 @@ async fn user_filter_and_credentials_kept() {
     let nodes = t.nodes();
     assert_eq!(nodes.len(), 1);
     assert_eq!(nodes[0].port(), b.port());
-    assert!(nodes[0].credentials().is_some(), "credentials of the seed carry over");
+    assert!(
+        nodes[0].credentials().is_some(),
+        "credentials of the seed carry over"
+    );
     assert_eq!(b.requests(), 1);
 }
 
@@ -91,9 +112,18 @@ async fn user_filter_and_credentials_kept() {
 async fn failed_sniff_keeps_nodes_and_never_fails_the_request() {
     let server = OsmemServer::start();
     let seed = FaultProxy::start(server.addr());
-    for bad in [Action::status(500), Action::json(200, "{not json"), Action::json(200, r#"{"nodes":{}}"#)] {
-        seed.set_rule(Arc::new(move |req| (req.path_only() == "/_nodes/_all/http").then(|| bad.clone())));
-        let t = Transport::builder(seed.url().as_str()).sniff_on_start(true).build().unwrap();
+    for bad in [
+        Action::status(500),
+        Action::json(200, "{not json"),
+        Action::json(200, r#"{"nodes":{}}"#),
+    ] {
+        seed.set_rule(Arc::new(move |req| {
+            (req.path_only() == "/_nodes/_all/http").then(|| bad.clone())
+        }));
+        let t = Transport::builder(seed.url().as_str())
+            .sniff_on_start(true)
+            .build()
+            .unwrap();
         let r = t.send(Request::get("/")).await.unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(t.nodes()[0].to_string(), seed.url());
@@ -128,7 +158,11 @@ async fn sniff_on_connection_fail_and_interval() {
 
     // Interval: driven by the injected clock.
     let clock = ManualClock::new();
-    let t = Transport::builder(seed.url().as_str()).sniff_interval(Duration::from_secs(300)).clock(clock.clone()).build().unwrap();
+    let t = Transport::builder(seed.url().as_str())
+        .sniff_interval(Duration::from_secs(300))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
     seed.reset_counters();
     t.send(Request::get("/")).await.unwrap();
     clock.advance(Duration::from_secs(299));

@@ -35,7 +35,10 @@ impl CompressionLayer {
 impl<S> Layer<S> for CompressionLayer {
     type Service = Compression<S>;
     fn layer(&self, inner: S) -> Compression<S> {
-        Compression { inner, compress_requests: self.compress_requests }
+        Compression {
+            inner,
+            compress_requests: self.compress_requests,
+        }
     }
 }
 
@@ -59,7 +62,9 @@ pub(crate) fn gunzip(data: &[u8]) -> Result<Bytes, Error> {
     let mut out = Vec::with_capacity(data.len() * 4);
     MultiGzDecoder::new(data)
         .read_to_end(&mut out)
-        .map_err(|e| Error::new(ErrorKind::InvalidResponse, "bad gzip data in the response").with_source(e))?;
+        .map_err(|e| {
+            Error::new(ErrorKind::InvalidResponse, "bad gzip data in the response").with_source(e)
+        })?;
     Ok(Bytes::from(out))
 }
 
@@ -79,11 +84,16 @@ where
     }
 
     fn call(&mut self, mut req: HttpRequest) -> Self::Future {
-        req.headers_mut().insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-        if self.compress_requests && !req.body().is_empty() && !req.headers().contains_key(CONTENT_ENCODING) {
+        req.headers_mut()
+            .insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        if self.compress_requests
+            && !req.body().is_empty()
+            && !req.headers().contains_key(CONTENT_ENCODING)
+        {
             let compressed = gzip(req.body());
             *req.body_mut() = compressed;
-            req.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            req.headers_mut()
+                .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
         let fut = self.inner.call(req);
         Box::pin(async move {
@@ -95,7 +105,8 @@ where
             if is_gzip {
                 let body = gunzip(resp.body())?;
                 resp.headers_mut().remove(CONTENT_ENCODING);
-                resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+                resp.headers_mut()
+                    .insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
                 *resp.body_mut() = body;
             }
             Ok(resp)
@@ -108,20 +119,28 @@ mod tests {
     use super::*;
     use tower::ServiceExt;
 
-    fn echo_gzip() -> impl Service<HttpRequest, Response = HttpResponse, Error = Error, Future = BoxFuture<Result<HttpResponse, Error>>> + Clone {
-        tower::service_fn(|req: HttpRequest| -> BoxFuture<Result<HttpResponse, Error>> {
-            Box::pin(async move {
-                assert_eq!(req.headers()[ACCEPT_ENCODING], "gzip");
-                // Echo the request body back, gzipped, with its headers noted.
-                let enc = req.headers().get(CONTENT_ENCODING).cloned();
-                let mut resp = http::Response::new(gzip(req.body()));
-                resp.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                if let Some(e) = enc {
-                    resp.headers_mut().insert("x-request-encoding", e);
-                }
-                Ok(resp)
-            })
-        })
+    fn echo_gzip() -> impl Service<
+        HttpRequest,
+        Response = HttpResponse,
+        Error = Error,
+        Future = BoxFuture<Result<HttpResponse, Error>>,
+    > + Clone {
+        tower::service_fn(
+            |req: HttpRequest| -> BoxFuture<Result<HttpResponse, Error>> {
+                Box::pin(async move {
+                    assert_eq!(req.headers()[ACCEPT_ENCODING], "gzip");
+                    // Echo the request body back, gzipped, with its headers noted.
+                    let enc = req.headers().get(CONTENT_ENCODING).cloned();
+                    let mut resp = http::Response::new(gzip(req.body()));
+                    resp.headers_mut()
+                        .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                    if let Some(e) = enc {
+                        resp.headers_mut().insert("x-request-encoding", e);
+                    }
+                    Ok(resp)
+                })
+            },
+        )
     }
 
     #[tokio::test]
@@ -139,7 +158,10 @@ mod tests {
     #[tokio::test]
     async fn off_leaves_body_alone() {
         let svc = CompressionLayer::new(false).layer(echo_gzip());
-        let resp = svc.oneshot(http::Request::new(Bytes::from_static(b"abc"))).await.unwrap();
+        let resp = svc
+            .oneshot(http::Request::new(Bytes::from_static(b"abc")))
+            .await
+            .unwrap();
         assert_eq!(resp.body(), &Bytes::from_static(b"abc"));
         assert!(!resp.headers().contains_key("x-request-encoding"));
     }
@@ -148,10 +170,14 @@ mod tests {
     async fn bad_gzip_is_an_error() {
         let svc = CompressionLayer::new(false).layer(tower::service_fn(|_r: HttpRequest| async {
             let mut resp = http::Response::new(Bytes::from_static(b"not gzip at all"));
-            resp.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            resp.headers_mut()
+                .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             Ok::<_, Error>(resp)
         }));
-        let err = svc.oneshot(http::Request::new(Bytes::new())).await.unwrap_err();
+        let err = svc
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidResponse);
     }
 }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
 use tower::{Layer, Service};
 
 use super::http::SelectedNode;
@@ -22,7 +24,11 @@ static X_ELASTIC_PRODUCT: HeaderName = HeaderName::from_static("x-elastic-produc
 
 /// The user-agent this client sends unless told otherwise.
 pub fn default_user_agent() -> HeaderValue {
-    HeaderValue::from_static(concat!("es-rs/", env!("CARGO_PKG_VERSION"), " (Rust; es-transport)"))
+    HeaderValue::from_static(concat!(
+        "es-rs/",
+        env!("CARGO_PKG_VERSION"),
+        " (Rust; es-transport)"
+    ))
 }
 
 /// Settings of the headers layer.
@@ -43,14 +49,21 @@ pub struct HeadersLayer {
 
 impl HeadersLayer {
     pub(crate) fn new(config: HeadersConfig) -> Self {
-        HeadersLayer { verified: Arc::new(AtomicBool::new(!config.product_check)), config: Arc::new(config) }
+        HeadersLayer {
+            verified: Arc::new(AtomicBool::new(!config.product_check)),
+            config: Arc::new(config),
+        }
     }
 }
 
 impl<S> Layer<S> for HeadersLayer {
     type Service = Headers<S>;
     fn layer(&self, inner: S) -> Headers<S> {
-        Headers { inner, config: self.config.clone(), verified: self.verified.clone() }
+        Headers {
+            inner,
+            config: self.config.clone(),
+            verified: self.verified.clone(),
+        }
     }
 }
 
@@ -70,7 +83,10 @@ fn compat(value: &HeaderValue, version: u8) -> Option<HeaderValue> {
         "application/x-ndjson" => "x-ndjson",
         _ => return None,
     };
-    HeaderValue::from_str(&format!("application/vnd.elasticsearch+{sub}; compatible-with={version}")).ok()
+    HeaderValue::from_str(&format!(
+        "application/vnd.elasticsearch+{sub}; compatible-with={version}"
+    ))
+    .ok()
 }
 
 // ===== impl Headers =====
@@ -79,7 +95,10 @@ impl<S> Headers<S> {
     fn apply(&self, req: &mut HttpRequest) {
         let cfg = &*self.config;
         let opts = req.extensions().get::<RequestOptions>().cloned();
-        let node_auth = req.extensions().get::<SelectedNode>().and_then(|n| n.0.auth_header.clone());
+        let node_auth = req
+            .extensions()
+            .get::<SelectedNode>()
+            .and_then(|n| n.0.auth_header.clone());
         let h = req.headers_mut();
         for (k, v) in &cfg.defaults {
             if !h.contains_key(k) {
@@ -143,7 +162,10 @@ where
         Box::pin(async move {
             let resp = fut.await?;
             if !verified.load(Ordering::Relaxed) && resp.status().is_success() {
-                let ok = resp.headers().get(&X_ELASTIC_PRODUCT).is_some_and(|v| v == "Elasticsearch");
+                let ok = resp
+                    .headers()
+                    .get(&X_ELASTIC_PRODUCT)
+                    .is_some_and(|v| v == "Elasticsearch");
                 if !ok {
                     return Err(Error::new(
                         ErrorKind::UnsupportedProduct,
@@ -182,8 +204,13 @@ mod tests {
         let below = Scripted::new(vec![Scripted::status(200)]);
         let svc = HeadersLayer::new(cfg()).layer(below.clone());
         let mut req = http::Request::new(Bytes::new());
-        req.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        req.extensions_mut().insert(RequestOptions::new().opaque_id("op-1").header("x-extra", "1"));
+        req.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        req.extensions_mut().insert(
+            RequestOptions::new()
+                .opaque_id("op-1")
+                .header("x-extra", "1"),
+        );
         svc.oneshot(req).await.unwrap();
         let seen = &below.requests()[0];
         let h = seen.headers();
@@ -203,13 +230,23 @@ mod tests {
         c.compatibility = Some(9);
         let svc = HeadersLayer::new(c).layer(below.clone());
         let mut req = http::Request::new(Bytes::new());
-        req.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
-        req.extensions_mut().insert(RequestOptions::new().auth(Credentials::bearer("t")));
+        req.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        );
+        req.extensions_mut()
+            .insert(RequestOptions::new().auth(Credentials::bearer("t")));
         svc.oneshot(req).await.unwrap();
         let h = below.requests()[0].headers().clone();
         assert_eq!(h[AUTHORIZATION], "Bearer t");
-        assert_eq!(h[CONTENT_TYPE], "application/vnd.elasticsearch+x-ndjson; compatible-with=9");
-        assert_eq!(h[ACCEPT], "application/vnd.elasticsearch+json; compatible-with=9");
+        assert_eq!(
+            h[CONTENT_TYPE],
+            "application/vnd.elasticsearch+x-ndjson; compatible-with=9"
+        );
+        assert_eq!(
+            h[ACCEPT],
+            "application/vnd.elasticsearch+json; compatible-with=9"
+        );
     }
 
     #[tokio::test]
@@ -219,21 +256,30 @@ mod tests {
         // A 2xx without the header fails.
         let below = Scripted::new(vec![Scripted::status(200)]);
         let svc = HeadersLayer::new(c.clone()).layer(below);
-        let err = svc.oneshot(http::Request::new(Bytes::new())).await.unwrap_err();
+        let err = svc
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::UnsupportedProduct);
         // A 401 is not checked; a 2xx with the header passes and is remembered.
         let below = Scripted::new(vec![
             Scripted::status(401),
             Box::new(|| {
                 let mut r = http::Response::new(Bytes::new());
-                r.headers_mut().insert("x-elastic-product", HeaderValue::from_static("Elasticsearch"));
+                r.headers_mut().insert(
+                    "x-elastic-product",
+                    HeaderValue::from_static("Elasticsearch"),
+                );
                 Ok(r)
             }),
             Scripted::status(200),
         ]);
         let svc = HeadersLayer::new(c).layer(below);
         for _ in 0..3 {
-            svc.clone().oneshot(http::Request::new(Bytes::new())).await.unwrap();
+            svc.clone()
+                .oneshot(http::Request::new(Bytes::new()))
+                .await
+                .unwrap();
         }
     }
 }

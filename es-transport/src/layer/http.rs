@@ -21,7 +21,9 @@ pub struct HttpService {
 
 impl HttpService {
     pub(crate) fn new(connector: Connector) -> Self {
-        HttpService { connector: Arc::new(connector) }
+        HttpService {
+            connector: Arc::new(connector),
+        }
     }
 }
 
@@ -42,7 +44,9 @@ impl Service<HttpRequest> for HttpService {
         let connector = self.connector.clone();
         Box::pin(async move {
             let Some(SelectedNode(node)) = req.extensions().get::<SelectedNode>().cloned() else {
-                return Err(Error::config("no node chosen for the request (the pool layer is missing)"));
+                return Err(Error::config(
+                    "no node chosen for the request (the pool layer is missing)",
+                ));
             };
             conn::send(&connector, &node, req).await
         })

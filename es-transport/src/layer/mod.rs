@@ -97,11 +97,19 @@ pub(crate) mod test_support {
 
     impl Scripted {
         pub(crate) fn new(script: Vec<Step>) -> Self {
-            Scripted { seen: Default::default(), script: Arc::new(Mutex::new(script)) }
+            Scripted {
+                seen: Default::default(),
+                script: Arc::new(Mutex::new(script)),
+            }
         }
 
         pub(crate) fn status(code: u16) -> Step {
-            Box::new(move || Ok(::http::Response::builder().status(code).body(Bytes::new()).unwrap()))
+            Box::new(move || {
+                Ok(::http::Response::builder()
+                    .status(code)
+                    .body(Bytes::new())
+                    .unwrap())
+            })
         }
 
         pub(crate) fn err(kind: crate::ErrorKind) -> Step {
@@ -109,7 +117,12 @@ pub(crate) mod test_support {
         }
 
         pub(crate) fn requests(&self) -> Vec<HttpRequest> {
-            self.seen.lock().unwrap().iter().map(clone_request).collect()
+            self.seen
+                .lock()
+                .unwrap()
+                .iter()
+                .map(clone_request)
+                .collect()
         }
     }
 
@@ -118,7 +131,10 @@ pub(crate) mod test_support {
         type Error = Error;
         type Future = BoxFuture<Result<HttpResponse, Error>>;
 
-        fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Error>> {
+        fn poll_ready(
+            &mut self,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), Error>> {
             std::task::Poll::Ready(Ok(()))
         }
 

@@ -31,7 +31,11 @@ impl PoolLayer {
 impl<S> Layer<S> for PoolLayer {
     type Service = Pool<S>;
     fn layer(&self, inner: S) -> Pool<S> {
-        Pool { inner, pool: self.pool.clone(), clock: self.clock.clone() }
+        Pool {
+            inner,
+            pool: self.pool.clone(),
+            clock: self.clock.clone(),
+        }
     }
 }
 
@@ -45,7 +49,10 @@ pub struct Pool<S> {
 
 /// Whether a failure says the node is unreachable or broken (as opposed to busy).
 fn marks_dead(e: &Error) -> bool {
-    matches!(e.kind(), ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Tls | ErrorKind::InvalidResponse)
+    matches!(
+        e.kind(),
+        ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Tls | ErrorKind::InvalidResponse
+    )
 }
 
 // ===== impl Pool =====
@@ -65,7 +72,12 @@ where
 
     fn call(&mut self, mut req: HttpRequest) -> Self::Future {
         let Some(node) = self.pool.select() else {
-            return Box::pin(async { Err(Error::new(ErrorKind::NoNodeAvailable, "the node pool is empty")) });
+            return Box::pin(async {
+                Err(Error::new(
+                    ErrorKind::NoNodeAvailable,
+                    "the node pool is empty",
+                ))
+            });
         };
         // scheme://host:port + prefix + path?query
         let pq = req.uri().path_and_query().map_or("/", PathAndQuery::as_str);
@@ -77,7 +89,9 @@ where
         let pq = match full.as_deref().unwrap_or(pq).parse::<PathAndQuery>() {
             Ok(p) => p,
             Err(e) => {
-                return Box::pin(async move { Err(Error::config("invalid request path").with_source(e)) });
+                return Box::pin(async move {
+                    Err(Error::config("invalid request path").with_source(e))
+                });
             }
         };
         let mut parts = http::uri::Parts::default();
@@ -86,7 +100,11 @@ where
         parts.path_and_query = Some(pq);
         match Uri::from_parts(parts) {
             Ok(uri) => *req.uri_mut() = uri,
-            Err(e) => return Box::pin(async move { Err(Error::config("invalid request URI").with_source(e)) }),
+            Err(e) => {
+                return Box::pin(
+                    async move { Err(Error::config("invalid request URI").with_source(e)) },
+                );
+            }
         }
         let retry = req.extensions().get::<Attempt>().is_some_and(|a| a.0 > 1);
         req.extensions_mut().insert(SelectedNode(node.clone()));
@@ -109,7 +127,8 @@ where
                 Ok(mut resp) => {
                     let status = resp.status().as_u16();
                     let bad_gateway = status == 502 || status == 504;
-                    node.counters.record(!bad_gateway && status < 500, retry, elapsed);
+                    node.counters
+                        .record(!bad_gateway && status < 500, retry, elapsed);
                     if bad_gateway {
                         pool.mark_dead(&node);
                     } else {
@@ -140,16 +159,31 @@ mod tests {
     use std::time::Duration;
     use tower::ServiceExt;
 
-    fn setup(script: Vec<Box<dyn Fn() -> Result<HttpResponse, Error> + Send>>) -> (Pool<Scripted>, Scripted, Arc<NodePool>) {
+    fn setup(
+        script: Vec<Box<dyn Fn() -> Result<HttpResponse, Error> + Send>>,
+    ) -> (Pool<Scripted>, Scripted, Arc<NodePool>) {
         let clock = Arc::new(ManualClock::new());
         let nodes = ["http://a:9200", "https://u:p@b:9201/pre"]
             .iter()
             .map(|s| Arc::new(Node::new(s.parse().unwrap(), 10).unwrap()))
             .collect();
-        let backoff = Backoff { factor: Duration::from_secs(1), max: Duration::from_secs(30) };
-        let pool = Arc::new(NodePool::new(nodes, Arc::new(RoundRobin::new()), backoff, clock.clone(), 10));
+        let backoff = Backoff {
+            factor: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+        };
+        let pool = Arc::new(NodePool::new(
+            nodes,
+            Arc::new(RoundRobin::new()),
+            backoff,
+            clock.clone(),
+            10,
+        ));
         let below = Scripted::new(script);
-        (PoolLayer::new(pool.clone(), clock).layer(below.clone()), below, pool)
+        (
+            PoolLayer::new(pool.clone(), clock).layer(below.clone()),
+            below,
+            pool,
+        )
     }
 
     fn req(path: &str) -> HttpRequest {
@@ -163,9 +197,22 @@ mod tests {
         let (svc, below, _) = setup(vec![Scripted::status(200)]);
         let a = svc.clone().oneshot(req("/idx/_search?q=x")).await.unwrap();
         svc.oneshot(req("/idx/_search?q=x")).await.unwrap();
-        let uris: Vec<String> = below.requests().iter().map(|r| r.uri().to_string()).collect();
-        assert_eq!(uris, ["http://a:9200/idx/_search?q=x", "https://b:9201/pre/idx/_search?q=x"]);
-        assert_eq!(&*a.extensions().get::<AnsweredBy>().unwrap().0, "http://a:9200");
+        let uris: Vec<String> = below
+            .requests()
+            .iter()
+            .map(|r| r.uri().to_string())
+            .collect();
+        assert_eq!(
+            uris,
+            [
+                "http://a:9200/idx/_search?q=x",
+                "https://b:9201/pre/idx/_search?q=x"
+            ]
+        );
+        assert_eq!(
+            &*a.extensions().get::<AnsweredBy>().unwrap().0,
+            "http://a:9200"
+        );
     }
 
     #[tokio::test]
@@ -191,9 +238,21 @@ mod tests {
     #[tokio::test]
     async fn empty_pool() {
         let clock = Arc::new(ManualClock::new());
-        let backoff = Backoff { factor: Duration::from_secs(1), max: Duration::from_secs(30) };
-        let pool = Arc::new(NodePool::new(vec![], Arc::new(RoundRobin::new()), backoff, clock.clone(), 10));
+        let backoff = Backoff {
+            factor: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+        };
+        let pool = Arc::new(NodePool::new(
+            vec![],
+            Arc::new(RoundRobin::new()),
+            backoff,
+            clock.clone(),
+            10,
+        ));
         let svc = PoolLayer::new(pool, clock).layer(Scripted::new(vec![Scripted::status(200)]));
-        assert_eq!(svc.oneshot(req("/")).await.unwrap_err().kind(), ErrorKind::NoNodeAvailable);
+        assert_eq!(
+            svc.oneshot(req("/")).await.unwrap_err().kind(),
+            ErrorKind::NoNodeAvailable
+        );
     }
 }

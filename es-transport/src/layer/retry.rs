@@ -46,7 +46,10 @@ impl RetryConfig {
         if let Some(ra) = retry_after {
             return ra.min(self.backoff_max);
         }
-        let exp = self.backoff_base.saturating_mul(1u32 << n.saturating_sub(1).min(20)).min(self.backoff_max);
+        let exp = self
+            .backoff_base
+            .saturating_mul(1u32 << n.saturating_sub(1).min(20))
+            .min(self.backoff_max);
         exp.mul_f64(0.5 + fastrand::f64() / 2.0)
     }
 }
@@ -54,7 +57,10 @@ impl RetryConfig {
 /// Parses `Retry-After` in seconds (the HTTP-date form is ignored).
 fn retry_after(resp: &HttpResponse) -> Option<Duration> {
     let v = resp.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
-    v.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
 }
 
 /// Applies [`Retry`].
@@ -65,14 +71,19 @@ pub struct RetryLayer {
 
 impl RetryLayer {
     pub(crate) fn new(config: RetryConfig) -> Self {
-        RetryLayer { config: Arc::new(config) }
+        RetryLayer {
+            config: Arc::new(config),
+        }
     }
 }
 
 impl<S> Layer<S> for RetryLayer {
     type Service = Retry<S>;
     fn layer(&self, inner: S) -> Retry<S> {
-        Retry { inner, config: self.config.clone() }
+        Retry {
+            inner,
+            config: self.config.clone(),
+        }
     }
 }
 
@@ -104,8 +115,12 @@ where
         Box::pin(async move {
             let opts = req.extensions().get::<RequestOptions>();
             let max_retries = opts.and_then(|o| o.max_retries).unwrap_or(cfg.max_retries);
-            let on_timeout = opts.and_then(|o| o.retry_on_timeout).unwrap_or(cfg.retry_on_timeout);
-            let on_status: &[u16] = opts.and_then(|o| o.retry_on_status.as_deref()).unwrap_or(&cfg.retry_on_status);
+            let on_timeout = opts
+                .and_then(|o| o.retry_on_timeout)
+                .unwrap_or(cfg.retry_on_timeout);
+            let on_status: &[u16] = opts
+                .and_then(|o| o.retry_on_status.as_deref())
+                .unwrap_or(&cfg.retry_on_status);
             let ignored: &[u16] = opts.map_or(&[], |o| &o.ignore_status);
             // Nodes of the failed attempts (allocated only when one fails).
             let mut tried: Vec<String> = Vec::new();
@@ -120,7 +135,11 @@ where
                     Ok(mut resp) => {
                         let status = resp.status().as_u16();
                         if can_retry && on_status.contains(&status) && !ignored.contains(&status) {
-                            let node = resp.extensions().get::<AnsweredBy>().map_or("", |a| &*a.0).to_owned();
+                            let node = resp
+                                .extensions()
+                                .get::<AnsweredBy>()
+                                .map_or("", |a| &*a.0)
+                                .to_owned();
                             let wait = cfg.backoff(attempt, retry_after(&resp));
                             tracing::warn!(
                                 target: "elasticsearch",
@@ -171,7 +190,10 @@ mod tests {
     use bytes::Bytes;
 
     fn layer(max: u32) -> RetryLayer {
-        RetryLayer::new(RetryConfig { max_retries: max, ..RetryConfig::default() })
+        RetryLayer::new(RetryConfig {
+            max_retries: max,
+            ..RetryConfig::default()
+        })
     }
 
     fn with_node(
@@ -194,9 +216,17 @@ mod tests {
             with_node(Scripted::err(ErrorKind::Connect), "b"),
             with_node(Scripted::status(200), "c"),
         ]);
-        let resp = layer(3).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        let resp = layer(3)
+            .layer(below.clone())
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
         assert_eq!(resp.extensions().get::<Attempt>(), Some(&Attempt(3)));
-        let attempts: Vec<u32> = below.requests().iter().map(|r| r.extensions().get::<Attempt>().unwrap().0).collect();
+        let attempts: Vec<u32> = below
+            .requests()
+            .iter()
+            .map(|r| r.extensions().get::<Attempt>().unwrap().0)
+            .collect();
         assert_eq!(attempts, [1, 2, 3]);
     }
 
@@ -206,7 +236,11 @@ mod tests {
             with_node(Scripted::err(ErrorKind::Connect), "a"),
             with_node(Scripted::err(ErrorKind::Connect), "b"),
         ]);
-        let err = layer(2).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap_err();
+        let err = layer(2)
+            .layer(below.clone())
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap_err();
         assert_eq!(err.attempts(), 3);
         assert_eq!(err.nodes_tried(), ["a", "b", "b"]);
         assert!(err.is_connect());
@@ -214,13 +248,24 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn timeouts_only_when_enabled() {
-        let below = Scripted::new(vec![Scripted::err(ErrorKind::Timeout), Scripted::status(200)]);
-        let err = layer(3).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap_err();
+        let below = Scripted::new(vec![
+            Scripted::err(ErrorKind::Timeout),
+            Scripted::status(200),
+        ]);
+        let err = layer(3)
+            .layer(below.clone())
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap_err();
         assert!(err.is_timeout());
         assert_eq!(below.requests().len(), 1);
-        let below = Scripted::new(vec![Scripted::err(ErrorKind::Timeout), Scripted::status(200)]);
+        let below = Scripted::new(vec![
+            Scripted::err(ErrorKind::Timeout),
+            Scripted::status(200),
+        ]);
         let mut req = http::Request::new(Bytes::new());
-        req.extensions_mut().insert(RequestOptions::new().retry_on_timeout(true));
+        req.extensions_mut()
+            .insert(RequestOptions::new().retry_on_timeout(true));
         layer(3).layer(below.clone()).oneshot(req).await.unwrap();
         assert_eq!(below.requests().len(), 2);
     }
@@ -229,12 +274,20 @@ mod tests {
     async fn status_retry_honours_retry_after() {
         let below = Scripted::new(vec![
             Box::new(|| {
-                Ok(http::Response::builder().status(503).header("retry-after", "7").body(Bytes::new()).unwrap())
+                Ok(http::Response::builder()
+                    .status(503)
+                    .header("retry-after", "7")
+                    .body(Bytes::new())
+                    .unwrap())
             }),
             Scripted::status(200),
         ]);
         let start = tokio::time::Instant::now();
-        let resp = layer(3).layer(below).oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        let resp = layer(3)
+            .layer(below)
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(start.elapsed().as_secs(), 7);
     }
@@ -242,20 +295,34 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn status_exhausted_returns_last_response_and_404_is_not_retried() {
         let below = Scripted::new(vec![Scripted::status(429)]);
-        let resp = layer(2).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        let resp = layer(2)
+            .layer(below.clone())
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 429);
         assert_eq!(below.requests().len(), 3);
         let below = Scripted::new(vec![Scripted::status(404)]);
-        layer(2).layer(below.clone()).oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        layer(2)
+            .layer(below.clone())
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
         assert_eq!(below.requests().len(), 1);
     }
 
     #[tokio::test(start_paused = true)]
     async fn dropping_the_request_stops_the_wait() {
         let below = Scripted::new(vec![Box::new(|| {
-            Ok(http::Response::builder().status(429).header("retry-after", "20").body(Bytes::new()).unwrap())
+            Ok(http::Response::builder()
+                .status(429)
+                .header("retry-after", "20")
+                .body(Bytes::new())
+                .unwrap())
         })]);
-        let fut = layer(3).layer(below.clone()).oneshot(http::Request::new(Bytes::new()));
+        let fut = layer(3)
+            .layer(below.clone())
+            .oneshot(http::Request::new(Bytes::new()));
         let r = tokio::time::timeout(Duration::from_secs(1), fut).await;
         assert!(r.is_err());
         // Dropped during the first wait: no second attempt was ever made.
@@ -267,11 +334,17 @@ mod tests {
     fn backoff_bounds() {
         let c = RetryConfig::default();
         for n in 1..10 {
-            let exp = c.backoff_base.saturating_mul(1 << (n - 1)).min(c.backoff_max);
+            let exp = c
+                .backoff_base
+                .saturating_mul(1 << (n - 1))
+                .min(c.backoff_max);
             let d = c.backoff(n, None);
             assert!(d >= exp / 2 && d <= exp, "{n}: {d:?}");
         }
-        assert_eq!(c.backoff(1, Some(Duration::from_secs(5))), Duration::from_secs(5));
+        assert_eq!(
+            c.backoff(1, Some(Duration::from_secs(5))),
+            Duration::from_secs(5)
+        );
         assert_eq!(c.backoff(1, Some(Duration::from_secs(500))), c.backoff_max);
     }
 }

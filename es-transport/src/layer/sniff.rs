@@ -35,7 +35,9 @@ pub(crate) struct SniffState {
 
 impl std::fmt::Debug for SniffState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SniffState").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("SniffState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -46,7 +48,12 @@ pub struct SniffLayer {
 }
 
 impl SniffLayer {
-    pub(crate) fn new(config: SniffConfig, pool: Arc<NodePool>, clock: Arc<dyn Clock>, template: NodeUrl) -> Self {
+    pub(crate) fn new(
+        config: SniffConfig,
+        pool: Arc<NodePool>,
+        clock: Arc<dyn Clock>,
+        template: NodeUrl,
+    ) -> Self {
         SniffLayer {
             state: Arc::new(SniffState {
                 config,
@@ -63,7 +70,10 @@ impl SniffLayer {
 
 impl SniffLayer {
     /// Sniffs now through `inner` (the stack below this layer) and waits for the result.
-    pub(crate) async fn sniff_now(&self, inner: crate::transport::BoxedService) -> Result<usize, Error> {
+    pub(crate) async fn sniff_now(
+        &self,
+        inner: crate::transport::BoxedService,
+    ) -> Result<usize, Error> {
         match Sniff::sniff_now(inner, self.state.clone()).await {
             Some(r) => r,
             None => Err(Error::config("a sniff is already running")),
@@ -74,7 +84,10 @@ impl SniffLayer {
 impl<S> Layer<S> for SniffLayer {
     type Service = Sniff<S>;
     fn layer(&self, inner: S) -> Sniff<S> {
-        Sniff { inner, state: self.state.clone() }
+        Sniff {
+            inner,
+            state: self.state.clone(),
+        }
     }
 }
 
@@ -103,7 +116,10 @@ where
 {
     /// Runs one sniff now, unless one is running. Returns the node count, or `None` when
     /// another sniff was running.
-    pub(crate) async fn sniff_now(inner: S, state: Arc<SniffState>) -> Option<Result<usize, Error>> {
+    pub(crate) async fn sniff_now(
+        inner: S,
+        state: Arc<SniffState>,
+    ) -> Option<Result<usize, Error>> {
         if state.running.swap(true, Ordering::AcqRel) {
             return None;
         }
@@ -112,7 +128,9 @@ where
         *state.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(state.clock.now());
         match &result {
             Ok(n) => tracing::info!(target: "elasticsearch", nodes = n, "sniffed the cluster"),
-            Err(e) => tracing::warn!(target: "elasticsearch", error = %e, "sniff failed; keeping the node list"),
+            Err(e) => {
+                tracing::warn!(target: "elasticsearch", error = %e, "sniff failed; keeping the node list")
+            }
         }
         Some(result)
     }
@@ -123,13 +141,16 @@ where
         for _ in 0..tries {
             let mut req = http::Request::new(Bytes::new());
             *req.uri_mut() = http::Uri::from_static("/_nodes/_all/http");
-            req.extensions_mut().insert(RequestOptions::new().timeout(state.config.timeout));
+            req.extensions_mut()
+                .insert(RequestOptions::new().timeout(state.config.timeout));
             match inner.clone().oneshot(req).await {
                 Ok(resp) if resp.status().is_success() => {
                     let nodes = parse_nodes(resp.body())?;
                     let urls = to_urls(&nodes, &state.template, &state.config);
                     if urls.is_empty() {
-                        return Err(Error::config("the sniff found no usable node; keeping the node list"));
+                        return Err(Error::config(
+                            "the sniff found no usable node; keeping the node list",
+                        ));
                     }
                     let n = urls.len();
                     state.pool.set_nodes(urls)?;
@@ -160,13 +181,16 @@ where
     }
 
     fn interval_due(&self) -> bool {
-        let Some(every) = self.state.config.interval else { return false };
+        let Some(every) = self.state.config.interval else {
+            return false;
+        };
         let last = *self.state.last.lock().unwrap_or_else(|p| p.into_inner());
         match last {
             Some(t) => self.state.clock.now().saturating_duration_since(t) >= every,
             None => {
                 // The interval counts from the first request.
-                *self.state.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.state.clock.now());
+                *self.state.last.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(self.state.clock.now());
                 false
             }
         }
@@ -228,34 +252,57 @@ mod tests {
 
     type Below = tower::util::BoxCloneSyncService<HttpRequest, HttpResponse, Error>;
 
-    fn setup(config: SniffConfig, sniff_body: &'static str) -> (Sniff<Below>, Arc<NodePool>, ManualClock, Arc<AtomicUsize>) {
+    fn setup(
+        config: SniffConfig,
+        sniff_body: &'static str,
+    ) -> (Sniff<Below>, Arc<NodePool>, ManualClock, Arc<AtomicUsize>) {
         let clock = ManualClock::new();
         let pool = Arc::new(NodePool::new(
-            vec![Arc::new(Node::new("http://seed:9200".parse().unwrap(), 10).unwrap())],
+            vec![Arc::new(
+                Node::new("http://seed:9200".parse().unwrap(), 10).unwrap(),
+            )],
             Arc::new(RoundRobin::new()),
-            Backoff { factor: Duration::from_secs(1), max: Duration::from_secs(30) },
+            Backoff {
+                factor: Duration::from_secs(1),
+                max: Duration::from_secs(30),
+            },
             Arc::new(clock.clone()),
             10,
         ));
         let sniffs = Arc::new(AtomicUsize::new(0));
         let s2 = sniffs.clone();
-        let below = tower::service_fn(move |req: HttpRequest| -> BoxFuture<Result<HttpResponse, Error>> {
-            let is_sniff = req.uri().path() == "/_nodes/_all/http";
-            if is_sniff {
-                s2.fetch_add(1, Ordering::SeqCst);
-            }
-            Box::pin(async move {
+        let below = tower::service_fn(
+            move |req: HttpRequest| -> BoxFuture<Result<HttpResponse, Error>> {
+                let is_sniff = req.uri().path() == "/_nodes/_all/http";
                 if is_sniff {
-                    assert!(req.extensions().get::<RequestOptions>().unwrap().timeout.is_some());
-                    if sniff_body.is_empty() {
-                        return Err(Error::connect("refused"));
-                    }
-                    return Ok(http::Response::new(Bytes::from_static(sniff_body.as_bytes())));
+                    s2.fetch_add(1, Ordering::SeqCst);
                 }
-                Ok(http::Response::new(Bytes::new()))
-            })
-        });
-        let layer = SniffLayer::new(config, pool.clone(), Arc::new(clock.clone()), "http://seed:9200".parse().unwrap());
+                Box::pin(async move {
+                    if is_sniff {
+                        assert!(
+                            req.extensions()
+                                .get::<RequestOptions>()
+                                .unwrap()
+                                .timeout
+                                .is_some()
+                        );
+                        if sniff_body.is_empty() {
+                            return Err(Error::connect("refused"));
+                        }
+                        return Ok(http::Response::new(Bytes::from_static(
+                            sniff_body.as_bytes(),
+                        )));
+                    }
+                    Ok(http::Response::new(Bytes::new()))
+                })
+            },
+        );
+        let layer = SniffLayer::new(
+            config,
+            pool.clone(),
+            Arc::new(clock.clone()),
+            "http://seed:9200".parse().unwrap(),
+        );
         (layer.layer(Below::new(below)), pool, clock, sniffs)
     }
 
@@ -265,10 +312,16 @@ mod tests {
 
     #[tokio::test]
     async fn sniff_on_start_waits_once() {
-        let cfg = SniffConfig { on_start: true, ..Default::default() };
+        let cfg = SniffConfig {
+            on_start: true,
+            ..Default::default()
+        };
         let (svc, pool, _, sniffs) = setup(cfg, NODES);
         for _ in 0..3 {
-            svc.clone().oneshot(http::Request::new(Bytes::new())).await.unwrap();
+            svc.clone()
+                .oneshot(http::Request::new(Bytes::new()))
+                .await
+                .unwrap();
         }
         assert_eq!(sniffs.load(Ordering::SeqCst), 1);
         assert_eq!(hosts(&pool), ["10.1.1.1", "h2"]);
@@ -276,11 +329,17 @@ mod tests {
 
     #[tokio::test]
     async fn failed_sniff_keeps_nodes_and_request_succeeds() {
-        let cfg = SniffConfig { on_start: true, ..Default::default() };
+        let cfg = SniffConfig {
+            on_start: true,
+            ..Default::default()
+        };
         let (svc, pool, _, _) = setup(cfg, "");
         svc.oneshot(http::Request::new(Bytes::new())).await.unwrap();
         assert_eq!(hosts(&pool), ["seed"]);
-        let cfg = SniffConfig { on_start: true, ..Default::default() };
+        let cfg = SniffConfig {
+            on_start: true,
+            ..Default::default()
+        };
         let (svc, pool, _, _) = setup(cfg, "{garbage");
         svc.oneshot(http::Request::new(Bytes::new())).await.unwrap();
         assert_eq!(hosts(&pool), ["seed"]);
@@ -288,14 +347,26 @@ mod tests {
 
     #[tokio::test]
     async fn interval_sniff_in_background() {
-        let cfg = SniffConfig { interval: Some(Duration::from_secs(60)), ..Default::default() };
+        let cfg = SniffConfig {
+            interval: Some(Duration::from_secs(60)),
+            ..Default::default()
+        };
         let (svc, pool, clock, sniffs) = setup(cfg, NODES);
-        svc.clone().oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        svc.clone()
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
         clock.advance(Duration::from_secs(59));
-        svc.clone().oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        svc.clone()
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
         assert_eq!(sniffs.load(Ordering::SeqCst), 0);
         clock.advance(Duration::from_secs(1));
-        svc.clone().oneshot(http::Request::new(Bytes::new())).await.unwrap();
+        svc.clone()
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
         for _ in 0..100 {
             if sniffs.load(Ordering::SeqCst) == 1 && pool.len() == 2 {
                 break;
@@ -311,9 +382,17 @@ mod tests {
         let cfg = SniffConfig::default();
         let (svc, _, _, sniffs) = setup(cfg, NODES);
         svc.state.running.store(true, Ordering::SeqCst);
-        assert!(Sniff::sniff_now(svc.inner.clone(), svc.state.clone()).await.is_none());
+        assert!(
+            Sniff::sniff_now(svc.inner.clone(), svc.state.clone())
+                .await
+                .is_none()
+        );
         svc.state.running.store(false, Ordering::SeqCst);
-        assert!(Sniff::sniff_now(svc.inner.clone(), svc.state.clone()).await.is_some());
+        assert!(
+            Sniff::sniff_now(svc.inner.clone(), svc.state.clone())
+                .await
+                .is_some()
+        );
         assert_eq!(sniffs.load(Ordering::SeqCst), 1);
     }
 }

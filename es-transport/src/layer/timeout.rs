@@ -27,7 +27,10 @@ impl TimeoutLayer {
 impl<S> Layer<S> for TimeoutLayer {
     type Service = Timeout<S>;
     fn layer(&self, inner: S) -> Timeout<S> {
-        Timeout { inner, default: self.default }
+        Timeout {
+            inner,
+            default: self.default,
+        }
     }
 }
 
@@ -54,7 +57,11 @@ where
     }
 
     fn call(&mut self, req: HttpRequest) -> Self::Future {
-        let timeout = req.extensions().get::<RequestOptions>().and_then(|o| o.timeout).or(self.default);
+        let timeout = req
+            .extensions()
+            .get::<RequestOptions>()
+            .and_then(|o| o.timeout)
+            .or(self.default);
         let fut = self.inner.call(req);
         Box::pin(async move {
             match timeout {
@@ -74,22 +81,37 @@ mod tests {
     use bytes::Bytes;
     use tower::ServiceExt;
 
-    fn slow(d: Duration) -> impl Service<HttpRequest, Response = HttpResponse, Error = Error, Future = BoxFuture<Result<HttpResponse, Error>>> + Clone {
-        tower::service_fn(move |_req: HttpRequest| -> BoxFuture<Result<HttpResponse, Error>> {
-            Box::pin(async move {
-                tokio::time::sleep(d).await;
-                Ok(http::Response::new(Bytes::new()))
-            })
-        })
+    fn slow(
+        d: Duration,
+    ) -> impl Service<
+        HttpRequest,
+        Response = HttpResponse,
+        Error = Error,
+        Future = BoxFuture<Result<HttpResponse, Error>>,
+    > + Clone {
+        tower::service_fn(
+            move |_req: HttpRequest| -> BoxFuture<Result<HttpResponse, Error>> {
+                Box::pin(async move {
+                    tokio::time::sleep(d).await;
+                    Ok(http::Response::new(Bytes::new()))
+                })
+            },
+        )
     }
 
     #[tokio::test(start_paused = true)]
     async fn default_and_per_request() {
-        let svc = TimeoutLayer::new(Some(Duration::from_secs(1))).layer(slow(Duration::from_secs(2)));
-        let err = svc.clone().oneshot(http::Request::new(Bytes::new())).await.unwrap_err();
+        let svc =
+            TimeoutLayer::new(Some(Duration::from_secs(1))).layer(slow(Duration::from_secs(2)));
+        let err = svc
+            .clone()
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap_err();
         assert!(err.is_timeout());
         let mut req = http::Request::new(Bytes::new());
-        req.extensions_mut().insert(RequestOptions::new().timeout(Duration::from_secs(3)));
+        req.extensions_mut()
+            .insert(RequestOptions::new().timeout(Duration::from_secs(3)));
         assert!(svc.oneshot(req).await.is_ok());
     }
 

@@ -35,7 +35,10 @@ impl TraceLayer {
 impl<S> Layer<S> for TraceLayer {
     type Service = Trace<S>;
     fn layer(&self, inner: S) -> Trace<S> {
-        Trace { inner, clock: self.clock.clone() }
+        Trace {
+            inner,
+            clock: self.clock.clone(),
+        }
     }
 }
 
@@ -59,7 +62,11 @@ fn pretty(body: &[u8]) -> String {
     let lines: Option<Vec<String>> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).ok().map(|v| v.to_string()))
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .map(|v| v.to_string())
+        })
         .collect();
     match lines {
         Some(ls) if !ls.is_empty() => ls.join("\n") + "\n",
@@ -71,9 +78,16 @@ fn pretty(body: &[u8]) -> String {
 pub(crate) fn curl_command(req: &HttpRequest) -> String {
     let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let sep = if pq.contains('?') { '&' } else { '?' };
-    let mut s = format!("curl -X{} 'http://localhost:9200{pq}{sep}pretty'", req.method());
+    let mut s = format!(
+        "curl -X{} 'http://localhost:9200{pq}{sep}pretty'",
+        req.method()
+    );
     if !req.body().is_empty() {
-        if let Some(ct) = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        if let Some(ct) = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+        {
             s.push_str(&format!(" -H 'Content-Type: {ct}'"));
         }
         let body = pretty(req.body()).replace('\'', r"'\''");
@@ -108,10 +122,17 @@ where
     }
 
     fn call(&mut self, req: HttpRequest) -> Self::Future {
-        let endpoint = req.extensions().get::<Endpoint>().map_or("request", |e| e.0);
+        let endpoint = req
+            .extensions()
+            .get::<Endpoint>()
+            .map_or("request", |e| e.0);
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
-        let ignored: Vec<u16> = req.extensions().get::<crate::RequestOptions>().map(|o| o.ignore_status.clone()).unwrap_or_default();
+        let ignored: Vec<u16> = req
+            .extensions()
+            .get::<crate::RequestOptions>()
+            .map(|o| o.ignore_status.clone())
+            .unwrap_or_default();
         let span = tracing::info_span!(
             target: "elasticsearch",
             "es.request",
@@ -176,21 +197,40 @@ mod tests {
 
     #[test]
     fn curl_format() {
-        let mut req = http::Request::new(Bytes::from_static(br#"{"query":{"match":{"title":"it's"}}}"#));
+        let mut req = http::Request::new(Bytes::from_static(
+            br#"{"query":{"match":{"title":"it's"}}}"#,
+        ));
         *req.method_mut() = http::Method::POST;
-        *req.uri_mut() = "http://u:p@10.0.0.1:9200/idx/_search?size=1".parse().unwrap();
-        req.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-        req.headers_mut().insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Basic c2VjcmV0"));
+        *req.uri_mut() = "http://u:p@10.0.0.1:9200/idx/_search?size=1"
+            .parse()
+            .unwrap();
+        req.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        req.headers_mut().insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("Basic c2VjcmV0"),
+        );
         let c = curl_command(&req);
         assert!(c.starts_with("curl -XPOST 'http://localhost:9200/idx/_search?size=1&pretty' -H 'Content-Type: application/json' -d '{"), "{c}");
         assert!(c.contains(r"it'\''s"), "{c}");
         assert!(!c.contains("c2VjcmV0") && !c.contains("u:p"), "{c}");
-        let resp = http::Response::builder().status(200).body(Bytes::from_static(br#"{"took":1}"#)).unwrap();
-        assert_eq!(curl_response(&resp, 0.0123), "# [200] (0.012s)\n#{\n#  \"took\": 1\n#}");
+        let resp = http::Response::builder()
+            .status(200)
+            .body(Bytes::from_static(br#"{"took":1}"#))
+            .unwrap();
+        assert_eq!(
+            curl_response(&resp, 0.0123),
+            "# [200] (0.012s)\n#{\n#  \"took\": 1\n#}"
+        );
     }
 
     #[test]
     fn ndjson_pretty() {
-        assert_eq!(pretty(b"{\"index\":{}}\n{\"a\": 1}\n"), "{\"index\":{}}\n{\"a\":1}\n");
+        assert_eq!(
+            pretty(b"{\"index\":{}}\n{\"a\": 1}\n"),
+            "{\"index\":{}}\n{\"a\":1}\n"
+        );
     }
 }

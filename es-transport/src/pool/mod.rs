@@ -122,10 +122,28 @@ impl NodePool {
         clock: Arc<dyn Clock>,
         max_connections: usize,
     ) -> Self {
-        let entries = nodes.into_iter().map(|node| Entry { node, failures: 0, dead_until: None }).collect();
-        let mut state = State { entries, alive: Vec::new(), alive_urls: Vec::new(), next_resurrection: None };
+        let entries = nodes
+            .into_iter()
+            .map(|node| Entry {
+                node,
+                failures: 0,
+                dead_until: None,
+            })
+            .collect();
+        let mut state = State {
+            entries,
+            alive: Vec::new(),
+            alive_urls: Vec::new(),
+            next_resurrection: None,
+        };
         state.recompute(clock.now());
-        NodePool { state: Mutex::new(state), selector, backoff, clock, max_connections }
+        NodePool {
+            state: Mutex::new(state),
+            selector,
+            backoff,
+            clock,
+            max_connections,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -149,7 +167,11 @@ impl NodePool {
             let e = st.entries.iter().min_by_key(|e| e.dead_until)?;
             return Some(e.node.clone());
         }
-        let i = if st.alive.len() == 1 { 0 } else { self.selector.select(&st.alive_urls) % st.alive.len() };
+        let i = if st.alive.len() == 1 {
+            0
+        } else {
+            self.selector.select(&st.alive_urls) % st.alive.len()
+        };
         Some(st.entries[st.alive[i]].node.clone())
     }
 
@@ -157,7 +179,9 @@ impl NodePool {
     pub(crate) fn mark_dead(&self, node: &Arc<Node>) {
         let now = self.clock.now();
         let mut st = self.lock();
-        let Some(e) = st.entries.iter_mut().find(|e| Arc::ptr_eq(&e.node, node)) else { return };
+        let Some(e) = st.entries.iter_mut().find(|e| Arc::ptr_eq(&e.node, node)) else {
+            return;
+        };
         e.failures = e.failures.saturating_add(1);
         let timeout = self.backoff.timeout(e.failures);
         e.dead_until = Some(now + timeout);
@@ -177,7 +201,9 @@ impl NodePool {
     /// Records a success of `node`: alive, failure count reset.
     pub(crate) fn mark_live(&self, node: &Arc<Node>) {
         let mut st = self.lock();
-        let Some(e) = st.entries.iter_mut().find(|e| Arc::ptr_eq(&e.node, node)) else { return };
+        let Some(e) = st.entries.iter_mut().find(|e| Arc::ptr_eq(&e.node, node)) else {
+            return;
+        };
         if e.failures == 0 {
             return;
         }
@@ -210,7 +236,11 @@ impl NodePool {
             } else {
                 let node = Node::new(url, self.max_connections)?;
                 node.sniffed.store(true, Ordering::Relaxed);
-                entries.push(Entry { node: Arc::new(node), failures: 0, dead_until: None });
+                entries.push(Entry {
+                    node: Arc::new(node),
+                    failures: 0,
+                    dead_until: None,
+                });
             }
         }
         st.entries = entries;
@@ -221,7 +251,11 @@ impl NodePool {
 
     /// The URLs of all nodes, dead or alive.
     pub(crate) fn urls(&self) -> Vec<NodeUrl> {
-        self.lock().entries.iter().map(|e| e.node.url.clone()).collect()
+        self.lock()
+            .entries
+            .iter()
+            .map(|e| e.node.url.clone())
+            .collect()
     }
 
     /// All nodes, in pool order.
@@ -237,7 +271,9 @@ impl NodePool {
             .iter()
             .map(|e| {
                 let dead = e.dead_until.is_some_and(|t| t > now);
-                e.node.counters.snapshot(e.node.id.to_string(), dead, e.failures)
+                e.node
+                    .counters
+                    .snapshot(e.node.id.to_string(), dead, e.failures)
             })
             .collect()
     }
@@ -254,19 +290,37 @@ mod tests {
     use crate::time::ManualClock;
 
     fn pool(n: usize, clock: &ManualClock) -> (NodePool, Vec<Arc<Node>>) {
-        let nodes: Vec<Arc<Node>> =
-            (0..n).map(|i| Arc::new(Node::new(format!("n{i}:9200").parse().unwrap(), 10).unwrap())).collect();
-        let backoff = Backoff { factor: Duration::from_secs(1), max: Duration::from_secs(30) };
-        (NodePool::new(nodes.clone(), Arc::new(RoundRobin::new()), backoff, Arc::new(clock.clone()), 10), nodes)
+        let nodes: Vec<Arc<Node>> = (0..n)
+            .map(|i| Arc::new(Node::new(format!("n{i}:9200").parse().unwrap(), 10).unwrap()))
+            .collect();
+        let backoff = Backoff {
+            factor: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+        };
+        (
+            NodePool::new(
+                nodes.clone(),
+                Arc::new(RoundRobin::new()),
+                backoff,
+                Arc::new(clock.clone()),
+                10,
+            ),
+            nodes,
+        )
     }
 
     fn ids(p: &NodePool, k: usize) -> Vec<String> {
-        (0..k).map(|_| p.select().unwrap().url.host().to_owned()).collect()
+        (0..k)
+            .map(|_| p.select().unwrap().url.host().to_owned())
+            .collect()
     }
 
     #[test]
     fn backoff_formula() {
-        let b = Backoff { factor: Duration::from_secs(2), max: Duration::from_secs(60) };
+        let b = Backoff {
+            factor: Duration::from_secs(2),
+            max: Duration::from_secs(60),
+        };
         let secs: Vec<u64> = (1..=7).map(|n| b.timeout(n).as_secs()).collect();
         assert_eq!(secs, [2, 4, 8, 16, 32, 60, 60]);
         assert_eq!(b.timeout(1000), Duration::from_secs(60));
@@ -316,7 +370,8 @@ mod tests {
         let clock = ManualClock::new();
         let (p, nodes) = pool(2, &clock);
         p.mark_dead(&nodes[0]);
-        p.set_nodes(vec!["n0:9200".parse().unwrap(), "n5:9200".parse().unwrap()]).unwrap();
+        p.set_nodes(vec!["n0:9200".parse().unwrap(), "n5:9200".parse().unwrap()])
+            .unwrap();
         let all = p.all();
         assert!(Arc::ptr_eq(&all[0], &nodes[0]));
         assert_eq!(all.len(), 2);

@@ -61,7 +61,10 @@ mod tests {
 
     #[test]
     fn round_robin_cycles() {
-        let nodes: Vec<NodeUrl> = ["a:1", "b:1", "c:1"].iter().map(|s| s.parse().unwrap()).collect();
+        let nodes: Vec<NodeUrl> = ["a:1", "b:1", "c:1"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
         let rr = RoundRobin::new();
         let picks: Vec<usize> = (0..6).map(|_| rr.select(&nodes)).collect();
         assert_eq!(picks, [0, 1, 2, 0, 1, 2]);
