@@ -32,7 +32,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
-use aws_sigv4::http_request::{PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
+};
 use aws_sigv4::sign::v4;
 use http::header::{AUTHORIZATION, HOST, HeaderValue};
 use tower::util::BoxCloneSyncService;
@@ -91,7 +93,10 @@ impl fmt::Debug for AwsCredentials {
         f.debug_struct("AwsCredentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &format_args!("***"))
-            .field("session_token", &self.session_token.as_ref().map(|_| format_args!("***")))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| format_args!("***")),
+            )
             .field("expires_after", &self.expires_after)
             .finish()
     }
@@ -180,7 +185,10 @@ impl SigV4Layer {
 impl<S> Layer<S> for SigV4Layer {
     type Service = SigV4<S>;
     fn layer(&self, inner: S) -> SigV4<S> {
-        SigV4 { inner, config: Arc::new(self.clone()) }
+        SigV4 {
+            inner,
+            config: Arc::new(self.clone()),
+        }
     }
 }
 
@@ -193,14 +201,22 @@ pub struct SigV4<S> {
 
 impl<S: fmt::Debug> fmt::Debug for SigV4<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigV4").field("inner", &self.inner).field("config", &self.config).finish()
+        f.debug_struct("SigV4")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .finish()
     }
 }
 
 /// Signs `req` in place: sets `Host` (from the URI's authority, when absent),
 /// `x-amz-date`, `x-amz-content-sha256`, `x-amz-security-token` (with a session token) and
 /// `Authorization`.
-fn sign(req: &mut HttpRequest, cfg: &SigV4Layer, creds: &AwsCredentials, time: SystemTime) -> Result<()> {
+fn sign(
+    req: &mut HttpRequest,
+    cfg: &SigV4Layer,
+    creds: &AwsCredentials,
+    time: SystemTime,
+) -> Result<()> {
     req.headers_mut().remove(AUTHORIZATION);
     if !req.headers().contains_key(HOST)
         && let Some(a) = req.uri().authority()
@@ -229,11 +245,18 @@ fn sign(req: &mut HttpRequest, cfg: &SigV4Layer, creds: &AwsCredentials, time: S
         .map_err(|e| Error::config(format!("cannot sign the request with SigV4: {e}")))?
         .into();
     let uri = req.uri().to_string();
-    let headers: Vec<(&str, &str)> =
-        req.headers().iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v))).collect();
-    let signable =
-        SignableRequest::new(req.method().as_str(), uri.as_str(), headers.into_iter(), SignableBody::Bytes(req.body()))
-            .map_err(|e| Error::config(format!("cannot sign the request with SigV4: {e}")))?;
+    let headers: Vec<(&str, &str)> = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
+        .collect();
+    let signable = SignableRequest::new(
+        req.method().as_str(),
+        uri.as_str(),
+        headers.into_iter(),
+        SignableBody::Bytes(req.body()),
+    )
+    .map_err(|e| Error::config(format!("cannot sign the request with SigV4: {e}")))?;
     let (instructions, _signature) = aws_sigv4::http_request::sign(signable, &params)
         .map_err(|e| Error::config(format!("cannot sign the request with SigV4: {e}")))?
         .into_parts();
@@ -280,7 +303,9 @@ impl TransportBuilder {
     /// Signs every request with AWS SigV4 (feature `aws`). See [`SigV4Layer`] and the
     /// [module docs](crate::aws).
     pub fn aws_sigv4(mut self, layer: SigV4Layer) -> Self {
-        self.signing_layers.push(Box::new(move |svc: BoxedService| BoxCloneSyncService::new(layer.layer(svc))));
+        self.signing_layers.push(Box::new(move |svc: BoxedService| {
+            BoxCloneSyncService::new(layer.layer(svc))
+        }));
         self
     }
 }
@@ -299,14 +324,26 @@ mod tests {
     #[test]
     fn debug_redacts() {
         let c = AwsCredentials::new("AKID", "SECRETKEY", Some("TOKEN".into()));
-        let d = format!("{:?}", SigV4Layer::new("us-east-1", StaticCredentials::new(c)));
-        assert!(d.contains("AKID") && !d.contains("SECRETKEY") && !d.contains("TOKEN"), "{d}");
+        let d = format!(
+            "{:?}",
+            SigV4Layer::new("us-east-1", StaticCredentials::new(c))
+        );
+        assert!(
+            d.contains("AKID") && !d.contains("SECRETKEY") && !d.contains("TOKEN"),
+            "{d}"
+        );
     }
 
     #[tokio::test]
     async fn signs_with_the_given_time_and_replaces_authorization() {
-        let creds = AwsCredentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", Some("tok".into()));
-        let layer = SigV4Layer::new("us-east-1", StaticCredentials::new(creds)).service("aoss").time_source(fixed_time);
+        let creds = AwsCredentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            Some("tok".into()),
+        );
+        let layer = SigV4Layer::new("us-east-1", StaticCredentials::new(creds))
+            .service("aoss")
+            .time_source(fixed_time);
         let svc = layer.layer(tower::service_fn(|req: HttpRequest| async move {
             let h = req.headers();
             assert_eq!(h["x-amz-date"], "20150830T123600Z");
@@ -320,8 +357,11 @@ mod tests {
             Ok::<_, Error>(http::Response::new(Bytes::new()))
         }));
         let mut req = http::Request::new(Bytes::from_static(b"abc"));
-        *req.uri_mut() = "https://example.amazonaws.com:443/idx/_search".parse().unwrap();
-        req.headers_mut().insert(AUTHORIZATION, HeaderValue::from_static("Basic dTpw"));
+        *req.uri_mut() = "https://example.amazonaws.com:443/idx/_search"
+            .parse()
+            .unwrap();
+        req.headers_mut()
+            .insert(AUTHORIZATION, HeaderValue::from_static("Basic dTpw"));
         svc.oneshot(req).await.unwrap();
     }
 }

@@ -55,20 +55,25 @@ impl CloudId {
         }
         let decoded = decode_base64(encoded)
             .ok_or_else(|| bad("the part after the `:` is not valid base64; copy the whole ID from the Cloud console"))?;
-        let decoded =
-            String::from_utf8(decoded).map_err(|_| bad("the decoded data is not text; copy the whole ID again"))?;
+        let decoded = String::from_utf8(decoded)
+            .map_err(|_| bad("the decoded data is not text; copy the whole ID again"))?;
         let mut parts = decoded.trim().split('$');
         let host_part = parts.next().unwrap_or_default();
         let es_part = parts.next().unwrap_or_default();
         let kibana_part = parts.next().unwrap_or_default();
-        let (host, host_port) = split_port(host_part).map_err(|p| bad(&format!("bad port `{p}` in the host part")))?;
+        let (host, host_port) =
+            split_port(host_part).map_err(|p| bad(&format!("bad port `{p}` in the host part")))?;
         if host.is_empty() {
-            return Err(bad("no host name in the decoded data (expected `host$es_uuid$kibana_uuid`)"));
+            return Err(bad(
+                "no host name in the decoded data (expected `host$es_uuid$kibana_uuid`)",
+            ));
         }
-        let (es_uuid, es_port) =
-            split_port(es_part).map_err(|p| bad(&format!("bad port `{p}` in the Elasticsearch part")))?;
+        let (es_uuid, es_port) = split_port(es_part)
+            .map_err(|p| bad(&format!("bad port `{p}` in the Elasticsearch part")))?;
         if es_uuid.is_empty() {
-            return Err(bad("no Elasticsearch cluster id in the decoded data (expected `host$es_uuid$kibana_uuid`)"));
+            return Err(bad(
+                "no Elasticsearch cluster id in the decoded data (expected `host$es_uuid$kibana_uuid`)",
+            ));
         }
         let default_port = host_port.unwrap_or(443);
         let url = |uuid: &str, port: u16| {
@@ -81,7 +86,11 @@ impl CloudId {
             Ok((uuid, port)) => Some(url(uuid, port.unwrap_or(default_port))?),
             Err(p) => return Err(bad(&format!("bad port `{p}` in the Kibana part"))),
         };
-        Ok(CloudId { name: name.to_owned(), es, kibana })
+        Ok(CloudId {
+            name: name.to_owned(),
+            es,
+            kibana,
+        })
     }
 
     /// The deployment name (before the `:`; may be empty).
@@ -173,7 +182,10 @@ impl Transport {
 
 impl TransportBuilder {
     fn cloud_defaults(self) -> Self {
-        self.http_compress(true).sniff_on_start(false).sniff_on_connection_fail(false).disable_sniff_interval()
+        self.http_compress(true)
+            .sniff_on_start(false)
+            .sniff_on_connection_fail(false)
+            .disable_sniff_interval()
     }
 
     fn disable_sniff_interval(mut self) -> Self {
@@ -194,7 +206,10 @@ mod tests {
     use super::*;
 
     fn id(name: &str, decoded: &str) -> String {
-        format!("{name}:{}", base64::engine::general_purpose::STANDARD.encode(decoded))
+        format!(
+            "{name}:{}",
+            base64::engine::general_purpose::STANDARD.encode(decoded)
+        )
     }
 
     #[test]
@@ -205,7 +220,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.name(), "cluster");
-        assert_eq!(c.es_url().to_string(), "https://cec6f261a74bf24ce33bb8811b84294f.us-east-1.aws.found.io:443");
+        assert_eq!(
+            c.es_url().to_string(),
+            "https://cec6f261a74bf24ce33bb8811b84294f.us-east-1.aws.found.io:443"
+        );
         assert_eq!(
             c.kibana_url().unwrap().to_string(),
             "https://c6c2ca6d042249af0cc7d7a9e9625743.us-east-1.aws.found.io:443"
@@ -215,11 +233,19 @@ mod tests {
 
     #[test]
     fn ports() {
-        let c = CloudId::parse(&id("n", "westeurope.azure.elastic-cloud.com:9243$es1$kb1")).unwrap();
+        let c =
+            CloudId::parse(&id("n", "westeurope.azure.elastic-cloud.com:9243$es1$kb1")).unwrap();
         assert_eq!(c.es_url().port(), 9243);
         assert_eq!(c.kibana_url().unwrap().port(), 9243);
-        let c = CloudId::parse(&id("n", "westeurope.azure.elastic-cloud.com:9243$es1:9200$kb1:5601")).unwrap();
-        assert_eq!(c.es_url().to_string(), "https://es1.westeurope.azure.elastic-cloud.com:9200");
+        let c = CloudId::parse(&id(
+            "n",
+            "westeurope.azure.elastic-cloud.com:9243$es1:9200$kb1:5601",
+        ))
+        .unwrap();
+        assert_eq!(
+            c.es_url().to_string(),
+            "https://es1.westeurope.azure.elastic-cloud.com:9200"
+        );
         assert_eq!(c.kibana_url().unwrap().port(), 5601);
         // No name, no Kibana, unpadded and URL-safe base64.
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("gcp.cloud.es.io$abc");
@@ -236,10 +262,19 @@ mod tests {
             ("".to_owned(), "empty"),
             ("name:".to_owned(), "nothing after"),
             ("name:%%%".to_owned(), "not valid base64"),
-            (format!("n:{}", base64::engine::general_purpose::STANDARD.encode([0xff, 0xfe, 0x00])), "not text"),
+            (
+                format!(
+                    "n:{}",
+                    base64::engine::general_purpose::STANDARD.encode([0xff, 0xfe, 0x00])
+                ),
+                "not text",
+            ),
             (id("n", "host.only"), "no Elasticsearch cluster id"),
             (id("n", "$es$kb"), "no host name"),
-            (id("n", "host:port$es$kb"), "bad port `port` in the host part"),
+            (
+                id("n", "host:port$es$kb"),
+                "bad port `port` in the host part",
+            ),
             (id("n", "host:99999$es$kb"), "bad port `99999`"),
             (id("n", "host$es:x$kb"), "Elasticsearch part"),
             (id("n", "host$es$kb:0"), "Kibana part"),
@@ -249,7 +284,10 @@ mod tests {
             let err = CloudId::parse(&input).unwrap_err();
             let msg = err.to_string();
             assert_eq!(err.kind(), crate::ErrorKind::Config);
-            assert!(msg.contains("invalid Cloud ID") && msg.contains(want), "{input:?}: {msg}");
+            assert!(
+                msg.contains("invalid Cloud ID") && msg.contains(want),
+                "{input:?}: {msg}"
+            );
         }
     }
 
@@ -259,10 +297,17 @@ mod tests {
         let b = Transport::builder_from_cloud_id(&good);
         assert!(b.compress);
         assert!(!b.sniff.enabled());
-        assert_eq!(b.hosts.as_ref().unwrap()[0].to_string(), "https://abc.cloud.es.io:443");
-        let b = Transport::builder_from_cloud_id(&good).http_compress(false).sniff_on_start(true);
+        assert_eq!(
+            b.hosts.as_ref().unwrap()[0].to_string(),
+            "https://abc.cloud.es.io:443"
+        );
+        let b = Transport::builder_from_cloud_id(&good)
+            .http_compress(false)
+            .sniff_on_start(true);
         assert!(!b.compress && b.sniff.on_start);
-        let err = Transport::builder_from_cloud_id("n:!!").build().unwrap_err();
+        let err = Transport::builder_from_cloud_id("n:!!")
+            .build()
+            .unwrap_err();
         assert!(err.to_string().contains("invalid Cloud ID"), "{err}");
     }
 }

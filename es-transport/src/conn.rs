@@ -218,6 +218,11 @@ pub(crate) async fn send(
 }
 
 fn map_hyper_error(e: hyper::Error) -> Error {
+    // With TLS 1.3 a refused client certificate surfaces only after the handshake.
+    #[cfg(feature = "rustls")]
+    if let Some(t) = crate::tls::tls_error_in_chain(&e) {
+        return t.with_source(e);
+    }
     if e.is_parse() || e.is_parse_status() {
         Error::new(ErrorKind::InvalidResponse, "malformed HTTP response").with_source(e)
     } else if e.is_incomplete_message() {
@@ -230,6 +235,10 @@ fn map_hyper_error(e: hyper::Error) -> Error {
 }
 
 fn map_body_error(e: hyper::Error) -> Error {
+    #[cfg(feature = "rustls")]
+    if let Some(t) = crate::tls::tls_error_in_chain(&e) {
+        return t.with_source(e);
+    }
     if e.is_parse() {
         Error::new(ErrorKind::InvalidResponse, "malformed response body").with_source(e)
     } else {

@@ -18,8 +18,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -70,7 +70,12 @@ enum ClientCert {
 
 impl Default for TlsOptions {
     fn default() -> Self {
-        TlsOptions { ca: Vec::new(), client_cert: None, verify_certs: true, fingerprint: None }
+        TlsOptions {
+            ca: Vec::new(),
+            client_cert: None,
+            verify_certs: true,
+            fingerprint: None,
+        }
     }
 }
 
@@ -128,14 +133,23 @@ impl TlsOptions {
     /// Present this client certificate (chain) and key, both PEM, for mutual TLS
     /// (`client_cert` / `client_key`). The key may be PKCS#8, PKCS#1 (RSA) or SEC1 (EC).
     pub fn client_cert_pem(mut self, cert_chain: impl AsRef<[u8]>, key: impl AsRef<[u8]>) -> Self {
-        self.client_cert = Some(ClientCert::Pem { cert: cert_chain.as_ref().to_vec(), key: key.as_ref().to_vec() });
+        self.client_cert = Some(ClientCert::Pem {
+            cert: cert_chain.as_ref().to_vec(),
+            key: key.as_ref().to_vec(),
+        });
         self
     }
 
     /// Like [`TlsOptions::client_cert_pem`], reading both from PEM files when the transport is built.
-    pub fn client_cert_files(mut self, cert_chain: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
-        self.client_cert =
-            Some(ClientCert::Files { cert: cert_chain.as_ref().to_owned(), key: key.as_ref().to_owned() });
+    pub fn client_cert_files(
+        mut self,
+        cert_chain: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> Self {
+        self.client_cert = Some(ClientCert::Files {
+            cert: cert_chain.as_ref().to_owned(),
+            key: key.as_ref().to_owned(),
+        });
         self
     }
 
@@ -198,7 +212,11 @@ impl TransportBuilder {
     }
 
     /// A client certificate and key from PEM files. See [`TlsOptions::client_cert_files`].
-    pub fn client_cert_files(mut self, cert_chain: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
+    pub fn client_cert_files(
+        mut self,
+        cert_chain: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> Self {
         self.tls = self.tls.client_cert_files(cert_chain, key);
         self
     }
@@ -244,16 +262,24 @@ impl TlsConnector {
         let mut no_roots = false;
         let builder = if let Some(fp) = &options.fingerprint {
             let pin = parse_fingerprint(fp)?;
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(PinnedVerifier { pin, provider }))
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(PinnedVerifier { pin, provider }))
         } else if !options.verify_certs {
             tracing::warn!(
                 target: "elasticsearch",
                 "TLS certificate verification is off (verify_certs(false)): any server can impersonate \
                  the cluster. Use this only with test clusters."
             );
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerifier { provider }))
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoVerifier { provider }))
         } else {
-            let roots = if options.ca.is_empty() { default_roots() } else { load_cas(&options.ca)? };
+            let roots = if options.ca.is_empty() {
+                default_roots()
+            } else {
+                load_cas(&options.ca)?
+            };
             no_roots = roots.is_empty();
             builder.with_root_certificates(roots)
         };
@@ -261,12 +287,17 @@ impl TlsConnector {
             None => builder.with_no_client_auth(),
             Some(c) => {
                 let (certs, key) = load_client_cert(c)?;
-                builder
-                    .with_client_auth_cert(certs, key)
-                    .map_err(|e| tls_err(format!("the client certificate and key do not go together: {e}")))?
+                builder.with_client_auth_cert(certs, key).map_err(|e| {
+                    tls_err(format!(
+                        "the client certificate and key do not go together: {e}"
+                    ))
+                })?
             }
         };
-        Ok(TlsConnector { inner: tokio_rustls::TlsConnector::from(Arc::new(config)), no_roots })
+        Ok(TlsConnector {
+            inner: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            no_roots,
+        })
     }
 
     pub(crate) async fn connect(
@@ -278,7 +309,9 @@ impl TlsConnector {
             .map_err(|e| tls_err(format!("invalid TLS server name `{host}`")).with_source(e))?;
         self.inner.connect(name, tcp).await.map_err(|e| {
             let why = match rustls_error(&e) {
-                Some(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) if self.no_roots => {
+                Some(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+                    if self.no_roots =>
+                {
                     "no trusted root certificate is configured (enable the `webpki-roots` or \
                      `native-roots` feature, or give the cluster's CA with ca_certs_file)"
                         .to_owned()
@@ -293,14 +326,14 @@ impl TlsConnector {
 
 /// The rustls error inside an I/O error from the handshake or the connection, if any.
 fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
-    e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
 }
 
 /// A TLS error found in an error's source chain (an I/O error carrying a rustls error), made
 /// into an [`ErrorKind::Tls`] error that says why; `None` when there is none. For errors that
 /// surface after the handshake: with TLS 1.3 a server that rejects the client certificate
 /// says so (with an alert) only when the client first reads.
-#[allow(dead_code)] // for conn.rs, to turn post-handshake alerts into TLS errors
 pub(crate) fn tls_error_in_chain(err: &(dyn std::error::Error + 'static)) -> Option<Error> {
     let host = "the server";
     let mut cur = Some(err);
@@ -329,16 +362,27 @@ fn describe(err: &rustls::Error, host: &str) -> String {
                      ca_certs_file / ca_certs_pem, or pin it with ssl_assert_fingerprint)"
                         .to_owned()
                 }
-                CertificateError::NotValidForName => format!("it is not valid for the host name `{host}`"),
+                CertificateError::NotValidForName => {
+                    format!("it is not valid for the host name `{host}`")
+                }
                 CertificateError::NotValidForNameContext { presented, .. } => {
                     let names: Vec<&str> = presented.iter().map(|n| presented_name(n)).collect();
-                    format!("it is not valid for the host name `{host}` (it names: {})", names.join(", "))
+                    format!(
+                        "it is not valid for the host name `{host}` (it names: {})",
+                        names.join(", ")
+                    )
                 }
                 CertificateError::Expired => "it has expired".to_owned(),
                 CertificateError::ExpiredContext { time, not_after } => {
-                    format!("it has expired (valid until {}, now is {})", utc(not_after), utc(time))
+                    format!(
+                        "it has expired (valid until {}, now is {})",
+                        utc(not_after),
+                        utc(time)
+                    )
                 }
-                CertificateError::NotValidYet => "it is not valid yet (check the clocks)".to_owned(),
+                CertificateError::NotValidYet => {
+                    "it is not valid yet (check the clocks)".to_owned()
+                }
                 CertificateError::NotValidYetContext { time, not_before } => format!(
                     "it is not valid yet (valid from {}, now is {}: check the clocks)",
                     utc(not_before),
@@ -347,7 +391,8 @@ fn describe(err: &rustls::Error, host: &str) -> String {
                 CertificateError::Revoked => "it has been revoked".to_owned(),
                 CertificateError::BadSignature => "its signature is invalid".to_owned(),
                 CertificateError::BadEncoding => "it is malformed".to_owned(),
-                CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                CertificateError::InvalidPurpose
+                | CertificateError::InvalidPurposeContext { .. } => {
                     "it is not meant for TLS servers (extended key usage)".to_owned()
                 }
                 CertificateError::Other(o) => match o.0.downcast_ref::<FingerprintMismatch>() {
@@ -360,11 +405,16 @@ fn describe(err: &rustls::Error, host: &str) -> String {
         }
         rustls::Error::AlertReceived(alert) => {
             let hint = match alert {
-                A::CertificateRequired => " (the server requires a client certificate: set client_cert_pem)",
-                A::BadCertificate | A::UnknownCA | A::UnsupportedCertificate | A::CertificateUnknown => {
-                    " (the server rejected the client certificate)"
+                A::CertificateRequired => {
+                    " (the server requires a client certificate: set client_cert_pem)"
                 }
-                A::HandshakeFailure => " (no common protocol version or cipher suite, or a client certificate is required)",
+                A::BadCertificate
+                | A::UnknownCA
+                | A::UnsupportedCertificate
+                | A::CertificateUnknown => " (the server rejected the client certificate)",
+                A::HandshakeFailure => {
+                    " (no common protocol version or cipher suite, or a client certificate is required)"
+                }
                 A::ProtocolVersion => " (the server does not speak TLS 1.2 or 1.3)",
                 _ => "",
             };
@@ -379,7 +429,9 @@ fn describe(err: &rustls::Error, host: &str) -> String {
 
 /// `DnsName("es.example.com")` (how rustls lists a certificate's names) as `es.example.com`.
 fn presented_name(n: &str) -> &str {
-    n.strip_prefix("DnsName(\"").and_then(|s| s.strip_suffix("\")")).unwrap_or(n)
+    n.strip_prefix("DnsName(\"")
+        .and_then(|s| s.strip_suffix("\")"))
+        .unwrap_or(n)
 }
 
 /// A Unix time as `YYYY-MM-DD hh:mm:ss UTC`.
@@ -396,7 +448,12 @@ fn utc(t: &UnixTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 fn default_roots() -> RootCertStore {
@@ -422,14 +479,23 @@ fn load_cas(sources: &[CaSource]) -> Result<RootCertStore> {
         match source {
             CaSource::File(p) => {
                 let data = read(p, "CA certificate file")?;
-                add_pem_cas(&mut roots, &data, &format!("CA certificate file {}", p.display()))?;
+                add_pem_cas(
+                    &mut roots,
+                    &data,
+                    &format!("CA certificate file {}", p.display()),
+                )?;
             }
             CaSource::Pem(data) => add_pem_cas(&mut roots, data, "CA certificate PEM data")?,
             CaSource::Dir(dir) => {
                 let entries = std::fs::read_dir(dir).map_err(|e| {
-                    tls_err(format!("cannot read the CA certificate directory {}", dir.display())).with_source(e)
+                    tls_err(format!(
+                        "cannot read the CA certificate directory {}",
+                        dir.display()
+                    ))
+                    .with_source(e)
                 })?;
-                let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                let mut paths: Vec<PathBuf> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
                 paths.sort();
                 let before = roots.len();
                 for p in paths.iter().filter(|p| p.is_file()) {
@@ -451,7 +517,8 @@ fn load_cas(sources: &[CaSource]) -> Result<RootCertStore> {
 }
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| tls_err(format!("cannot read the {what} {}", path.display())).with_source(e))
+    std::fs::read(path)
+        .map_err(|e| tls_err(format!("cannot read the {what} {}", path.display())).with_source(e))
 }
 
 fn add_pem_cas(roots: &mut RootCertStore, pem: &[u8], what: &str) -> Result<()> {
@@ -459,7 +526,9 @@ fn add_pem_cas(roots: &mut RootCertStore, pem: &[u8], what: &str) -> Result<()> 
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| tls_err(format!("{what}: bad PEM: {e}")))?;
     if certs.is_empty() {
-        return Err(tls_err(format!("{what}: no `BEGIN CERTIFICATE` block found")));
+        return Err(tls_err(format!(
+            "{what}: no `BEGIN CERTIFICATE` block found"
+        )));
     }
     let (added, _) = roots.add_parsable_certificates(certs);
     if added == 0 {
@@ -468,16 +537,23 @@ fn add_pem_cas(roots: &mut RootCertStore, pem: &[u8], what: &str) -> Result<()> 
     Ok(())
 }
 
-fn load_client_cert(c: &ClientCert) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+fn load_client_cert(
+    c: &ClientCert,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
     let (cert, key) = match c {
         ClientCert::Pem { cert, key } => (cert.clone(), key.clone()),
-        ClientCert::Files { cert, key } => (read(cert, "client certificate file")?, read(key, "client key file")?),
+        ClientCert::Files { cert, key } => (
+            read(cert, "client certificate file")?,
+            read(key, "client key file")?,
+        ),
     };
     let certs = CertificateDer::pem_slice_iter(&cert)
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| tls_err(format!("client certificate: bad PEM: {e}")))?;
     if certs.is_empty() {
-        return Err(tls_err("client certificate: no `BEGIN CERTIFICATE` block found"));
+        return Err(tls_err(
+            "client certificate: no `BEGIN CERTIFICATE` block found",
+        ));
     }
     // Never put the key's bytes in a message.
     let key = PrivateKeyDer::from_pem_slice(&key)
@@ -487,7 +563,10 @@ fn load_client_cert(c: &ClientCert) -> Result<(Vec<CertificateDer<'static>>, Pri
 
 /// Parses a SHA-256 fingerprint: 64 hex digits, colons and spaces ignored, any case.
 fn parse_fingerprint(s: &str) -> Result<[u8; 32]> {
-    let hex: Vec<u8> = s.bytes().filter(|b| !matches!(b, b':' | b' ' | b'-')).collect();
+    let hex: Vec<u8> = s
+        .bytes()
+        .filter(|b| !matches!(b, b':' | b' ' | b'-'))
+        .collect();
     let bad = || {
         tls_err(format!(
             "ssl_assert_fingerprint `{s}` is not a SHA-256 fingerprint (64 hex digits, colons allowed)"
@@ -512,7 +591,10 @@ fn sha256(der: &[u8]) -> [u8; 32] {
 }
 
 fn colon_hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(":")
+    b.iter()
+        .map(|x| format!("{x:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// The certificate presented did not have the pinned fingerprint.
@@ -559,14 +641,24 @@ impl ServerCertVerifier for PinnedVerifier {
             // A pinned CA: the leaf must verify up to it, host name included.
             let mut roots = RootCertStore::empty();
             roots.add(ca.clone().into_owned())?;
-            let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
-                .build()
-                .map_err(|e| rustls::Error::General(e.to_string()))?;
-            return verifier.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+            let verifier =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
+                    .build()
+                    .map_err(|e| rustls::Error::General(e.to_string()))?;
+            return verifier.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            );
         }
-        Err(rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
-            FingerprintMismatch { expected: self.pin, got: leaf },
-        )))))
+        Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+            rustls::OtherError(Arc::new(FingerprintMismatch {
+                expected: self.pin,
+                got: leaf,
+            })),
+        )))
     }
 
     fn verify_tls12_signature(
@@ -575,7 +667,12 @@ impl ServerCertVerifier for PinnedVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -584,11 +681,18 @@ impl ServerCertVerifier for PinnedVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -616,7 +720,12 @@ impl ServerCertVerifier for NoVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -625,11 +734,18 @@ impl ServerCertVerifier for NoVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -653,15 +769,21 @@ mod tests {
 
     #[test]
     fn debug_hides_the_key() {
-        let o = TlsOptions::new().client_cert_pem("CERT", "-----BEGIN PRIVATE KEY-----\nSECRETKEY\n").ca_certs_pem("x");
+        let o = TlsOptions::new()
+            .client_cert_pem("CERT", "-----BEGIN PRIVATE KEY-----\nSECRETKEY\n")
+            .ca_certs_pem("x");
         let d = format!("{o:?}");
         assert!(!d.contains("SECRETKEY") && d.contains("***"), "{d}");
     }
 
     #[test]
     fn bad_sources_fail_with_reasons() {
-        let e = TlsConnector::new(&TlsOptions::new().ca_certs_file("/nonexistent/ca.pem")).unwrap_err();
-        assert!(e.is_tls() && e.to_string().contains("/nonexistent/ca.pem"), "{e}");
+        let e =
+            TlsConnector::new(&TlsOptions::new().ca_certs_file("/nonexistent/ca.pem")).unwrap_err();
+        assert!(
+            e.is_tls() && e.to_string().contains("/nonexistent/ca.pem"),
+            "{e}"
+        );
         let e = TlsConnector::new(&TlsOptions::new().ca_certs_pem("not pem")).unwrap_err();
         assert!(e.to_string().contains("BEGIN CERTIFICATE"), "{e}");
         let e = TlsConnector::new(&TlsOptions::new().client_cert_pem("nope", "nope")).unwrap_err();
@@ -673,21 +795,43 @@ mod tests {
     #[test]
     fn describes_errors() {
         let host = "es.local";
-        let d = describe(&rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer), host);
+        let d = describe(
+            &rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+            host,
+        );
         assert!(d.contains("unknown certificate authority"), "{d}");
-        let d = describe(&rustls::Error::InvalidCertificate(CertificateError::Expired), host);
+        let d = describe(
+            &rustls::Error::InvalidCertificate(CertificateError::Expired),
+            host,
+        );
         assert!(d.contains("expired"), "{d}");
-        let d = describe(&rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired), host);
+        let d = describe(
+            &rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+            host,
+        );
         assert!(d.contains("client certificate"), "{d}");
         let io = std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(CertificateError::NotValidForName),
         );
         let e = tls_error_in_chain(&io).unwrap();
-        assert!(e.is_tls() && e.to_string().contains("not valid for the host name"), "{e}");
+        assert!(
+            e.is_tls() && e.to_string().contains("not valid for the host name"),
+            "{e}"
+        );
         assert!(tls_error_in_chain(&std::io::Error::other("plain")).is_none());
-        assert_eq!(utc(&UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_577_836_800))), "2020-01-01 00:00:00 UTC");
-        assert_eq!(utc(&UnixTime::since_unix_epoch(std::time::Duration::from_secs(951_782_400 + 3_661))), "2000-02-29 01:01:01 UTC");
+        assert_eq!(
+            utc(&UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                1_577_836_800
+            ))),
+            "2020-01-01 00:00:00 UTC"
+        );
+        assert_eq!(
+            utc(&UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                951_782_400 + 3_661
+            ))),
+            "2000-02-29 01:01:01 UTC"
+        );
         assert_eq!(presented_name(r#"DnsName("a.b")"#), "a.b");
     }
 }

@@ -105,7 +105,7 @@ impl Transport {
     /// Sends a request and reads the whole response.
     ///
     /// Retries as configured; a status >= 400 that is not in the request's
-    /// [`RequestOptions::ignore_status`] is an [`crate::ErrorKind::Api`] error.
+    /// [`RequestOptions::ignore_status`](crate::RequestOptions::ignore_status) is an [`crate::ErrorKind::Api`] error.
     ///
     /// # Errors
     /// See [`Error`]: connection, timeout, TLS, API, no node available.

@@ -20,7 +20,8 @@ fn b64(s: &str) -> String {
 
 /// Answers 200 to `expected`, else 401 like Elasticsearch does.
 fn expecting(expected: &'static str) -> Handler {
-    Arc::new(move |req| match req.headers.get("authorization") {
+    Arc::new(move |req| {
+        match req.headers.get("authorization") {
         Some(v) if v == expected => ok_json(r#"{"ok":true}"#),
         _ => http::Response::builder()
             .status(401)
@@ -31,11 +32,17 @@ fn expecting(expected: &'static str) -> Handler {
                 br#"{"error":{"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/]"},"status":401}"#,
             ))
             .unwrap(),
+    }
     })
 }
 
 fn seen_auth(server: &TestServer) -> Option<String> {
-    server.requests().last()?.headers.get("authorization").map(|v| v.to_str().unwrap().to_owned())
+    server
+        .requests()
+        .last()?
+        .headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned())
 }
 
 #[tokio::test]
@@ -45,23 +52,52 @@ async fn each_credential_form_sends_its_header() {
     let cases: Vec<(Transport, String)> = vec![
         (
             // Userinfo, percent-encoded.
-            Transport::new(format!("http://elastic:p%40ss%3Aword@127.0.0.1:{}", server.addr.port())).unwrap(),
+            Transport::new(format!(
+                "http://elastic:p%40ss%3Aword@127.0.0.1:{}",
+                server.addr.port()
+            ))
+            .unwrap(),
             format!("Basic {}", b64("elastic:p@ss:word")),
         ),
-        (Transport::builder(base.as_str()).basic_auth("elastic", PASSWORD).build().unwrap(), format!("Basic {}", b64(&format!("elastic:{PASSWORD}")))),
-        (Transport::builder(base.as_str()).api_key("VuaCfGcBCdbkQm-e5aOx", API_KEY).build().unwrap(), format!("ApiKey {}", b64(&format!("VuaCfGcBCdbkQm-e5aOx:{API_KEY}")))),
         (
-            Transport::builder(base.as_str()).auth(Credentials::encoded_api_key(b64(&format!("id:{API_KEY}")))).build().unwrap(),
+            Transport::builder(base.as_str())
+                .basic_auth("elastic", PASSWORD)
+                .build()
+                .unwrap(),
+            format!("Basic {}", b64(&format!("elastic:{PASSWORD}"))),
+        ),
+        (
+            Transport::builder(base.as_str())
+                .api_key("VuaCfGcBCdbkQm-e5aOx", API_KEY)
+                .build()
+                .unwrap(),
+            format!("ApiKey {}", b64(&format!("VuaCfGcBCdbkQm-e5aOx:{API_KEY}"))),
+        ),
+        (
+            Transport::builder(base.as_str())
+                .auth(Credentials::encoded_api_key(b64(&format!("id:{API_KEY}"))))
+                .build()
+                .unwrap(),
             format!("ApiKey {}", b64(&format!("id:{API_KEY}"))),
         ),
-        (Transport::builder(base.as_str()).bearer_auth(TOKEN).build().unwrap(), format!("Bearer {TOKEN}")),
+        (
+            Transport::builder(base.as_str())
+                .bearer_auth(TOKEN)
+                .build()
+                .unwrap(),
+            format!("Bearer {TOKEN}"),
+        ),
     ];
     for (t, want) in cases {
         t.send(Request::get("/")).await.unwrap();
         assert_eq!(seen_auth(&server).as_deref(), Some(want.as_str()));
     }
     // Without credentials, no header.
-    Transport::new(base.as_str()).unwrap().send(Request::get("/")).await.unwrap();
+    Transport::new(base.as_str())
+        .unwrap()
+        .send(Request::get("/"))
+        .await
+        .unwrap();
     assert_eq!(seen_auth(&server), None);
 }
 
@@ -69,12 +105,21 @@ async fn each_credential_form_sends_its_header() {
 async fn wrong_credentials_are_an_api_error_401() {
     let server = TestServer::plain(expecting("Basic ZWxhc3RpYzpyaWdodA==")).await; // elastic:right
     let url = format!("http://127.0.0.1:{}", server.addr.port());
-    let ok = Transport::builder(url.as_str()).basic_auth("elastic", "right").build().unwrap();
+    let ok = Transport::builder(url.as_str())
+        .basic_auth("elastic", "right")
+        .build()
+        .unwrap();
     assert!(ok.send(Request::get("/")).await.is_ok());
-    let bad = Transport::builder(url.as_str()).basic_auth("elastic", "wrong").build().unwrap();
+    let bad = Transport::builder(url.as_str())
+        .basic_auth("elastic", "wrong")
+        .build()
+        .unwrap();
     let err = bad.send(Request::get("/")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Api);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
-    assert_eq!(err.api_error().unwrap().error_type(), Some("security_exception"));
+    assert_eq!(
+        err.api_error().unwrap().error_type(),
+        Some("security_exception")
+    );
     assert_eq!(server.requests().len(), 2, "a 401 is not retried");
 }

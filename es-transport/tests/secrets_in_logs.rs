@@ -66,7 +66,10 @@ fn assert_no_secret(what: &str, text: &str) {
         "s3cr3t".to_owned(),
     ];
     for s in &secrets {
-        assert!(!text.contains(s.as_str()), "{what} contains the secret `{s}`:\n{text}");
+        assert!(
+            !text.contains(s.as_str()),
+            "{what} contains the secret `{s}`:\n{text}"
+        );
     }
 }
 
@@ -95,20 +98,37 @@ async fn credentials_never_appear_in_logs_debug_or_errors() {
     let server = TestServer::plain(unauthorized()).await;
     let port = server.addr.port();
     let url = format!("http://127.0.0.1:{port}");
-    let tls_server = TestServer::tls(&[], &self_signed(&["localhost"]), None, Arc::new(|_| ok_json("{}"))).await;
+    let tls_server = TestServer::tls(
+        &[],
+        &self_signed(&["localhost"]),
+        None,
+        Arc::new(|_| ok_json("{}")),
+    )
+    .await;
     // A port nobody listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
 
     #[allow(unused_mut)]
     let mut builders = vec![
         Transport::builder(url.as_str()).basic_auth("elastic", PASSWORD),
         Transport::builder(url.as_str()).api_key("VuaCfGcBCdbkQm-e5aOx", API_KEY),
-        Transport::builder(url.as_str()).auth(Credentials::encoded_api_key(b64(&format!("id:{API_KEY}")))),
+        Transport::builder(url.as_str())
+            .auth(Credentials::encoded_api_key(b64(&format!("id:{API_KEY}")))),
         Transport::builder(url.as_str()).bearer_auth(TOKEN),
         Transport::builder(format!("http://elastic:{PASSWORD}@127.0.0.1:{port}")),
         Transport::builder(format!("http://elastic:{PASSWORD}@127.0.0.1:{closed}")).max_retries(1),
-        Transport::builder(format!("https://elastic:{PASSWORD}@localhost:{}", tls_server.addr.port())).max_retries(0),
-        Transport::builder(format!("https://localhost:{}", tls_server.addr.port())).api_key("id", API_KEY).max_retries(0),
+        Transport::builder(format!(
+            "https://elastic:{PASSWORD}@localhost:{}",
+            tls_server.addr.port()
+        ))
+        .max_retries(0),
+        Transport::builder(format!("https://localhost:{}", tls_server.addr.port()))
+            .api_key("id", API_KEY)
+            .max_retries(0),
     ];
     #[cfg(feature = "aws")]
     {
@@ -127,7 +147,13 @@ async fn credentials_never_appear_in_logs_debug_or_errors() {
         let t = b.build().unwrap();
         assert_no_secret("transport Debug", &format!("{t:?}"));
         let nodes = t.nodes();
-        assert_no_secret("nodes", &format!("{nodes:?} {}", nodes.iter().map(ToString::to_string).collect::<String>()));
+        assert_no_secret(
+            "nodes",
+            &format!(
+                "{nodes:?} {}",
+                nodes.iter().map(ToString::to_string).collect::<String>()
+            ),
+        );
         let err = t
             .send(Request::post("/idx/_search").with_json_body(r#"{"query":{"match_all":{}}}"#))
             .await
@@ -140,20 +166,38 @@ async fn credentials_never_appear_in_logs_debug_or_errors() {
     // A bad URL in an error message.
     let err = Transport::new(format!("ftp://elastic:{PASSWORD}@host")).unwrap_err();
     assert_no_secret("config error", &format!("{err} {err:?}"));
-    assert_no_secret("credentials Debug", &format!("{:?}", Credentials::basic("elastic", PASSWORD)));
+    assert_no_secret(
+        "credentials Debug",
+        &format!("{:?}", Credentials::basic("elastic", PASSWORD)),
+    );
 
     // verify_certs(false) warns each time a transport is built with it.
     for _ in 0..2 {
-        Transport::builder("https://localhost:9200").verify_certs(false).build().unwrap();
+        Transport::builder("https://localhost:9200")
+            .verify_certs(false)
+            .build()
+            .unwrap();
     }
 
     drop(_guard);
     let logs = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
     assert_eq!(failures, n);
-    assert!(logs.contains(" elasticsearch: "), "the `elasticsearch` target was captured: {logs}");
-    assert!(logs.contains("elasticsearch.trace") && logs.contains("curl -XPOST"), "the trace target was captured: {logs}");
-    assert!(logs.contains("[status:401"), "the failures were logged: {logs}");
+    assert!(
+        logs.contains(" elasticsearch: "),
+        "the `elasticsearch` target was captured: {logs}"
+    );
+    assert!(
+        logs.contains("elasticsearch.trace") && logs.contains("curl -XPOST"),
+        "the trace target was captured: {logs}"
+    );
+    assert!(
+        logs.contains("[status:401"),
+        "the failures were logged: {logs}"
+    );
     assert_no_secret("the logs", &logs);
-    let warnings = logs.lines().filter(|l| l.contains("WARN") && l.contains("verify_certs(false)")).count();
+    let warnings = logs
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("verify_certs(false)"))
+        .count();
     assert_eq!(warnings, 2, "{logs}");
 }

@@ -122,19 +122,20 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
             "clippy",
             "--workspace",
             "--all-targets",
+            "--all-features",
             "--",
             "-D",
             "warnings",
         ]);
-        run_step("cargo clippy -D warnings", clippy)?;
+        run_step("cargo clippy --all-features -D warnings", clippy)?;
     }
     if root().join("xtask/src/codegen").is_dir() {
         codegen(&["--check".to_owned()])?;
     }
     let mut t = cargo();
-    t.args(["test", "--workspace", "--no-fail-fast"])
+    t.args(["test", "--workspace", "--all-features", "--no-fail-fast"])
         .env("OSMEM_SERVER_BIN", &osmem_env);
-    run_step("cargo test --workspace", t)
+    run_step("cargo test --workspace --all-features", t)
 }
 
 /// `cargo xtask demo`: start a server, run the demo example against it, stop the server.

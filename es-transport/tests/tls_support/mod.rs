@@ -11,8 +11,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    SanType,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
@@ -47,7 +47,11 @@ impl Leaf {
 
 pub fn fingerprint(der: &[u8]) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, der);
-    d.as_ref().iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+    d.as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 impl Ca {
@@ -56,9 +60,17 @@ impl Ca {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.distinguished_name.push(DnType::CommonName, name);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let cert = params.self_signed(&key).unwrap();
-        Ca { pem: cert.pem(), der: cert.der().clone(), issuer: Issuer::new(params, key) }
+        Ca {
+            pem: cert.pem(),
+            der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        }
     }
 
     /// A server certificate for `names` (DNS names or IP addresses).
@@ -68,7 +80,11 @@ impl Ca {
 
     /// A server certificate that expired in 2020.
     pub fn expired_server(&self, names: &[&str]) -> Leaf {
-        self.leaf(names, ExtendedKeyUsagePurpose::ServerAuth, Some((2019, 2020)))
+        self.leaf(
+            names,
+            ExtendedKeyUsagePurpose::ServerAuth,
+            Some((2019, 2020)),
+        )
     }
 
     /// A client certificate.
@@ -76,14 +92,21 @@ impl Ca {
         self.leaf(&[name], ExtendedKeyUsagePurpose::ClientAuth, None)
     }
 
-    fn leaf(&self, names: &[&str], eku: ExtendedKeyUsagePurpose, years: Option<(i32, i32)>) -> Leaf {
+    fn leaf(
+        &self,
+        names: &[&str],
+        eku: ExtendedKeyUsagePurpose,
+        years: Option<(i32, i32)>,
+    ) -> Leaf {
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         for n in names {
-            params.subject_alt_names.push(match n.parse::<std::net::IpAddr>() {
-                Ok(ip) => SanType::IpAddress(ip),
-                Err(_) => SanType::DnsName((*n).try_into().unwrap()),
-            });
+            params
+                .subject_alt_names
+                .push(match n.parse::<std::net::IpAddr>() {
+                    Ok(ip) => SanType::IpAddress(ip),
+                    Err(_) => SanType::DnsName((*n).try_into().unwrap()),
+                });
         }
         params.distinguished_name.push(DnType::CommonName, names[0]);
         params.extended_key_usages = vec![eku];
@@ -92,16 +115,27 @@ impl Ca {
             params.not_after = rcgen::date_time_ymd(to, 1, 1);
         }
         let cert = params.signed_by(&key, &self.issuer).unwrap();
-        Leaf { pem: cert.pem(), key_pem: key.serialize_pem(), der: cert.der().clone(), key_der: key.serialize_der() }
+        Leaf {
+            pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            der: cert.der().clone(),
+            key_der: key.serialize_der(),
+        }
     }
 }
 
 /// A self-signed server certificate (no CA).
 pub fn self_signed(names: &[&str]) -> Leaf {
     let key = KeyPair::generate().unwrap();
-    let params = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let params =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
     let cert = params.self_signed(&key).unwrap();
-    Leaf { pem: cert.pem(), key_pem: key.serialize_pem(), der: cert.der().clone(), key_der: key.serialize_der() }
+    Leaf {
+        pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+        der: cert.der().clone(),
+        key_der: key.serialize_der(),
+    }
 }
 
 // ===== server =====
@@ -149,16 +183,26 @@ impl TestServer {
 
     /// A TLS server with this certificate chain; `client_ca`: require client certificates
     /// signed by it.
-    pub async fn tls(chain: &[&Leaf], leaf: &Leaf, client_ca: Option<&Ca>, handler: Handler) -> TestServer {
+    pub async fn tls(
+        chain: &[&Leaf],
+        leaf: &Leaf,
+        client_ca: Option<&Ca>,
+        handler: Handler,
+    ) -> TestServer {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().unwrap();
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap();
         let builder = match client_ca {
             Some(ca) => {
                 let mut roots = rustls::RootCertStore::empty();
                 roots.add(ca.der.clone()).unwrap();
-                let v = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .build()
-                    .unwrap();
+                let v = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .unwrap();
                 builder.with_client_cert_verifier(v)
             }
             None => builder.with_no_client_auth(),
@@ -190,40 +234,62 @@ impl TestServer {
         let (s, e) = (seen.clone(), tls_errors.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { return };
-                let (seen, errors, handler, acceptor) = (s.clone(), e.clone(), handler.clone(), acceptor.clone());
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let (seen, errors, handler, acceptor) =
+                    (s.clone(), e.clone(), handler.clone(), acceptor.clone());
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                        let (seen, handler) = (seen.clone(), handler.clone());
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                            let r = Seen {
-                                method: parts.method.to_string(),
-                                path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
-                                headers: parts.headers,
-                                body,
-                            };
-                            let resp = handler(&r);
-                            seen.lock().unwrap().push(r);
-                            Ok::<_, std::convert::Infallible>(resp.map(Full::new))
-                        }
-                    });
+                    let svc = hyper::service::service_fn(
+                        move |req: http::Request<hyper::body::Incoming>| {
+                            let (seen, handler) = (seen.clone(), handler.clone());
+                            async move {
+                                let (parts, body) = req.into_parts();
+                                let body = body
+                                    .collect()
+                                    .await
+                                    .map(|b| b.to_bytes())
+                                    .unwrap_or_default();
+                                let r = Seen {
+                                    method: parts.method.to_string(),
+                                    path_and_query: parts
+                                        .uri
+                                        .path_and_query()
+                                        .map_or("/", |p| p.as_str())
+                                        .to_owned(),
+                                    headers: parts.headers,
+                                    body,
+                                };
+                                let resp = handler(&r);
+                                seen.lock().unwrap().push(r);
+                                Ok::<_, std::convert::Infallible>(resp.map(Full::new))
+                            }
+                        },
+                    );
                     match acceptor {
                         Some(a) => match a.accept(tcp).await {
                             Ok(tls) => {
-                                let _ = http1::Builder::new().serve_connection(TokioIo::new(tls), svc).await;
+                                let _ = http1::Builder::new()
+                                    .serve_connection(TokioIo::new(tls), svc)
+                                    .await;
                             }
                             Err(err) => errors.lock().unwrap().push(err.to_string()),
                         },
                         None => {
-                            let _ = http1::Builder::new().serve_connection(TokioIo::new(tcp), svc).await;
+                            let _ = http1::Builder::new()
+                                .serve_connection(TokioIo::new(tcp), svc)
+                                .await;
                         }
                     }
                 });
             }
         });
-        TestServer { addr, seen, tls_errors, task }
+        TestServer {
+            addr,
+            seen,
+            tls_errors,
+            task,
+        }
     }
 
     pub fn url(&self, scheme: &str, host: &str) -> String {
