@@ -158,10 +158,10 @@ pub(crate) async fn send(
         .map_err(|_| Error::connect("connection pool closed"))?;
     let (mut parts, body) = req.into_parts();
     // On the wire: origin-form request target and a Host header.
-    if !parts.headers.contains_key(http::header::HOST) {
-        if let Ok(v) = http::HeaderValue::from_str(node.authority.as_str()) {
-            parts.headers.insert(http::header::HOST, v);
-        }
+    if !parts.headers.contains_key(http::header::HOST)
+        && let Ok(v) = http::HeaderValue::from_str(node.authority.as_str())
+    {
+        parts.headers.insert(http::header::HOST, v);
     }
     if parts.uri.authority().is_some() {
         let pq = parts

@@ -51,7 +51,7 @@ impl From<Duration> for Time {
         }
         let (size, unit) = UNITS
             .iter()
-            .find(|(size, _)| nanos % size == 0)
+            .find(|(size, _)| nanos.is_multiple_of(*size))
             .expect("1 divides all");
         Time(format!("{}{unit}", nanos / size))
     }

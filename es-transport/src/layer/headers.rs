@@ -126,11 +126,11 @@ impl<S> Headers<S> {
                 }
             }
         }
-        if let Some(mut a) = auth {
-            if !h.contains_key(AUTHORIZATION) || opts.as_ref().is_some_and(|o| o.auth.is_some()) {
-                a.set_sensitive(true);
-                h.insert(AUTHORIZATION, a);
-            }
+        if let Some(mut a) = auth
+            && (!h.contains_key(AUTHORIZATION) || opts.as_ref().is_some_and(|o| o.auth.is_some()))
+        {
+            a.set_sensitive(true);
+            h.insert(AUTHORIZATION, a);
         }
         if let Some(ver) = cfg.compatibility {
             for name in [CONTENT_TYPE, ACCEPT] {

@@ -227,12 +227,11 @@ where
                 this.spawn_sniff();
             }
             let result = this.inner.clone().oneshot(req).await;
-            if state.config.on_connection_fail {
-                if let Err(e) = &result {
-                    if e.is_connect() || e.is_timeout() {
-                        this.spawn_sniff();
-                    }
-                }
+            if state.config.on_connection_fail
+                && let Err(e) = &result
+                && (e.is_connect() || e.is_timeout())
+            {
+                this.spawn_sniff();
             }
             result
         })
