@@ -9,7 +9,8 @@ use crate::endpoint::{BodyKind, Builder, EndpointSpec};
 /// A request made by [`Client::call`]; send it with `.send().await` or `.await`.
 ///
 /// It has the options of every builder (`.options(..)`, `.ignore_status(..)`, …). `HEAD`
-/// endpoints answer a [`Response`](crate::Response) here (check its status), not a `bool`.
+/// endpoints answer a [`Response`](crate::Response) here, not a `bool`: a 404 is not an error
+/// for them (check the status), as with elasticsearch-py's `perform_request`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Call {
@@ -78,6 +79,10 @@ impl Client {
             return Call { inner };
         };
         let mut inner = Builder::new(self, spec);
+        if spec.is_head_only() {
+            // "Does not exist" is an answer of an exists endpoint, not a failure.
+            inner.map_options(|o| o.ignore_status([404]));
+        }
         for (name, value) in params {
             let name = name.as_ref();
             let Some(text) = param_text(&value) else {

@@ -68,6 +68,15 @@ pub(crate) struct EndpointSpec {
 }
 
 impl EndpointSpec {
+    /// True if every variant is `HEAD` (the `exists`-style endpoints).
+    pub(crate) fn is_head_only(&self) -> bool {
+        !self.paths.is_empty()
+            && self
+                .paths
+                .iter()
+                .all(|p| p.methods.iter().all(|m| *m == Method::HEAD))
+    }
+
     /// The first variant whose parts are all set.
     pub(crate) fn select_path(&self, is_set: impl Fn(&str) -> bool) -> Option<&'static PathSpec> {
         self.paths

@@ -1,4 +1,5 @@
 //! `indices.create`, `indices.delete` (and other acknowledged answers), `indices.get_mapping`,
+//! `indices.get_alias`, `indices.get_settings`,
 //! `indices.refresh`.
 
 use std::collections::BTreeMap;
@@ -42,6 +43,34 @@ pub struct IndexMappings {
 /// The body of `indices.get_mapping`: index name → mappings.
 pub type GetMappingResponse = BTreeMap<String, IndexMappings>;
 
+/// The aliases of one index.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct IndexAliases {
+    /// Alias name → its definition (`filter`, `routing`, `is_write_index`, …), as JSON.
+    pub aliases: BTreeMap<String, Value>,
+}
+
+/// The body of `indices.get_alias`: index name → aliases.
+pub type GetAliasResponse = BTreeMap<String, IndexAliases>;
+
+/// The settings of one index.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct IndexSettings {
+    /// The settings (`{"index": {"number_of_shards": "1", …}}`, or flat with
+    /// `flat_settings=true`), as JSON; Elasticsearch writes the values as strings.
+    pub settings: Value,
+    /// Default settings, with `include_defaults=true`, as JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<Value>,
+}
+
+/// The body of `indices.get_settings`: index name → settings.
+pub type GetSettingsResponse = BTreeMap<String, IndexSettings>;
+
 /// The body of `indices.refresh`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -69,5 +98,21 @@ mod tests {
         let r: RefreshResponse =
             serde_json::from_str(r#"{"_shards":{"total":2,"successful":1,"failed":0}}"#).unwrap();
         assert_eq!(r.shards.successful, 1);
+        let a: GetAliasResponse = serde_json::from_str(
+            r#"{"i":{"aliases":{"a":{},"f":{"filter":{"term":{"t":"x"}},"is_write_index":true}}},"j":{"aliases":{}}}"#,
+        )
+        .unwrap();
+        assert_eq!(a["i"].aliases.keys().collect::<Vec<_>>(), ["a", "f"]);
+        assert_eq!(a["i"].aliases["f"]["is_write_index"], true);
+        assert!(a["j"].aliases.is_empty());
+        let s: GetSettingsResponse = serde_json::from_str(
+            r#"{"i":{"settings":{"index":{"number_of_shards":"1"}},"defaults":{"index":{"codec":"default"}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(s["i"].settings["index"]["number_of_shards"], "1");
+        assert_eq!(
+            s["i"].defaults.as_ref().unwrap()["index"]["codec"],
+            "default"
+        );
     }
 }

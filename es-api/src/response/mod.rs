@@ -23,12 +23,14 @@ pub use cat::CatRows;
 pub use cluster::{ClusterHealthResponse, HealthStatus};
 pub use document::{ErrorCause, GetResponse, MgetResponse, WriteResponse, WriteResult};
 pub use indices::{
-    AcknowledgedResponse, CreateIndexResponse, GetMappingResponse, IndexMappings, RefreshResponse,
+    AcknowledgedResponse, CreateIndexResponse, GetAliasResponse, GetMappingResponse,
+    GetSettingsResponse, IndexAliases, IndexMappings, IndexSettings, RefreshResponse,
 };
 pub use info::{InfoResponse, VersionInfo};
 pub use search::{
-    ClearScrollResponse, ClosePointInTimeResponse, CountResponse, Hit, HitsMetadata,
-    OpenPointInTimeResponse, SearchResponse, ShardStatistics, TotalHits, TotalHitsRelation,
+    ByQueryResponse, ClearScrollResponse, ClosePointInTimeResponse, CountResponse, Hit,
+    HitsMetadata, MsearchItem, MsearchResponse, OpenPointInTimeResponse, SearchResponse,
+    ShardStatistics, TotalHits, TotalHitsRelation,
 };
 
 use crate::Result;

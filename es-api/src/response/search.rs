@@ -1,9 +1,12 @@
-//! Search, scroll, count, clear scroll, open/close point in time.
+//! Search, msearch, scroll, count, clear scroll, open/close point in time, and the
+//! by-query answers (`delete_by_query`, `update_by_query`, `reindex`).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use super::ErrorCause;
 
 /// The body of `search` and `scroll`, with hits' `_source` read as `T`.
 ///
@@ -213,11 +216,86 @@ pub struct ClearScrollResponse {
 #[serde(default)]
 #[non_exhaustive]
 pub struct OpenPointInTimeResponse {
-    /// The point in time id, for `search` bodies' `pit.id`.
+    /// The point in time id, for `search` bodies' `pit.id` (also read from OpenSearch's
+    /// `pit_id`, the answer of `POST /{index}/_search/point_in_time`).
+    #[serde(alias = "pit_id")]
     pub id: String,
+    /// When the point in time was created, in milliseconds since the epoch (OpenSearch only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<i64>,
     /// Shards that answered.
     #[serde(rename = "_shards")]
     pub shards: ShardStatistics,
+}
+
+/// The body of `msearch` (and `msearch_template`), with hits' `_source` read as `T`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+#[non_exhaustive]
+pub struct MsearchResponse<T = Value> {
+    /// Milliseconds the whole request took on the server.
+    #[serde(default)]
+    pub took: u64,
+    /// One answer per search, in request order.
+    #[serde(default = "Vec::new")]
+    pub responses: Vec<MsearchItem<T>>,
+}
+
+/// One answer of [`MsearchResponse`]: a search response, or an error with its status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+#[non_exhaustive]
+pub struct MsearchItem<T = Value> {
+    /// HTTP status of this search (Elasticsearch sends it on every item).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Why this search failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorCause>,
+    /// The search response (empty when `error` is set).
+    #[serde(flatten)]
+    pub response: SearchResponse<T>,
+}
+
+impl<T> MsearchItem<T> {
+    /// The response, or the error of a failed search.
+    pub fn result(&self) -> std::result::Result<&SearchResponse<T>, &ErrorCause> {
+        match &self.error {
+            Some(e) => Err(e),
+            None => Ok(&self.response),
+        }
+    }
+}
+
+/// The body of `delete_by_query`, `update_by_query` and `reindex` (without
+/// `wait_for_completion=false`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct ByQueryResponse {
+    /// Milliseconds the operation took.
+    pub took: u64,
+    /// True if a request timed out.
+    pub timed_out: bool,
+    /// Documents processed.
+    pub total: u64,
+    /// Documents deleted.
+    pub deleted: u64,
+    /// Documents updated.
+    pub updated: u64,
+    /// Documents created (`reindex`).
+    pub created: u64,
+    /// Scroll batches pulled.
+    pub batches: u64,
+    /// Version conflicts met.
+    pub version_conflicts: u64,
+    /// Documents the script left unchanged.
+    pub noops: u64,
+    /// Failures, as JSON.
+    pub failures: Vec<Value>,
+    /// The task id, with `wait_for_completion=false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
 }
 
 /// The body of `close_point_in_time`.
@@ -253,6 +331,53 @@ mod tests {
             r.aggregations.unwrap()["by_tag"]["buckets"][0]["doc_count"],
             1
         );
+    }
+
+    #[test]
+    fn reads_msearch_items_and_errors() {
+        let r: MsearchResponse<Doc> = serde_json::from_str(
+            r#"{"took":4,"responses":[
+              {"took":1,"timed_out":false,"hits":{"total":{"value":1,"relation":"eq"},"max_score":1.0,
+                "hits":[{"_index":"i","_id":"1","_score":1.0,"_source":{"title":"a"}}]},"status":200},
+              {"error":{"type":"index_not_found_exception","reason":"no such index [x]","index":"x"},"status":404}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.took, 4);
+        let ok = r.responses[0].result().unwrap();
+        assert_eq!(ok.hits.hits[0].source, Some(Doc { title: "a".into() }));
+        assert_eq!(r.responses[0].status, Some(200));
+        let err = r.responses[1].result().unwrap_err();
+        assert_eq!(err.error_type, "index_not_found_exception");
+        assert_eq!(r.responses[1].status, Some(404));
+        assert!(r.responses[1].response.hits.hits.is_empty());
+    }
+
+    #[test]
+    fn reads_by_query_and_both_pit_answers() {
+        let r: ByQueryResponse = serde_json::from_str(
+            r#"{"took":147,"timed_out":false,"total":119,"deleted":119,"batches":1,"version_conflicts":0,
+                "noops":0,"retries":{"bulk":0,"search":0},"throttled_millis":0,"requests_per_second":-1.0,
+                "throttled_until_millis":0,"failures":[]}"#,
+        )
+        .unwrap();
+        assert_eq!((r.total, r.deleted, r.updated), (119, 119, 0));
+        let task: ByQueryResponse =
+            serde_json::from_str(r#"{"task":"oTUltX4IQMOUUVeiohTt8A:12345"}"#).unwrap();
+        assert_eq!(task.task.as_deref(), Some("oTUltX4IQMOUUVeiohTt8A:12345"));
+        // Elasticsearch: `POST /{index}/_pit`.
+        let es: OpenPointInTimeResponse = serde_json::from_str(
+            r#"{"id":"46ToAwMDaWR5","_shards":{"total":1,"successful":1,"skipped":0,"failed":0}}"#,
+        )
+        .unwrap();
+        assert_eq!(es.id, "46ToAwMDaWR5");
+        assert_eq!(es.creation_time, None);
+        // OpenSearch: `POST /{index}/_search/point_in_time`.
+        let os: OpenPointInTimeResponse = serde_json::from_str(
+            r#"{"pit_id":"o463QQEB","_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"creation_time":1658146050064}"#,
+        )
+        .unwrap();
+        assert_eq!(os.id, "o463QQEB");
+        assert_eq!(os.creation_time, Some(1_658_146_050_064));
     }
 
     #[test]
