@@ -18,12 +18,19 @@ const IN_FLIGHT: u64 = 64;
 const PATH: &str = "/bench/_doc/1";
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn ours(url: &str, n: u64, in_flight: u64) -> Measure {
     let rt = rt();
-    let t = es_transport::Transport::builder(url).connections_per_node(in_flight as usize).build().unwrap();
+    let t = es_transport::Transport::builder(url)
+        .connections_per_node(in_flight as usize)
+        .build()
+        .unwrap();
     let run = |n: u64| {
         rt.block_on(async {
             let mut set = tokio::task::JoinSet::new();
@@ -56,7 +63,9 @@ fn bare(url: &str, n: u64, in_flight: u64) -> Measure {
                 let uri = uri.clone();
                 set.spawn(async move {
                     for _ in 0..n / in_flight {
-                        let req = http::Request::get(uri.clone()).body(Full::new(Bytes::new())).unwrap();
+                        let req = http::Request::get(uri.clone())
+                            .body(Full::new(Bytes::new()))
+                            .unwrap();
                         let resp = client.request(req).await.unwrap();
                         let body = resp.into_body().collect().await.unwrap().to_bytes();
                         assert_eq!(body.len(), 129);
@@ -75,19 +84,36 @@ fn main() {
         return; // `cargo test --benches` compatibility
     }
     let server = NullServer::start();
-    println!("transport benchmark against a null server at {} (best of 3 runs each)", server.url);
-    println!("{:<28} {:>12} {:>16}", "client / mode", "requests/s", "CPU µs/request");
+    println!(
+        "transport benchmark against a null server at {} (best of 3 runs each)",
+        server.url
+    );
+    println!(
+        "{:<28} {:>12} {:>16}",
+        "client / mode", "requests/s", "CPU µs/request"
+    );
     let mut rows = Vec::new();
     for (mode, n, inflight) in [("sequential", SEQ, 1), ("64 in flight", CONC, IN_FLIGHT)] {
         let b = best_of(3, || bare(&server.url, n, inflight));
         let o = best_of(3, || ours(&server.url, n, inflight));
         for (name, m) in [("hyper-util (bare)", b), ("es-transport", o)] {
-            println!("{:<28} {:>12.0} {:>16.1}", format!("{name} / {mode}"), m.per_sec(), m.cpu_us_per_op());
+            println!(
+                "{:<28} {:>12.0} {:>16.1}",
+                format!("{name} / {mode}"),
+                m.per_sec(),
+                m.cpu_us_per_op()
+            );
         }
-        rows.push((mode, o.cpu_us_per_op() / b.cpu_us_per_op(), o.per_sec() / b.per_sec()));
+        rows.push((
+            mode,
+            o.cpu_us_per_op() / b.cpu_us_per_op(),
+            o.per_sec() / b.per_sec(),
+        ));
     }
     println!();
     for (mode, cpu, rps) in rows {
-        println!("{mode}: es-transport / bare hyper-util = {cpu:.2}x CPU per request, {rps:.2}x requests/s");
+        println!(
+            "{mode}: es-transport / bare hyper-util = {cpu:.2}x CPU per request, {rps:.2}x requests/s"
+        );
     }
 }

@@ -101,9 +101,9 @@ where
         match Uri::from_parts(parts) {
             Ok(uri) => *req.uri_mut() = uri,
             Err(e) => {
-                return Box::pin(
-                    async move { Err(Error::config("invalid request URI").with_source(e)) },
-                );
+                return Box::pin(async move {
+                    Err(Error::config("invalid request URI").with_source(e))
+                });
             }
         }
         let retry = req.extensions().get::<Attempt>().is_some_and(|a| a.0 > 1);

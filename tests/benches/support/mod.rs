@@ -17,23 +17,31 @@ pub struct NullServer {
 
 impl NullServer {
     pub fn start() -> Self {
-        let exe = std::env::var("CARGO_BIN_EXE_null-server").map(std::path::PathBuf::from).unwrap_or_else(|_| {
-            let mut p = std::env::current_exe().unwrap();
-            p.pop();
-            if p.ends_with("deps") {
+        let exe = std::env::var("CARGO_BIN_EXE_null-server")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| {
+                let mut p = std::env::current_exe().unwrap();
                 p.pop();
-            }
-            p.join("null-server")
-        });
+                if p.ends_with("deps") {
+                    p.pop();
+                }
+                p.join("null-server")
+            });
         let mut child = Command::new(&exe)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e} (build it with `cargo build --release -p es-tests --bin null-server`)", exe.display()));
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).expect("null-server printed its URL");
-        NullServer { child, url: v["url"].as_str().unwrap().to_owned() }
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&line).expect("null-server printed its URL");
+        NullServer {
+            child,
+            url: v["url"].as_str().unwrap().to_owned(),
+        }
     }
 }
 
@@ -47,7 +55,8 @@ impl Drop for NullServer {
 /// User + system CPU time of this process.
 pub fn cpu_time() -> Duration {
     let ru = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
-    let tv = |t: nix::sys::time::TimeVal| Duration::new(t.tv_sec() as u64, (t.tv_usec() as u32) * 1000);
+    let tv =
+        |t: nix::sys::time::TimeVal| Duration::new(t.tv_sec() as u64, (t.tv_usec() as u32) * 1000);
     tv(ru.user_time()) + tv(ru.system_time())
 }
 
@@ -78,10 +87,17 @@ pub fn measure<F: FnOnce()>(ops: u64, f: F) -> Measure {
     let c0 = cpu_time();
     let t0 = Instant::now();
     f();
-    Measure { ops, wall: t0.elapsed(), cpu: cpu_time() - c0 }
+    Measure {
+        ops,
+        wall: t0.elapsed(),
+        cpu: cpu_time() - c0,
+    }
 }
 
 /// The best (lowest CPU per op) of `rounds` runs.
 pub fn best_of(rounds: usize, mut f: impl FnMut() -> Measure) -> Measure {
-    (0..rounds).map(|_| f()).min_by(|a, b| a.cpu_us_per_op().total_cmp(&b.cpu_us_per_op())).unwrap()
+    (0..rounds)
+        .map(|_| f())
+        .min_by(|a, b| a.cpu_us_per_op().total_cmp(&b.cpu_us_per_op()))
+        .unwrap()
 }

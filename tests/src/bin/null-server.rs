@@ -16,5 +16,9 @@ fn main() {
     // Serve until the parent closes our stdin (or dies).
     let mut sink = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut sink);
-    eprintln!("null-server: {} connections, {} requests", server.connections(), server.requests());
+    eprintln!(
+        "null-server: {} connections, {} requests",
+        server.connections(),
+        server.requests()
+    );
 }
