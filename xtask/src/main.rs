@@ -6,6 +6,8 @@
 //! - `bench [transport|api|helpers]`: benchmarks against local servers.
 //! - `codegen [--check] [--spec DIR]`: generate `es-api/src/generated/` from the REST spec.
 
+mod bench_api;
+mod bench_helpers;
 mod codegen;
 mod tasks;
 

@@ -179,19 +179,24 @@ pub(crate) fn demo(_args: &[String]) -> Result<()> {
 
 /// `cargo xtask bench <which>`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
-    let which: Vec<&str> = if args.is_empty() {
-        vec!["transport"]
-    } else {
-        args.iter().map(String::as_str).collect()
+    let Some((which, rest)) = args.split_first() else {
+        bail!("usage: cargo xtask bench <transport|api|helpers> [args]");
     };
-    let osmem = ensure_osmem()?;
-    for w in which {
-        let mut b = cargo();
-        b.args(["bench", "-p", "es-tests", "--bench", w])
-            .env("OSMEM_SERVER_BIN", osmem.display().to_string());
-        run_step(&format!("bench {w}"), b)?;
+    match which.as_str() {
+        "transport" => {
+            let osmem = ensure_osmem()?;
+            let mut b = cargo();
+            b.args(["bench", "-p", "es-tests", "--bench", "transport"])
+                .env("OSMEM_SERVER_BIN", osmem.display().to_string());
+            run_step("bench transport", b)
+        }
+        "api" => crate::bench_api::bench_api(rest),
+        "helpers" => {
+            ensure_osmem()?;
+            crate::bench_helpers::bench_helpers_with(rest)
+        }
+        other => bail!("unknown benchmark `{other}` (transport, api, helpers)"),
     }
-    Ok(())
 }
 
 /// `cargo xtask codegen`: runs the generator (a separate binary target keeps this file small).

@@ -1,0 +1,311 @@
+//! Sending chunks: one chunk job per request body, with 429 retries of the rejected items,
+//! and the [`BulkStream`] of per-item outcomes over N jobs in flight.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use es_api::es_transport::{Request, RequestOptions, Transport};
+use futures_util::Stream;
+
+use super::chunk::Chunk;
+use super::item::{BulkItem, ErrorsOnly, ResponseBody, errors_flag_in_head};
+use super::{BulkStats, ProgressFn};
+use crate::error::{Error, Result};
+use crate::task::Task;
+
+/// What every chunk job needs to know.
+#[derive(Debug)]
+pub(crate) struct JobConfig {
+    pub(crate) path: String,
+    pub(crate) options: RequestOptions,
+    pub(crate) max_retries: u32,
+    pub(crate) initial_backoff: Duration,
+    pub(crate) max_backoff: Duration,
+    pub(crate) want_items: bool,
+    pub(crate) ignore_status: Vec<u16>,
+    pub(crate) raise_on_exception: bool,
+}
+
+impl JobConfig {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+}
+
+/// What one chunk job did.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkOutcome {
+    /// Every item when `want_items`, otherwise only the failed ones.
+    pub(crate) items: Vec<BulkItem>,
+    pub(crate) succeeded: u64,
+    pub(crate) failed: u64,
+    pub(crate) retried: u64,
+    pub(crate) bytes: u64,
+    pub(crate) requests: u64,
+    pub(crate) fatal: Option<Error>,
+}
+
+fn retryable(e: &es_api::es_transport::Error) -> bool {
+    e.status().is_some_and(|s| s.as_u16() == 429) || e.is_connect() || e.is_timeout()
+}
+
+/// Sends one chunk; resends its 429-rejected items (and the whole remaining body after a
+/// retryable request failure) with exponential backoff, up to `max_retries` times.
+pub(crate) async fn run_chunk(
+    transport: Transport,
+    chunk: Chunk,
+    cfg: Arc<JobConfig>,
+) -> ChunkOutcome {
+    let mut out = ChunkOutcome {
+        failed: chunk.unsent.len() as u64,
+        items: chunk.unsent,
+        ..Default::default()
+    };
+    if chunk.items.is_empty() {
+        return out;
+    }
+    let full = chunk.body;
+    let recs = chunk.items;
+    let mut pending: Vec<usize> = (0..recs.len()).collect();
+    let mut body = full.clone();
+    let mut attempt: u32 = 0;
+    loop {
+        out.requests += 1;
+        out.bytes += body.len() as u64;
+        let req = Request::post(cfg.path.as_str())
+            .with_ndjson_body(body.clone())
+            .with_options(cfg.options.clone())
+            .with_endpoint("bulk");
+        let failure: Error = match transport.send(req).await {
+            Err(e) if retryable(&e) && attempt < cfg.max_retries => {
+                attempt += 1;
+                out.retried += pending.len() as u64;
+                tracing::debug!(target: "elasticsearch", error = %e, attempt, "bulk request failed; retrying the chunk");
+                tokio::time::sleep(cfg.backoff(attempt)).await;
+                continue;
+            }
+            Err(e) => Error::transport(e),
+            Ok(resp) => {
+                let bytes = resp.body();
+                if !cfg.want_items {
+                    let errors = errors_flag_in_head(bytes).or_else(|| {
+                        serde_json::from_slice::<ErrorsOnly>(bytes)
+                            .ok()
+                            .map(|e| e.errors)
+                    });
+                    if errors == Some(false) {
+                        out.succeeded += pending.len() as u64;
+                        return out;
+                    }
+                }
+                match serde_json::from_slice::<ResponseBody<'_>>(bytes) {
+                    Ok(parsed) if parsed.items.len() == pending.len() => {
+                        let mut retry = Vec::new();
+                        for (k, it) in parsed.items.into_iter().enumerate() {
+                            let idx = pending[k];
+                            let rec = &recs[idx];
+                            let b = it.body;
+                            if b.status == 429 && attempt < cfg.max_retries {
+                                retry.push(idx);
+                                continue;
+                            }
+                            let ok = (200..300).contains(&b.status)
+                                || cfg.ignore_status.contains(&b.status);
+                            if ok {
+                                out.succeeded += 1;
+                                if !cfg.want_items {
+                                    continue;
+                                }
+                            } else {
+                                out.failed += 1;
+                            }
+                            out.items.push(BulkItem {
+                                op: it.op.unwrap_or(rec.op),
+                                index: b.index.map(|c| c.into_owned()),
+                                id: b.id.map(|c| c.into_owned()),
+                                status: b.status,
+                                ok,
+                                result: b.result.map(|c| c.into_owned()),
+                                error: b.error.and_then(|r| serde_json::from_str(r.get()).ok()),
+                                version: b.version,
+                                seq_no: b.seq_no,
+                                primary_term: b.primary_term,
+                                attempts: attempt + 1,
+                                action: (!ok).then(|| full.slice(rec.range.clone())),
+                            });
+                        }
+                        if retry.is_empty() {
+                            return out;
+                        }
+                        attempt += 1;
+                        out.retried += retry.len() as u64;
+                        let len = retry.iter().map(|&i| recs[i].range.len()).sum();
+                        let mut next = Vec::with_capacity(len);
+                        for &i in &retry {
+                            next.extend_from_slice(&full[recs[i].range.clone()]);
+                        }
+                        body = next.into();
+                        tracing::debug!(target: "elasticsearch", items = retry.len(), attempt, "bulk items rejected with 429; retrying");
+                        pending = retry;
+                        tokio::time::sleep(cfg.backoff(attempt)).await;
+                        continue;
+                    }
+                    Ok(parsed) => Error::serialization(format!(
+                        "the bulk response has {} items for {} actions",
+                        parsed.items.len(),
+                        pending.len()
+                    )),
+                    Err(e) => Error::serialization(format!("unreadable bulk response: {e}")),
+                }
+            }
+        };
+        if cfg.raise_on_exception {
+            out.fatal = Some(failure);
+            return out;
+        }
+        let status = failure.status().unwrap_or(0);
+        let reason = failure.to_string();
+        for &idx in &pending {
+            let rec = &recs[idx];
+            let mut item = BulkItem::unsent(
+                rec.op,
+                None,
+                None,
+                "request_failed",
+                reason.clone(),
+                Some(full.slice(rec.range.clone())),
+            );
+            item.status = status;
+            item.attempts = attempt + 1;
+            out.failed += 1;
+            out.items.push(item);
+        }
+        return out;
+    }
+}
+
+pub(crate) type OutcomeStream = Pin<Box<dyn Stream<Item = ChunkOutcome> + Send>>;
+
+/// The per-item outcomes of a bulk run, as a `Stream`; [`BulkStream::stats`] has the counts.
+///
+/// Items come chunk by chunk, in the order chunks complete (with several requests in flight,
+/// not the input order). Memory held is bounded by the chunks in flight, whatever the input
+/// length. With `raise_on_error`, the first chunk with a failed item yields
+/// `Err(`[`ErrorKind::BulkItems`](crate::ErrorKind::BulkItems)`)` and the stream ends; with
+/// `raise_on_exception`, so does a request that failed after its retries. Dropping the stream
+/// cancels the requests in flight.
+pub struct BulkStream {
+    pub(crate) inner: OutcomeStream,
+    pub(crate) producer: Option<Task<()>>,
+    pub(crate) queue: VecDeque<BulkItem>,
+    pub(crate) stats: BulkStats,
+    pub(crate) started: Instant,
+    pub(crate) progress: Option<ProgressFn>,
+    pub(crate) raise_on_error: bool,
+    pub(crate) finished: bool,
+}
+
+impl fmt::Debug for BulkStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkStream")
+            .field("stats", &self.stats)
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
+
+impl BulkStream {
+    /// The counts so far (complete once the stream has ended).
+    pub fn stats(&self) -> BulkStats {
+        self.stats
+    }
+
+    fn finish(&mut self) {
+        self.finished = true;
+        self.inner = Box::pin(futures_util::stream::empty());
+        self.producer = None;
+        self.stats.elapsed = self.started.elapsed();
+    }
+}
+
+impl Stream for BulkStream {
+    type Item = Result<BulkItem>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.queue.pop_front() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            if this.finished {
+                return Poll::Ready(None);
+            }
+            match this.inner.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    this.finish();
+                    if let Some(p) = &this.progress {
+                        p(&this.stats);
+                    }
+                    return Poll::Ready(None);
+                }
+                Poll::Ready(Some(outcome)) => {
+                    let s = &mut this.stats;
+                    s.succeeded += outcome.succeeded;
+                    s.failed += outcome.failed;
+                    s.retried += outcome.retried;
+                    s.bytes += outcome.bytes;
+                    s.requests += outcome.requests;
+                    s.chunks += 1;
+                    s.elapsed = this.started.elapsed();
+                    if let Some(p) = &this.progress {
+                        p(&this.stats);
+                    }
+                    if let Some(fatal) = outcome.fatal {
+                        this.finish();
+                        return Poll::Ready(Some(Err(fatal)));
+                    }
+                    if this.raise_on_error && outcome.failed > 0 {
+                        let failures: Vec<BulkItem> =
+                            outcome.items.into_iter().filter(|i| !i.ok).collect();
+                        this.finish();
+                        return Poll::Ready(Some(Err(Error::items(failures))));
+                    }
+                    this.queue.extend(outcome.items);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let cfg = JobConfig {
+            path: "/_bulk".into(),
+            options: RequestOptions::new(),
+            max_retries: 100,
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(600),
+            want_items: false,
+            ignore_status: Vec::new(),
+            raise_on_exception: true,
+        };
+        let secs: Vec<u64> = (1..=10).map(|n| cfg.backoff(n).as_secs()).collect();
+        assert_eq!(secs, [2, 4, 8, 16, 32, 64, 128, 256, 512, 600]);
+        assert_eq!(cfg.backoff(64).as_secs(), 600);
+        assert_eq!(cfg.backoff(u32::MAX).as_secs(), 600);
+    }
+}

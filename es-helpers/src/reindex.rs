@@ -1,0 +1,202 @@
+//! Reindex: scan from one client/index, bulk into another client/index, with an optional
+//! per-document transform.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use es_api::Client;
+use futures_util::StreamExt;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::bulk::{Bulk, BulkAction, BulkSummary, OpType};
+use crate::error::{Error, Result};
+use crate::scan::{Hit, Scan};
+
+type Transform = Arc<dyn Fn(Hit<Value>) -> Option<Hit<Value>> + Send + Sync>;
+
+/// The reindex helper: every hit of a [`Scan`] of the source, bulk-indexed into the target.
+///
+/// Hits keep their `_id` and `_routing`; their `_index` becomes the target index. Without a
+/// transform the `_source` bytes are copied as they are (never parsed into values).
+///
+/// # Example
+/// ```no_run
+/// # async fn run(old: es_api::Client, new: es_api::Client) -> es_helpers::Result<()> {
+/// use es_helpers::bulk::OpType;
+/// use es_helpers::reindex::Reindex;
+/// use serde_json::json;
+///
+/// let summary = Reindex::new(&old, "logs-2024", &new, "logs")
+///     .query(json!({"query": {"range": {"level": {"gte": 3}}}}))
+///     .op_type(OpType::Create)
+///     .transform(|mut hit| {
+///         if let Some(src) = hit.source().cloned() {
+///             let mut src = src;
+///             src["migrated"] = json!(true);
+///             hit.set_source(Some(src));
+///         }
+///         Some(hit)
+///     })
+///     .bulk_with(|b| b.concurrency(2).chunk_size(1_000))
+///     .run()
+///     .await?;
+/// println!("{} copied", summary.succeeded());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct Reindex {
+    scan: Scan,
+    bulk: Bulk,
+    target_index: String,
+    op_type: OpType,
+    transform: Option<Transform>,
+}
+
+impl fmt::Debug for Reindex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reindex")
+            .field("scan", &self.scan)
+            .field("bulk", &self.bulk)
+            .field("target_index", &self.target_index)
+            .field("op_type", &self.op_type)
+            .field("transform", &self.transform.is_some())
+            .finish()
+    }
+}
+
+impl Reindex {
+    /// Copies `source_index` through `source` into `target_index` through `target` (the two
+    /// clients may be the same).
+    pub fn new(
+        source: &Client,
+        source_index: impl Into<String>,
+        target: &Client,
+        target_index: impl Into<String>,
+    ) -> Self {
+        Reindex {
+            scan: Scan::new(source, source_index),
+            bulk: Bulk::new(target),
+            target_index: target_index.into(),
+            op_type: OpType::Index,
+            transform: None,
+        }
+    }
+
+    /// The query selecting the documents to copy (a search body).
+    pub fn query(mut self, body: impl serde::Serialize) -> Self {
+        self.scan = self.scan.query(body);
+        self
+    }
+
+    /// `index` (default: replace) or `create` (keep existing documents; their items fail
+    /// with 409, so combine with `bulk_with(|b| b.ignore_status([409]))` if that is fine).
+    pub fn op_type(mut self, op: OpType) -> Self {
+        self.op_type = op;
+        self
+    }
+
+    /// Changes each document before it is written, or drops it (`None`). The hit arrives
+    /// with its `_index` set to the target index; whatever index, id and source it leaves
+    /// are written.
+    pub fn transform(
+        mut self,
+        f: impl Fn(Hit<Value>) -> Option<Hit<Value>> + Send + Sync + 'static,
+    ) -> Self {
+        self.transform = Some(Arc::new(f));
+        self
+    }
+
+    /// Adjusts the scan (size, mode, slices, keep-alive, …).
+    pub fn scan_with(mut self, f: impl FnOnce(Scan) -> Scan) -> Self {
+        self.scan = f(self.scan);
+        self
+    }
+
+    /// Adjusts the bulk helper (chunk size, concurrency, retries, progress, …).
+    pub fn bulk_with(mut self, f: impl FnOnce(Bulk) -> Bulk) -> Self {
+        self.bulk = f(self.bulk);
+        self
+    }
+
+    fn action<D>(
+        &self,
+        doc: D,
+        index: String,
+        id: String,
+        routing: Option<String>,
+    ) -> BulkAction<D> {
+        let a = match self.op_type {
+            OpType::Create => BulkAction::create(doc),
+            _ => BulkAction::index(doc),
+        };
+        let a = a.in_index(index).id(id);
+        match routing {
+            Some(r) => a.routing(r),
+            None => a,
+        }
+    }
+
+    /// Runs the copy.
+    ///
+    /// # Errors
+    /// A scan error (the copy stops; what was sent stays written), or a bulk error as
+    /// [`Bulk::run`].
+    pub async fn run(&self) -> Result<BulkSummary> {
+        let scan_error: Arc<Mutex<Option<Error>>> = Arc::default();
+        let summary = match &self.transform {
+            None => {
+                let this = self.clone();
+                let hits = until_error(self.scan.stream::<Box<RawValue>>(), scan_error.clone());
+                let actions = hits.filter_map(move |hit| {
+                    let (id, routing) = (hit.id().to_owned(), hit.routing().map(str::to_owned));
+                    let action = hit
+                        .into_source()
+                        .map(|src| this.action(src, this.target_index.clone(), id, routing));
+                    std::future::ready(action)
+                });
+                self.bulk.run(actions).await
+            }
+            Some(transform) => {
+                let this = self.clone();
+                let transform = transform.clone();
+                let hits = until_error(self.scan.stream::<Value>(), scan_error.clone());
+                let actions = hits.filter_map(move |mut hit| {
+                    hit.set_index(this.target_index.clone());
+                    let action = transform(hit).and_then(|hit| {
+                        let (index, id, routing) = (
+                            hit.index().to_owned(),
+                            hit.id().to_owned(),
+                            hit.routing().map(str::to_owned),
+                        );
+                        hit.into_source()
+                            .map(|src| this.action(src, index, id, routing))
+                    });
+                    std::future::ready(action)
+                });
+                self.bulk.run(actions).await
+            }
+        };
+        if let Some(e) = scan_error.lock().expect("scan error slot").take() {
+            return Err(e);
+        }
+        summary
+    }
+}
+
+/// The hits of `scan` until its first error, which goes into `slot`.
+fn until_error<T: Send + 'static>(
+    scan: crate::scan::ScanStream<T>,
+    slot: Arc<Mutex<Option<Error>>>,
+) -> impl futures_util::Stream<Item = Hit<T>> + Send + 'static {
+    scan.map(move |r| match r {
+        Ok(h) => Some(h),
+        Err(e) => {
+            *slot.lock().expect("scan error slot") = Some(e);
+            None
+        }
+    })
+    .take_while(|h| std::future::ready(h.is_some()))
+    .filter_map(std::future::ready)
+}

@@ -1,0 +1,129 @@
+//! Reindex between two osmem servers: counts and a sample of documents equal.
+
+use es_api::Client;
+use es_api::es_transport::{Request, Transport};
+use es_helpers::bulk::{Bulk, BulkAction, OpType};
+use es_helpers::reindex::Reindex;
+use es_tests::OsmemServer;
+use serde_json::{Value, json};
+
+fn client(url: &str) -> Client {
+    Client::new(
+        Transport::builder(url.to_owned())
+            .build()
+            .expect("transport"),
+    )
+}
+
+async fn get(client: &Client, path: &str) -> Value {
+    client
+        .transport()
+        .send(Request::get(path.to_owned()))
+        .await
+        .expect(path)
+        .json()
+        .expect("json")
+}
+
+async fn count(client: &Client, index: &str) -> u64 {
+    client
+        .transport()
+        .send(Request::post(format!("/{index}/_refresh")))
+        .await
+        .expect("refresh");
+    get(client, &format!("/{index}/_count")).await["count"]
+        .as_u64()
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_between_two_servers() {
+    const N: u64 = 5000;
+    let (a, b) = (
+        OsmemServer::start_with_args(&["-no-ja"]),
+        OsmemServer::start_with_args(&["-no-ja"]),
+    );
+    let (src, dst) = (client(&a.url()), client(&b.url()));
+    let actions = (0..N).map(|i| {
+        let a = BulkAction::index(json!({"n": i, "title": format!("document {i}"), "nested": {"x": [i, i + 1]}, "unicode": "é\"\\"})).id(format!("d{i}"));
+        if i % 10 == 0 { a.routing("r") } else { a }
+    });
+    Bulk::new(&src)
+        .index("source")
+        .chunk_size(1000)
+        .param("refresh", "true")
+        .run_iter(actions)
+        .await
+        .expect("seed");
+
+    // A plain copy: sources copied as bytes.
+    let summary = Reindex::new(&src, "source", &dst, "copy")
+        .scan_with(|s| s.size(1000))
+        .bulk_with(|b| b.chunk_size(1000).concurrency(2))
+        .run()
+        .await
+        .expect("reindex");
+    assert_eq!((summary.succeeded(), summary.failed()), (N, 0));
+    assert_eq!(count(&dst, "copy").await, N);
+    for i in (0..N).step_by(499) {
+        let routing = if i % 10 == 0 { "?routing=r" } else { "" };
+        let s = get(&src, &format!("/source/_doc/d{i}{routing}")).await;
+        let d = get(&dst, &format!("/copy/_doc/d{i}{routing}")).await;
+        assert_eq!(s["_source"], d["_source"], "d{i}");
+        assert_eq!(d["found"], json!(true));
+    }
+
+    // A filtered, transformed copy with op_type create: existing ids fail with 409.
+    Bulk::new(&dst)
+        .index("moved")
+        .param("refresh", "true")
+        .run_iter([BulkAction::index(json!({"old": true})).id("d2")])
+        .await
+        .expect("pre-existing");
+    let summary = Reindex::new(&src, "source", &dst, "moved")
+        .query(json!({"query": {"range": {"n": {"lt": 100}}}}))
+        .op_type(OpType::Create)
+        .transform(|mut hit| {
+            let n = hit.source()?["n"].as_u64()?;
+            if n % 2 == 1 {
+                return None;
+            }
+            let mut src = hit.source().cloned()?;
+            src["doubled"] = json!(n * 2);
+            hit.set_source(Some(src));
+            Some(hit)
+        })
+        .scan_with(|s| s.point_in_time().slices(2).size(30))
+        .bulk_with(|b| b.raise_on_error(false))
+        .run()
+        .await
+        .expect("reindex");
+    assert_eq!((summary.succeeded(), summary.failed()), (49, 1));
+    assert_eq!(summary.failures()[0].status(), 409);
+    assert_eq!(count(&dst, "moved").await, 50);
+    let d = get(&dst, "/moved/_doc/d4").await;
+    assert_eq!(d["_source"]["doubled"], json!(8));
+    assert_eq!(
+        get(&dst, "/moved/_doc/d2").await["_source"],
+        json!({"old": true})
+    );
+
+    // A scan error ends the reindex with that error.
+    let err = Reindex::new(&src, "nope", &dst, "x")
+        .run()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}
+
+/// Compile-time check: the helpers' futures and streams can be spawned.
+#[allow(dead_code)]
+fn futures_and_streams_are_send(client: &Client) {
+    fn send<T: Send + 'static>(_: T) {}
+    let b = Bulk::new(client);
+    send(async move { b.run_iter(Vec::<BulkAction<Value>>::new()).await });
+    send(Bulk::new(client).stream_iter(Vec::<BulkAction<Value>>::new()));
+    send(es_helpers::scan::Scan::new(client, "x").stream::<Value>());
+    let r = Reindex::new(client, "a", client, "b");
+    send(async move { r.run().await });
+}
