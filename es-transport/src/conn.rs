@@ -4,13 +4,8 @@
 //! connections. A request holds a permit from before it takes a connection until the response
 //! body is read in full, and each permit holder owns at most one connection, so a node never
 //! has more than `max_connections` open connections. A connection closed by the server while
-//! idle is noticed when taken; a request that met a stale reused connection is sent again on
-//! another one.
-//!
-//! No task is spawned per connection: the request that holds a connection drives it (hyper's
-//! connection future is polled together with the response), so a request costs no hop to
-//! another task and back. An idle connection is not polled at all; its state is read when it
-//! is taken again.
+//! idle is noticed when taken; a request that could not be written on a reused connection is
+//! sent again on a fresh one (it never reached the server, so this is always safe).
 
 use std::io;
 use std::pin::Pin;
@@ -31,85 +26,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::pool::Node;
 
 type Sender = SendRequest<Full<Bytes>>;
-type Driver = Pin<Box<http1::Connection<TokioIo<Stream>, Full<Bytes>>>>;
-
-/// One HTTP/1.1 connection: the handle to send on, and the future that does the I/O.
-struct Conn {
-    sender: Sender,
-    /// `None` once the connection is gone. Dropping hyper's connection future also drops
-    /// any request still queued for it, so a waiting response future resolves at once.
-    driver: Option<Driver>,
-}
-
-impl Conn {
-    /// Polls the driver; on completion drops it and returns true.
-    fn poll_driver(driver: &mut Option<Driver>, cx: &mut Context<'_>) -> bool {
-        let Some(d) = driver.as_mut() else {
-            return true;
-        };
-        match d.as_mut().poll(cx) {
-            Poll::Ready(res) => {
-                if let Err(e) = res {
-                    tracing::debug!(target: "elasticsearch", error = %e, "connection closed with an error");
-                }
-                *driver = None;
-                true
-            }
-            Poll::Pending => false,
-        }
-    }
-
-    /// Polls `fut` to completion while driving the connection's I/O in the same task.
-    async fn drive<F: std::future::Future>(&mut self, fut: F) -> F::Output {
-        let mut fut = std::pin::pin!(fut);
-        let driver = &mut self.driver;
-        std::future::poll_fn(|cx| {
-            if let Poll::Ready(out) = fut.as_mut().poll(cx) {
-                return Poll::Ready(out);
-            }
-            if driver.is_some() && Self::poll_driver(driver, cx) {
-                // The connection is gone: `fut` now resolves (with an error) when polled.
-                return fut.as_mut().poll(cx);
-            }
-            Poll::Pending
-        })
-        .await
-    }
-
-    /// Waits until the connection can take a request; false when it is closed.
-    async fn ready(&mut self) -> bool {
-        let sender = &mut self.sender;
-        let driver = &mut self.driver;
-        std::future::poll_fn(|cx| {
-            // Drive first: a connection the server closed while idle reads EOF here.
-            if Self::poll_driver(driver, cx) {
-                return Poll::Ready(false);
-            }
-            match sender.poll_ready(cx) {
-                Poll::Ready(r) => Poll::Ready(r.is_ok()),
-                Poll::Pending => Poll::Pending,
-            }
-        })
-        .await
-    }
-
-    fn is_usable(&self) -> bool {
-        self.driver.is_some() && !self.sender.is_closed()
-    }
-}
-
-impl std::fmt::Debug for Conn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Conn")
-            .field("open", &self.driver.is_some())
-            .finish_non_exhaustive()
-    }
-}
 
 /// The connections of one node.
 #[derive(Debug)]
 pub(crate) struct ConnPool {
-    idle: Mutex<Vec<Conn>>,
+    idle: Mutex<Vec<Sender>>,
     permits: Arc<Semaphore>,
     max: usize,
     opened: AtomicU64,
@@ -125,18 +46,18 @@ impl ConnPool {
         }
     }
 
-    fn take_idle(&self) -> Option<Conn> {
+    fn take_idle(&self) -> Option<Sender> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        while let Some(c) = idle.pop() {
-            if c.is_usable() {
-                return Some(c);
+        while let Some(s) = idle.pop() {
+            if !s.is_closed() {
+                return Some(s);
             }
         }
         None
     }
 
-    fn put_idle(&self, s: Conn) {
-        if s.is_usable() {
+    fn put_idle(&self, s: Sender) {
+        if !s.is_closed() {
             self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(s);
         }
     }
@@ -169,7 +90,7 @@ impl std::fmt::Debug for Connector {
 }
 
 impl Connector {
-    async fn connect(&self, node: &Node) -> Result<Conn> {
+    async fn connect(&self, node: &Node) -> Result<Sender> {
         let fut = self.connect_inner(node);
         let sender = match self.connect_timeout {
             Some(t) => tokio::time::timeout(t, fut)
@@ -181,7 +102,7 @@ impl Connector {
         Ok(sender)
     }
 
-    async fn connect_inner(&self, node: &Node) -> Result<Conn> {
+    async fn connect_inner(&self, node: &Node) -> Result<Sender> {
         let host = node.url.host();
         let tcp = TcpStream::connect((host, node.url.port()))
             .await
@@ -213,10 +134,12 @@ impl Connector {
             .handshake::<_, Full<Bytes>>(TokioIo::new(stream))
             .await
             .map_err(|e| Error::connect("HTTP handshake failed").with_source(e))?;
-        Ok(Conn {
-            sender,
-            driver: Some(Box::pin(conn)),
-        })
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(target: "elasticsearch", error = %e, "connection closed with an error");
+            }
+        });
+        Ok(sender)
     }
 }
 
@@ -260,11 +183,11 @@ pub(crate) async fn send(
     // connection, without the node being blamed. Bounded: at most `max` idle connections
     // exist, and a failure on a fresh connection ends the loop.
     for _ in 0..=node.conns.max {
-        let (mut conn, reused) = match node.conns.take_idle() {
-            Some(c) => (c, true),
+        let (mut sender, reused) = match node.conns.take_idle() {
+            Some(s) => (s, true),
             None => (connector.connect(node).await?, false),
         };
-        if !conn.ready().await {
+        if sender.ready().await.is_err() {
             if reused {
                 continue;
             }
@@ -272,27 +195,15 @@ pub(crate) async fn send(
                 "connection closed before the request was sent",
             ));
         }
-        let fut = conn.sender.try_send_request(build(&parts));
-        let result = conn
-            .drive(async move {
-                match fut.await {
-                    Ok(resp) => {
-                        let (head, body) = resp.into_parts();
-                        let body = body.collect().await.map_err(|e| Err(map_body_error(e)))?;
-                        Ok(http::Response::from_parts(head, body.to_bytes()))
-                    }
-                    Err(e) => Err(Ok(e.into_error())),
-                }
-            })
-            .await;
-        match result {
+        match sender.try_send_request(build(&parts)).await {
             Ok(resp) => {
-                node.conns.put_idle(conn);
-                return Ok(resp);
+                let (head, body) = resp.into_parts();
+                let body = body.collect().await.map_err(map_body_error)?.to_bytes();
+                node.conns.put_idle(sender);
+                return Ok(http::Response::from_parts(head, body));
             }
-            // The body broke after the head arrived: not resendable here.
-            Err(Err(e)) => return Err(e),
-            Err(Ok(e)) => {
+            Err(e) => {
+                let e = e.into_error();
                 // No response byte came back: on a reused connection that is a stale
                 // keep-alive connection, not a sign the node is down.
                 if reused && !(e.is_parse() || e.is_parse_status() || e.is_timeout()) {

@@ -92,6 +92,14 @@ fn main() {
         "{:<28} {:>12} {:>16}",
         "client / mode", "requests/s", "CPU µs/request"
     );
+    // `BENCH_ONLY=ours` (or `bare`) runs one client only, for profiling.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if !only.is_empty() {
+        let url = server.url.clone();
+        let m = if only == "bare" { bare(&url, CONC, IN_FLIGHT) } else { ours(&url, CONC, IN_FLIGHT) };
+        println!("{only} / 64 in flight: {:.0} req/s, {:.1} µs CPU/request", m.per_sec(), m.cpu_us_per_op());
+        return;
+    }
     let mut rows = Vec::new();
     for (mode, n, inflight) in [("sequential", SEQ, 1), ("64 in flight", CONC, IN_FLIGHT)] {
         let b = best_of(3, || bare(&server.url, n, inflight));
