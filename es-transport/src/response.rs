@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 /// What the transport knows about how a response was obtained.
 #[derive(Debug, Clone)]
 pub struct ResponseMeta {
-    pub(crate) node: String,
+    pub(crate) node: std::sync::Arc<str>,
     pub(crate) attempts: u32,
     pub(crate) duration: Duration,
 }
@@ -79,7 +79,7 @@ impl Response {
     /// A [`crate::ErrorKind::Serialization`] error naming the position and a snippet of the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body)
-            .map_err(|e| json_error(&e, &self.body).with_node(self.meta.node.clone()))
+            .map_err(|e| json_error(&e, &self.body).with_node(&*self.meta.node))
     }
 }
 

@@ -115,20 +115,19 @@ impl Transport {
         let http_req = self.prepare(req)?;
         let resp = self.inner.service.clone().oneshot(http_req).await?;
         let (mut parts, body) = resp.into_parts();
-        let node = parts
+        let node: Arc<str> = parts
             .extensions
             .remove::<AnsweredBy>()
-            .map(|a| a.0.to_string())
-            .unwrap_or_default();
+            .map_or_else(|| "".into(), |a| a.0);
         let attempts = parts.extensions.get::<Attempt>().map_or(1, |a| a.0);
         let status = parts.status;
         if status.as_u16() >= 400 && !ignore.contains(&status.as_u16()) {
             let tried = parts
                 .extensions
                 .remove::<Tried>()
-                .map_or_else(|| vec![node.clone()], |t| t.0);
+                .map_or_else(|| vec![node.to_string()], |t| t.0);
             let mut e =
-                Error::api(ApiError::from_response(status, parts.headers, body)).with_node(node);
+                Error::api(ApiError::from_response(status, parts.headers, body)).with_node(&*node);
             e.set_attempts(attempts, tried);
             return Err(e);
         }

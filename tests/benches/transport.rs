@@ -96,8 +96,16 @@ fn main() {
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     if !only.is_empty() {
         let url = server.url.clone();
-        let m = if only == "bare" { bare(&url, CONC, IN_FLIGHT) } else { ours(&url, CONC, IN_FLIGHT) };
-        println!("{only} / 64 in flight: {:.0} req/s, {:.1} µs CPU/request", m.per_sec(), m.cpu_us_per_op());
+        let m = if only == "bare" {
+            bare(&url, CONC, IN_FLIGHT)
+        } else {
+            ours(&url, CONC, IN_FLIGHT)
+        };
+        println!(
+            "{only} / 64 in flight: {:.0} req/s, {:.1} µs CPU/request",
+            m.per_sec(),
+            m.cpu_us_per_op()
+        );
         return;
     }
     let mut rows = Vec::new();

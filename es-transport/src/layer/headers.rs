@@ -92,14 +92,14 @@ fn compat(value: &HeaderValue, version: u8) -> Option<HeaderValue> {
 // ===== impl Headers =====
 
 impl<S> Headers<S> {
-    fn apply(&self, req: &mut HttpRequest) {
+    fn apply(&self, parts: &mut http::request::Parts) {
         let cfg = &*self.config;
-        let opts = req.extensions().get::<RequestOptions>().cloned();
-        let node_auth = req
-            .extensions()
+        let opts = parts.extensions.get::<RequestOptions>();
+        let node_auth = parts
+            .extensions
             .get::<SelectedNode>()
             .and_then(|n| n.0.auth_header.clone());
-        let h = req.headers_mut();
+        let h = &mut parts.headers;
         for (k, v) in &cfg.defaults {
             if !h.contains_key(k) {
                 h.insert(k.clone(), v.clone());
@@ -112,7 +112,7 @@ impl<S> Headers<S> {
             h.insert(ACCEPT, HeaderValue::from_static("application/json"));
         }
         let mut auth = node_auth.or_else(|| cfg.auth.clone());
-        if let Some(o) = &opts {
+        if let Some(o) = opts {
             for (k, v) in &o.headers {
                 h.insert(k.clone(), v.clone());
             }
@@ -127,7 +127,7 @@ impl<S> Headers<S> {
             }
         }
         if let Some(mut a) = auth
-            && (!h.contains_key(AUTHORIZATION) || opts.as_ref().is_some_and(|o| o.auth.is_some()))
+            && (!h.contains_key(AUTHORIZATION) || opts.is_some_and(|o| o.auth.is_some()))
         {
             a.set_sensitive(true);
             h.insert(AUTHORIZATION, a);
@@ -155,9 +155,10 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: HttpRequest) -> Self::Future {
-        self.apply(&mut req);
-        let fut = self.inner.call(req);
+    fn call(&mut self, req: HttpRequest) -> Self::Future {
+        let (mut parts, body) = req.into_parts();
+        self.apply(&mut parts);
+        let fut = self.inner.call(http::Request::from_parts(parts, body));
         let verified = self.verified.clone();
         Box::pin(async move {
             let resp = fut.await?;

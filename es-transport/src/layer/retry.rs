@@ -128,7 +128,9 @@ where
             loop {
                 attempt += 1;
                 let mut r = clone_request(&req);
-                r.extensions_mut().insert(Attempt(attempt));
+                if attempt > 1 {
+                    r.extensions_mut().insert(Attempt(attempt));
+                }
                 let result = inner.clone().oneshot(r).await;
                 let can_retry = attempt <= max_retries;
                 match result {
@@ -150,7 +152,9 @@ where
                             tokio::time::sleep(wait).await;
                             continue;
                         }
-                        resp.extensions_mut().insert(Attempt(attempt));
+                        if attempt > 1 {
+                            resp.extensions_mut().insert(Attempt(attempt));
+                        }
                         if !tried.is_empty() {
                             if let Some(a) = resp.extensions().get::<AnsweredBy>() {
                                 tried.push(a.0.to_string());
@@ -225,7 +229,7 @@ mod tests {
         let attempts: Vec<u32> = below
             .requests()
             .iter()
-            .map(|r| r.extensions().get::<Attempt>().unwrap().0)
+            .map(|r| r.extensions().get::<Attempt>().map_or(1, |a| a.0))
             .collect();
         assert_eq!(attempts, [1, 2, 3]);
     }

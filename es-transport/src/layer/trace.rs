@@ -127,7 +127,7 @@ where
             .get::<Endpoint>()
             .map_or("request", |e| e.0);
         let method = req.method().clone();
-        let path = req.uri().path().to_owned();
+        let uri = req.uri().clone();
         let ignored: Vec<u16> = req
             .extensions()
             .get::<crate::RequestOptions>()
@@ -140,7 +140,7 @@ where
             db.system = "elasticsearch",
             db.operation = endpoint,
             http.request.method = %method,
-            url.path = %path,
+            url.path = %uri.path(),
             server.address = tracing::field::Empty,
             http.response.status_code = tracing::field::Empty,
         );
@@ -164,7 +164,7 @@ where
                         let status = resp.status().as_u16();
                         span.record("server.address", node);
                         span.record("http.response.status_code", status);
-                        let pq = format!("{node}{path}");
+                        let pq = format!("{node}{}", uri.path());
                         if status < 400 || ignored.contains(&status) {
                             tracing::info!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
                         } else {
@@ -177,7 +177,7 @@ where
                     Err(e) => {
                         let node = e.node().unwrap_or("");
                         span.record("server.address", node);
-                        tracing::warn!(target: "elasticsearch", "{method} {node}{path} [failed duration:{secs:.3}s attempts:{}]: {e}", e.attempts().max(1));
+                        tracing::warn!(target: "elasticsearch", "{method} {node}{} [failed duration:{secs:.3}s attempts:{}]: {e}", uri.path(), e.attempts().max(1));
                         if let Some(c) = curl {
                             tracing::debug!(target: "elasticsearch.trace", "{c}\n# [failed] ({secs:.3}s) {e}");
                         }

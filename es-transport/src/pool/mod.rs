@@ -35,6 +35,8 @@ pub(crate) struct Node {
     pub(crate) conns: ConnPool,
     pub(crate) counters: NodeCounters,
     pub(crate) sniffed: AtomicBool,
+    /// Set when the node fails, cleared when it succeeds: lets a success skip the pool's lock.
+    suspect: AtomicBool,
 }
 
 impl Node {
@@ -49,6 +51,7 @@ impl Node {
             conns: ConnPool::new(max_connections),
             counters: NodeCounters::default(),
             sniffed: AtomicBool::new(false),
+            suspect: AtomicBool::new(false),
         })
     }
 }
@@ -179,6 +182,7 @@ impl NodePool {
     pub(crate) fn mark_dead(&self, node: &Arc<Node>) {
         let now = self.clock.now();
         let mut st = self.lock();
+        node.suspect.store(true, Ordering::Release);
         let Some(e) = st.entries.iter_mut().find(|e| Arc::ptr_eq(&e.node, node)) else {
             return;
         };
@@ -200,7 +204,11 @@ impl NodePool {
 
     /// Records a success of `node`: alive, failure count reset.
     pub(crate) fn mark_live(&self, node: &Arc<Node>) {
+        if !node.suspect.load(Ordering::Acquire) {
+            return;
+        }
         let mut st = self.lock();
+        node.suspect.store(false, Ordering::Release);
         let Some(e) = st.entries.iter_mut().find(|e| Arc::ptr_eq(&e.node, node)) else {
             return;
         };
