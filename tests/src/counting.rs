@@ -403,7 +403,31 @@ pub fn bulk_responder() -> Responder {
 /// to `default_index` and ids drawn from `next_id`). An action line that is
 /// not a valid action yields a 400 item and `"errors":true`.
 pub fn bulk_success_body(body: &[u8], default_index: Option<&str>, next_id: &AtomicU64) -> Bytes {
-    let mut items = String::with_capacity(64 + body.len() / 4);
+    use std::borrow::Cow;
+    use std::io::Write as _;
+
+    /// An action line: one of the four keys, with borrowed metadata (fast path).
+    #[derive(serde::Deserialize)]
+    struct ActionLine<'a> {
+        #[serde(borrow)]
+        index: Option<Meta<'a>>,
+        #[serde(borrow)]
+        create: Option<Meta<'a>>,
+        #[serde(borrow)]
+        update: Option<Meta<'a>>,
+        #[serde(borrow)]
+        delete: Option<Meta<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Meta<'a> {
+        #[serde(borrow, default)]
+        _index: Option<Cow<'a, str>>,
+        #[serde(default)]
+        _id: Option<serde_json::Value>,
+    }
+
+    let mut out: Vec<u8> = Vec::with_capacity(64 + body.len() / 2);
+    out.extend_from_slice(br#"{"took":1,"errors":false,"items":["#);
     let mut errors = false;
     let mut expect_source = false;
     let mut count = 0usize;
@@ -416,58 +440,66 @@ pub fn bulk_success_body(body: &[u8], default_index: Option<&str>, next_id: &Ato
             expect_source = false;
             continue;
         }
-        let parsed: Option<(String, serde_json::Value)> =
-            serde_json::from_slice::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| match v {
-                    serde_json::Value::Object(map) if map.len() == 1 => map.into_iter().next(),
-                    _ => None,
-                })
-                .filter(|(op, _)| matches!(op.as_str(), "index" | "create" | "update" | "delete"));
         if count > 0 {
-            items.push(',');
+            out.push(b',');
         }
         count += 1;
+        let parsed = serde_json::from_slice::<ActionLine<'_>>(line)
+            .ok()
+            .and_then(|a| {
+                let ops = [
+                    ("index", a.index),
+                    ("create", a.create),
+                    ("update", a.update),
+                    ("delete", a.delete),
+                ];
+                let mut found = ops.into_iter().filter_map(|(op, m)| m.map(|m| (op, m)));
+                let first = found.next();
+                // Exactly one action per line.
+                if found.next().is_some() { None } else { first }
+            });
         let Some((op, meta)) = parsed else {
             errors = true;
-            items.push_str(
-                r#"{"index":{"status":400,"error":{"type":"illegal_argument_exception","reason":"malformed action line"}}}"#,
+            out.extend_from_slice(
+                br#"{"index":{"status":400,"error":{"type":"illegal_argument_exception","reason":"malformed action line"}}}"#,
             );
             continue;
         };
         expect_source = op != "delete";
-        let index = meta
-            .get("_index")
-            .and_then(|v| v.as_str())
-            .or(default_index)
-            .unwrap_or("index");
-        let id = match meta.get("_id") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            _ => next_id.fetch_add(1, Ordering::Relaxed).to_string(),
-        };
-        let (status, result) = match op.as_str() {
+        let index = meta._index.as_deref().or(default_index).unwrap_or("index");
+        let (status, result) = match op {
             "update" => (200, "updated"),
             "delete" => (200, "deleted"),
             _ => (201, "created"),
         };
-        let item = serde_json::json!({
-            op: {
-                "_index": index,
-                "_id": id,
-                "_version": 1,
-                "result": result,
-                "_shards": {"total": 1, "successful": 1, "failed": 0},
-                "_seq_no": 0,
-                "_primary_term": 1,
-                "status": status,
+        let _ = write!(out, r#"{{"{op}":{{"_index":"#);
+        let _ = serde_json::to_writer(&mut out, index);
+        out.extend_from_slice(br#","_id":"#);
+        match &meta._id {
+            Some(serde_json::Value::String(id)) => {
+                let _ = serde_json::to_writer(&mut out, id);
             }
-        });
-        items.push_str(&item.to_string());
+            Some(serde_json::Value::Number(n)) => {
+                let _ = write!(out, "\"{n}\"");
+            }
+            _ => {
+                let _ = write!(out, "\"{}\"", next_id.fetch_add(1, Ordering::Relaxed));
+            }
+        }
+        let _ = write!(
+            out,
+            r#","_version":1,"result":"{result}","_shards":{{"total":1,"successful":1,"failed":0}},"_seq_no":0,"_primary_term":1,"status":{status}}}}}"#
+        );
     }
-    Bytes::from(format!(
-        "{{\"took\":1,\"errors\":{errors},\"items\":[{items}]}}"
-    ))
+    out.extend_from_slice(b"]}");
+    if errors {
+        // Rare path: flip the flag written up front.
+        let flag = br#""errors":false"#;
+        if let Some(pos) = out.windows(flag.len()).position(|w| w == flag) {
+            out.splice(pos..pos + flag.len(), br#""errors":true"#.iter().copied());
+        }
+    }
+    Bytes::from(out)
 }
 
 #[cfg(test)]
