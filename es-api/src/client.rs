@@ -76,4 +76,10 @@ impl Client {
     pub(crate) fn default_options(&self) -> &RequestOptions {
         &self.options
     }
+
+    /// The options every request of this client carries (set with [`Client::options`]); for
+    /// code that sends through [`Client::transport`] directly, such as the es-helpers crate.
+    pub fn request_options(&self) -> &RequestOptions {
+        &self.options
+    }
 }

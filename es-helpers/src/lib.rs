@@ -13,8 +13,8 @@
 //!
 //! Every helper needs a Tokio runtime (they spawn their requests) and talks to the cluster
 //! through the [`es_api::Client`]'s transport, sending raw `_bulk` / `_search` / scroll /
-//! point-in-time requests: the client's default options ([`es_api::Client::options`]) are
-//! not applied; give per-request options to each helper (`request_options`).
+//! point-in-time requests, with the client's options ([`es_api::Client::options`]) and, on top
+//! of them, each helper's own (`request_options`).
 //!
 //! # Example
 //! ```no_run

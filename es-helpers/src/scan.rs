@@ -232,7 +232,7 @@ impl Scan {
             slices: 1,
             raise_on_error: true,
             clear: true,
-            options: RequestOptions::new(),
+            options: client.request_options().clone(),
         }
     }
 
@@ -306,9 +306,10 @@ impl Scan {
         self
     }
 
-    /// Request options of every request (timeout, headers, …).
+    /// Request options of every request (timeout, headers, …), merged over the client's own
+    /// ([`es_api::Client::options`]).
     pub fn request_options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(&options);
         self
     }
 
@@ -467,17 +468,23 @@ enum Ctx {
 /// Owns a scroll id or point in time; releases it when told, or in a spawned task on drop.
 struct Cleanup {
     transport: Transport,
+    options: RequestOptions,
     ctx: Option<Ctx>,
     id: String,
 }
 
 impl Cleanup {
-    fn new(transport: Transport, ctx: Option<Ctx>) -> Self {
+    fn new(transport: Transport, options: RequestOptions, ctx: Option<Ctx>) -> Self {
         let id = match &ctx {
             Some(Ctx::Scroll(s) | Ctx::Pit(s, _)) => s.clone(),
             None => String::new(),
         };
-        Cleanup { transport, ctx, id }
+        Cleanup {
+            transport,
+            options,
+            ctx,
+            id,
+        }
     }
 
     fn set_scroll(&mut self, id: String) {
@@ -487,7 +494,7 @@ impl Cleanup {
 
     fn take(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
         let ctx = self.ctx.take()?;
-        Some(release(self.transport.clone(), ctx))
+        Some(release(self.transport.clone(), self.options.clone(), ctx))
     }
 }
 
@@ -506,7 +513,7 @@ impl Drop for Cleanup {
     }
 }
 
-async fn release(transport: Transport, ctx: Ctx) {
+async fn release(transport: Transport, options: RequestOptions, ctx: Ctx) {
     let (req, what) = match ctx {
         Ctx::Scroll(id) => (
             Request::delete("/_search/scroll")
@@ -523,7 +530,7 @@ async fn release(transport: Transport, ctx: Ctx) {
             "point in time",
         ),
     };
-    let req = req.with_options(RequestOptions::new().ignore_status([404]));
+    let req = req.with_options(options.ignore_status([404]));
     if let Err(e) = transport.send(req).await {
         tracing::warn!(target: "elasticsearch", error = %e, "could not release the {what}");
     }
@@ -562,7 +569,7 @@ fn scroll_pages<T: DeserializeOwned + Send + 'static>(
     cfg: Arc<Cfg>,
     slice: u32,
 ) -> impl Stream<Item = Result<Vec<Hit<T>>>> + Send {
-    let cleanup = Cleanup::new(cfg.transport.clone(), None);
+    let cleanup = Cleanup::new(cfg.transport.clone(), cfg.options.clone(), None);
     let state = ScrollState {
         cfg,
         slice,
@@ -672,7 +679,11 @@ async fn open_pit(cfg: &Cfg, api: PitApi) -> Result<Cleanup> {
         .id
         .or(opened.pit_id)
         .ok_or_else(|| Error::scan("the point-in-time response has no id"))?;
-    Ok(Cleanup::new(cfg.transport.clone(), Some(Ctx::Pit(id, api))))
+    Ok(Cleanup::new(
+        cfg.transport.clone(),
+        cfg.options.clone(),
+        Some(Ctx::Pit(id, api)),
+    ))
 }
 
 struct PitState<T> {

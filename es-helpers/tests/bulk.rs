@@ -216,3 +216,49 @@ async fn input_is_pulled_lazily_and_dropping_stops() {
         "the producer stopped with the stream"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_options_reach_the_helpers_requests() {
+    use es_api::RequestOptions;
+    use es_tests::proxy::FaultProxy;
+    use std::sync::{Arc, Mutex};
+
+    let server = es_tests::server::OsmemServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let seen = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
+    let s = seen.clone();
+    proxy.set_rule(Arc::new(move |req| {
+        s.lock()
+            .unwrap()
+            .push(req.header("x-opaque-id").map(str::to_owned));
+        None
+    }));
+    let client = es_api::Client::from_url(&proxy.url())
+        .unwrap()
+        .options(RequestOptions::new().opaque_id("nightly-load"));
+    let docs = (0..10).map(|i| {
+        es_helpers::bulk::BulkAction::index(serde_json::json!({"n": i})).id(i.to_string())
+    });
+    let summary = es_helpers::bulk::Bulk::new(&client)
+        .index("opts")
+        .param("refresh", "true")
+        .run_iter(docs)
+        .await
+        .unwrap();
+    assert_eq!(summary.succeeded(), 10);
+    let mut scan = es_helpers::scan::Scan::new(&client, "opts")
+        .size(3)
+        .stream::<serde_json::Value>();
+    let mut n = 0;
+    while let Some(hit) = futures_util::StreamExt::next(&mut scan).await {
+        hit.unwrap();
+        n += 1;
+    }
+    assert_eq!(n, 10);
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(
+        seen.iter().all(|h| h.as_deref() == Some("nightly-load")),
+        "{seen:?}"
+    );
+}

@@ -191,7 +191,7 @@ impl Bulk {
             client: client.clone(),
             index: None,
             query: Vec::new(),
-            options: RequestOptions::new(),
+            options: client.request_options().clone(),
             chunk_size: 500,
             max_chunk_bytes: 100 * 1024 * 1024,
             concurrency: 1,
@@ -281,9 +281,10 @@ impl Bulk {
         self
     }
 
-    /// Request options of every bulk request (timeout, headers, transport retries, …).
+    /// Request options of every bulk request (timeout, headers, transport retries, …),
+    /// merged over the client's own ([`es_api::Client::options`]).
     pub fn request_options(mut self, options: RequestOptions) -> Self {
-        self.options = options;
+        self.options = self.options.merge(&options);
         self
     }
 
