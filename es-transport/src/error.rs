@@ -39,6 +39,15 @@ pub enum ErrorKind {
     /// The response could not be understood (malformed HTTP, bad gzip data).
     /// The request reached the server.
     InvalidResponse,
+    /// No connection to the chosen node became free within the pool-wait timeout
+    /// ([`crate::TransportBuilder::pool_wait_timeout`]): every permitted connection was busy.
+    /// The request did not leave; the node is not blamed (it is busy, not down) and the
+    /// request is not retried.
+    PoolTimeout,
+    /// The response body was larger than [`crate::TransportBuilder::max_response_size`]
+    /// (as sent, or once inflated). The request reached the server; it is not retried
+    /// (another node would send the same answer) and the node is not blamed.
+    ResponseTooLarge,
 }
 
 /// An error from the Elasticsearch API: the status and the parsed `error` object.
@@ -116,8 +125,13 @@ impl fmt::Display for ApiError {
         if let Some(r) = &self.reason {
             write!(f, ": {r}")?;
         } else if self.error_type.is_none() && !self.body.is_empty() {
-            let text = String::from_utf8_lossy(&self.body[..self.body.len().min(200)]);
-            write!(f, ": {text}")?;
+            // Redacted before it is cut, so a secret is not half-shown at the cut.
+            let text = crate::redact::redact_bytes(&self.body[..self.body.len().min(64 * 1024)]);
+            let mut end = text.len().min(200);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            write!(f, ": {}", &text[..end])?;
         }
         Ok(())
     }
@@ -160,6 +174,10 @@ struct Inner {
     node: Option<String>,
     attempts: u32,
     nodes_tried: Vec<String>,
+    /// Whether the request reached the server, when the code that failed knows it.
+    reached: Option<bool>,
+    /// A reused keep-alive connection closed without answering (see `stale_connection`).
+    stale: bool,
 }
 
 impl Error {
@@ -173,6 +191,8 @@ impl Error {
                 node: None,
                 attempts: 0,
                 nodes_tried: Vec::new(),
+                reached: None,
+                stale: false,
             }),
         }
     }
@@ -202,6 +222,34 @@ impl Error {
 
     pub(crate) fn serialization(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Serialization, message)
+    }
+
+    /// Marks the error as one that happened before any byte of the request was written
+    /// (connect refused, DNS, handshake, a connection closed before sending).
+    pub(crate) fn unsent(mut self) -> Self {
+        self.inner.reached = Some(false);
+        self
+    }
+
+    /// Marks the error as one that happened after the request was (perhaps partly) written:
+    /// the server may have received and processed it.
+    pub(crate) fn sent(mut self) -> Self {
+        self.inner.reached = Some(true);
+        self
+    }
+
+    /// Marks the error as a reused keep-alive connection that closed before any response
+    /// came back: most likely the server's idle timeout racing the request, so the node is
+    /// not blamed (not marked dead, not counted as a failure). The request may have reached
+    /// the server, so a resend is an attempt like any other.
+    pub(crate) fn stale_connection(mut self) -> Self {
+        self.inner.stale = true;
+        self
+    }
+
+    /// See [`Error::stale_connection`].
+    pub(crate) fn is_stale_connection(&self) -> bool {
+        self.inner.stale
     }
 
     pub(crate) fn with_node(mut self, node: impl Into<String>) -> Self {
@@ -265,10 +313,36 @@ impl Error {
         &self.inner.nodes_tried
     }
 
-    /// Whether the request may have reached the server.
+    /// Whether the request may have reached the server (and so may have been executed).
+    ///
+    /// `false` means the request certainly did not leave this process or was refused
+    /// before a byte of it was written, so sending it again cannot duplicate it:
+    /// connection refused, DNS failure, connect timeout, TLS handshake failure, a connection
+    /// that closed before the request went out, [`ErrorKind::PoolTimeout`],
+    /// [`ErrorKind::NoNodeAvailable`], [`ErrorKind::Config`], and serialization before sending.
+    ///
+    /// `true` means it may have been received: a connection that broke or closed after the
+    /// request was written (with or without part of a response), a timeout while waiting for
+    /// the response, any answer from the server ([`ErrorKind::Api`],
+    /// [`ErrorKind::InvalidResponse`], [`ErrorKind::ResponseTooLarge`],
+    /// [`ErrorKind::UnsupportedProduct`]). For a non-idempotent request (`POST /_bulk`, an
+    /// index without an id) that is the case to reconcile before sending it again.
+    ///
+    /// # Example
+    /// ```
+    /// # use es_transport::{Error, ErrorKind};
+    /// let e = Error::custom(ErrorKind::PoolTimeout, "all connections busy");
+    /// assert!(!e.may_have_reached_server());
+    /// ```
     pub fn may_have_reached_server(&self) -> bool {
+        if let Some(r) = self.inner.reached {
+            return r;
+        }
         match self.inner.kind {
-            ErrorKind::Tls | ErrorKind::NoNodeAvailable | ErrorKind::Config => false,
+            ErrorKind::Tls
+            | ErrorKind::NoNodeAvailable
+            | ErrorKind::Config
+            | ErrorKind::PoolTimeout => false,
             // Before sending there is no node; after, the response came but was unreadable.
             ErrorKind::Serialization => self.inner.node.is_some(),
             _ => true,
@@ -288,6 +362,8 @@ impl fmt::Display for Error {
             ErrorKind::Config => "invalid configuration",
             ErrorKind::UnsupportedProduct => "unsupported product",
             ErrorKind::InvalidResponse => "invalid response",
+            ErrorKind::PoolTimeout => "no free connection",
+            ErrorKind::ResponseTooLarge => "response too large",
         };
         f.write_str(kind)?;
         if let Some(api) = &self.inner.api {

@@ -36,6 +36,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod layer;
+pub mod redact;
 pub mod sniff;
 
 mod auth;

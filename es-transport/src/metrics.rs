@@ -12,6 +12,8 @@ pub(crate) struct NodeCounters {
     latency_micros: AtomicU64,
     marked_dead: AtomicU64,
     marked_alive: AtomicU64,
+    stale_connections: AtomicU64,
+    pool_timeouts: AtomicU64,
 }
 
 impl NodeCounters {
@@ -27,6 +29,20 @@ impl NodeCounters {
             u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
             Relaxed,
         );
+    }
+
+    /// An attempt lost to a reused connection the server had closed (not a failure).
+    pub(crate) fn stale(&self, retry: bool) {
+        self.requests.fetch_add(1, Relaxed);
+        self.stale_connections.fetch_add(1, Relaxed);
+        if retry {
+            self.retries.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A request that gave up waiting for a free connection (never sent).
+    pub(crate) fn pool_timeout(&self) {
+        self.pool_timeouts.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn dead(&self) {
@@ -54,6 +70,8 @@ impl NodeCounters {
             marked_dead: self.marked_dead.load(Relaxed),
             marked_alive: self.marked_alive.load(Relaxed),
             connections_opened: 0,
+            stale_connections: self.stale_connections.load(Relaxed),
+            pool_timeouts: self.pool_timeouts.load(Relaxed),
         }
     }
 }
@@ -82,6 +100,13 @@ pub struct NodeStats {
     pub marked_alive: u64,
     /// TCP connections opened to this node so far.
     pub connections_opened: u64,
+    /// Attempts lost to a reused keep-alive connection that the server had closed, after the
+    /// request may have been written (counted in `requests`, not in `failures`; the node is
+    /// not blamed). A resend of such a request is an attempt, subject to `max_retries`.
+    pub stale_connections: u64,
+    /// Requests that gave up waiting for a free connection to this node
+    /// ([`ErrorKind::PoolTimeout`](crate::ErrorKind::PoolTimeout); never sent, not in `requests`).
+    pub pool_timeouts: u64,
 }
 
 impl NodeStats {

@@ -1,5 +1,6 @@
 //! A request as the API layer hands it to the transport, and per-request options.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -181,6 +182,8 @@ pub struct RequestOptions {
     pub(crate) retry_on_status: Option<Vec<u16>>,
     pub(crate) ignore_status: Vec<u16>,
     pub(crate) auth: Option<Credentials>,
+    /// The first invalid value given to a setter: sending fails with it.
+    pub(crate) invalid: Option<Arc<str>>,
 }
 
 impl RequestOptions {
@@ -196,23 +199,90 @@ impl RequestOptions {
         self
     }
 
-    /// Adds a header sent with this request only. Invalid header values are skipped.
+    /// Adds a header sent with this request only.
+    ///
+    /// An invalid name or value (a newline, say) is not dropped: sending a request with
+    /// these options fails with [`ErrorKind::Config`](crate::ErrorKind::Config) before anything is sent. Use
+    /// [`try_header`](Self::try_header) to get the error here instead.
     #[must_use]
-    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_ref().as_bytes()),
-            HeaderValue::from_str(value.as_ref()),
-        ) {
-            self.headers.insert(n, v);
+    pub fn header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        let name = name.as_ref();
+        match self.clone().try_header(name, value) {
+            Ok(o) => o,
+            Err(_) => self.invalid(format!("invalid header `{}`", name.escape_debug())),
+        }
+    }
+
+    /// Adds a header sent with this request only.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the name or the value is not valid in an HTTP header.
+    pub fn try_header(
+        mut self,
+        name: impl AsRef<str>,
+        value: impl AsRef<str>,
+    ) -> crate::Result<Self> {
+        let name = name.as_ref();
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            crate::Error::config(format!("invalid header name `{}`", name.escape_debug()))
+        })?;
+        // The value is not echoed: it may be a secret.
+        let v = HeaderValue::from_str(value.as_ref())
+            .map_err(|_| crate::Error::config(format!("invalid value for header `{name}`")))?;
+        self.headers.insert(n, v);
+        Ok(self)
+    }
+
+    /// Sets `X-Opaque-Id`, which Elasticsearch echoes in its task and slow logs.
+    ///
+    /// An id that is not a valid header value makes sending fail with
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) before anything is sent.
+    #[must_use]
+    pub fn opaque_id(mut self, id: impl AsRef<str>) -> Self {
+        match HeaderValue::from_str(id.as_ref()) {
+            Ok(v) => self.opaque_id = Some(v),
+            Err(_) => {
+                self.opaque_id = None;
+                return self.invalid(format!(
+                    "invalid opaque id `{}` (not a valid header value)",
+                    id.as_ref().escape_debug()
+                ));
+            }
         }
         self
     }
 
-    /// Sets `X-Opaque-Id`, which Elasticsearch echoes in its task and slow logs.
-    #[must_use]
-    pub fn opaque_id(mut self, id: impl AsRef<str>) -> Self {
-        self.opaque_id = HeaderValue::from_str(id.as_ref()).ok();
+    /// The error of an invalid value given to a setter, if any.
+    pub(crate) fn check_setters(&self) -> crate::Result<()> {
+        match &self.invalid {
+            Some(msg) => Err(crate::Error::config(format!(
+                "{msg}; the request was not sent"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn invalid(mut self, msg: String) -> Self {
+        if self.invalid.is_none() {
+            self.invalid = Some(msg.into());
+        }
         self
+    }
+
+    /// Checks the options: an invalid header or opaque id given to a setter, or credentials
+    /// that cannot be sent as a header.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config), saying which setting is invalid.
+    pub fn validate(&self) -> crate::Result<()> {
+        self.check_setters()?;
+        if let Some(c) = &self.auth {
+            c.header_value().map_err(|e| {
+                crate::Error::config("the request's credentials cannot be sent as a header; the request was not sent")
+                    .with_source(e)
+            })?;
+        }
+        Ok(())
     }
 
     /// How many times a failed request is retried (0: no retry).
@@ -279,6 +349,9 @@ impl RequestOptions {
         self.ignore_status.extend_from_slice(&other.ignore_status);
         if other.auth.is_some() {
             self.auth.clone_from(&other.auth);
+        }
+        if self.invalid.is_none() {
+            self.invalid.clone_from(&other.invalid);
         }
         self
     }

@@ -153,6 +153,7 @@ impl Transport {
             options,
             endpoint,
         } = req;
+        options.check_setters()?;
         if !path.starts_with('/') {
             path.insert(0, '/');
         }
@@ -259,6 +260,11 @@ pub struct TransportBuilder {
     pub(crate) compress: bool,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) connect_timeout: Option<Duration>,
+    /// `None`: wait for a free connection as long as the attempt's timeout.
+    pub(crate) pool_wait_timeout: Option<Option<Duration>>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) tcp_keepalive: Option<Duration>,
+    pub(crate) max_response_size: usize,
     pub(crate) send_get_body_as: SendGetBodyAs,
     pub(crate) headers: HeaderMap,
     pub(crate) auth: Option<Credentials>,
@@ -302,6 +308,10 @@ impl TransportBuilder {
             compress: false,
             request_timeout: Some(Duration::from_secs(10)),
             connect_timeout: Some(Duration::from_secs(10)),
+            pool_wait_timeout: None,
+            idle_timeout: Some(crate::conn::DEFAULT_IDLE_TIMEOUT),
+            tcp_keepalive: Some(crate::conn::DEFAULT_TCP_KEEPALIVE),
+            max_response_size: crate::conn::DEFAULT_MAX_RESPONSE_SIZE,
             send_get_body_as: SendGetBodyAs::Get,
             headers: HeaderMap::new(),
             auth: None,
@@ -420,7 +430,11 @@ impl TransportBuilder {
         self
     }
 
-    /// Timeout of each attempt (default 10 s); `None` for no timeout.
+    /// Timeout of each attempt on its node (default 10 s); `None` for no timeout.
+    ///
+    /// It runs from when the attempt has a connection permit (see
+    /// [`pool_wait_timeout`](Self::pool_wait_timeout)) until the response body is read, so
+    /// time spent queued behind other requests to the same node never counts against the node.
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.request_timeout = timeout.into();
         self
@@ -429,6 +443,41 @@ impl TransportBuilder {
     /// Timeout of opening a connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// How long a request waits for a free connection to its node when all
+    /// [`connections_per_node`](Self::connections_per_node) are busy. `None` (the default)
+    /// waits as long as the attempt's timeout; `Some(None)` waits without limit.
+    ///
+    /// A wait that runs out is [`ErrorKind::PoolTimeout`](crate::ErrorKind::PoolTimeout): the
+    /// request did not leave, the node is not marked dead (it is busy, not down), and it is not
+    /// retried.
+    pub fn pool_wait_timeout(mut self, wait: Option<Option<Duration>>) -> Self {
+        self.pool_wait_timeout = wait;
+        self
+    }
+
+    /// How long an idle keep-alive connection is kept for reuse (default 90 s, like
+    /// hyper-util); older ones are closed instead of reused. `None` keeps them forever.
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.idle_timeout = timeout.into();
+        self
+    }
+
+    /// TCP keepalive: probes start after this much silence on a connection (default 60 s,
+    /// then every 10 s). `None` switches keepalive off.
+    pub fn tcp_keepalive(mut self, idle: impl Into<Option<Duration>>) -> Self {
+        self.tcp_keepalive = idle.into();
+        self
+    }
+
+    /// The largest response body accepted, both as sent and once gzip is inflated (default
+    /// 512 MiB). A larger one fails with
+    /// [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge) instead of being
+    /// held in memory; it is not retried and the node is not blamed.
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = bytes;
         self
     }
 
@@ -554,7 +603,7 @@ impl TransportBuilder {
         if hosts.is_empty() {
             return Err(Error::config("no host given"));
         }
-        let template = hosts[0].clone();
+        let seeds = hosts.clone();
         if self.randomize {
             fastrand::shuffle(&mut hosts);
         }
@@ -571,6 +620,10 @@ impl TransportBuilder {
         ));
         let connector = Connector {
             connect_timeout: self.connect_timeout,
+            idle_timeout: self.idle_timeout,
+            tcp_keepalive: self.tcp_keepalive,
+            max_response_size: self.max_response_size,
+            clock: self.clock.clone(),
             #[cfg(feature = "rustls")]
             tls: Some(Arc::new(crate::tls::TlsConnector::new(&self.tls)?)),
         };
@@ -600,16 +653,19 @@ impl TransportBuilder {
             Either::Left(b)
         };
         let below_sniff = ServiceBuilder::new()
-            .layer(PoolLayer::new(pool.clone(), self.clock.clone()))
+            .layer(
+                PoolLayer::new(pool.clone(), self.clock.clone())
+                    .with_wait(self.pool_wait_timeout, self.request_timeout),
+            )
             .layer(HeadersLayer::new(headers_cfg))
-            .layer(CompressionLayer::new(self.compress))
+            .layer(CompressionLayer::new(self.compress).max_response_size(self.max_response_size))
             .service(bottom);
         let sniff = self.sniff.enabled().then(|| {
             SniffLayer::new(
                 self.sniff.clone(),
                 pool.clone(),
                 self.clock.clone(),
-                template.clone(),
+                seeds.clone(),
             )
         });
         let mid = match &sniff {

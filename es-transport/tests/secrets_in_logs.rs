@@ -163,6 +163,43 @@ async fn credentials_never_appear_in_logs_debug_or_errors() {
         assert_no_secret("error Debug", &format!("{err:?}"));
         assert_no_secret("error source chain", &source_chain(&err));
     }
+    // Secrets in bodies: a user's password in the request, an API key in the response.
+    let keys = TestServer::plain(Arc::new(|_| {
+        ok_json(&format!(
+            r#"{{"id":"VuaCfGcBCdbkQm-e5aOx","name":"my-api-key","api_key":"{API_KEY}","encoded":"{}"}}"#,
+            b64(&format!("VuaCfGcBCdbkQm-e5aOx:{API_KEY}"))
+        ))
+    }))
+    .await;
+    let t = Transport::builder(format!("http://127.0.0.1:{}", keys.addr.port()).as_str())
+        .product_check(false)
+        .build()
+        .unwrap();
+    t.send(Request::put("/_security/user/bob").with_json_body(format!(
+        r#"{{"password":"{PASSWORD}","roles":["admin"],"full_name":"Bob"}}"#
+    )))
+    .await
+    .unwrap();
+    t.send(Request::post("/_security/api_key").with_json_body(r#"{"name":"my-api-key"}"#))
+        .await
+        .unwrap();
+    // And in an error body that is not an Elasticsearch error object.
+    let leaky = TestServer::plain(Arc::new(|_| {
+        http::Response::builder()
+            .status(500)
+            .header("x-elastic-product", "Elasticsearch")
+            .body(bytes::Bytes::from(format!(r#"{{"token":"{TOKEN}"}}"#)))
+            .unwrap()
+    }))
+    .await;
+    let t = Transport::builder(format!("http://127.0.0.1:{}", leaky.addr.port()).as_str())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let err = t.send(Request::get("/")).await.unwrap_err();
+    assert_no_secret("error with a secret in its body", &format!("{err} {err:?}"));
+    assert!(err.to_string().contains("[redacted]"), "{err}");
+
     // A bad URL in an error message.
     let err = Transport::new(format!("ftp://elastic:{PASSWORD}@host")).unwrap_err();
     assert_no_secret("config error", &format!("{err} {err:?}"));
@@ -194,6 +231,16 @@ async fn credentials_never_appear_in_logs_debug_or_errors() {
         logs.contains("[status:401"),
         "the failures were logged: {logs}"
     );
+    assert!(
+        logs.contains("/_security/user/bob") && logs.contains("\"full_name\": \"Bob\""),
+        "the body with the password was traced: {logs}"
+    );
+    assert!(
+        logs.contains("#  \"password\": \"[redacted]\"")
+            || logs.contains("\"password\": \"[redacted]\""),
+        "{logs}"
+    );
+    assert!(logs.contains("\"api_key\": \"[redacted]\""), "{logs}");
     assert_no_secret("the logs", &logs);
     let warnings = logs
         .lines()

@@ -3,7 +3,10 @@
 //! With `http_compress(true)` a non-empty request body is gzipped and sent with
 //! `Content-Encoding: gzip`. Every request says `Accept-Encoding: gzip`, and a gzip response
 //! is decompressed before anything above sees it (bad gzip data is
-//! [`crate::ErrorKind::InvalidResponse`]). Sits below the headers layer and above the
+//! [`crate::ErrorKind::InvalidResponse`]; an empty body stays empty, as some proxies send
+//! `Content-Encoding: gzip` with no body). Inflating stops at the maximum response size
+//! ([`crate::ErrorKind::ResponseTooLarge`]), so a gzip bomb cannot exhaust memory, and a
+//! large body is inflated on a blocking thread rather than the runtime's. Sits below the headers layer and above the
 //! timeout, so request signing (which must see the final bytes) goes below it.
 
 use std::io::{Read, Write};
@@ -23,14 +26,29 @@ use crate::{Error, ErrorKind};
 #[derive(Debug, Clone, Copy)]
 pub struct CompressionLayer {
     compress_requests: bool,
+    max_response_size: usize,
 }
 
 impl CompressionLayer {
     /// `compress_requests`: gzip request bodies (responses are always accepted gzipped).
+    /// Inflated responses are capped at 512 MiB (see
+    /// [`max_response_size`](Self::max_response_size)).
     pub fn new(compress_requests: bool) -> Self {
-        CompressionLayer { compress_requests }
+        CompressionLayer {
+            compress_requests,
+            max_response_size: crate::conn::DEFAULT_MAX_RESPONSE_SIZE,
+        }
+    }
+
+    /// The largest inflated response body accepted.
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = bytes;
+        self
     }
 }
+
+/// Compressed bodies larger than this are inflated on a blocking thread.
+const INFLATE_INLINE_MAX: usize = 64 * 1024;
 
 impl<S> Layer<S> for CompressionLayer {
     type Service = Compression<S>;
@@ -38,6 +56,7 @@ impl<S> Layer<S> for CompressionLayer {
         Compression {
             inner,
             compress_requests: self.compress_requests,
+            max_response_size: self.max_response_size,
         }
     }
 }
@@ -47,6 +66,7 @@ impl<S> Layer<S> for CompressionLayer {
 pub struct Compression<S> {
     inner: S,
     compress_requests: bool,
+    max_response_size: usize,
 }
 
 /// Gzips `data`.
@@ -57,15 +77,38 @@ pub(crate) fn gzip(data: &[u8]) -> Bytes {
     Bytes::from(enc.finish().unwrap_or_default())
 }
 
-/// Inflates gzip `data`.
-pub(crate) fn gunzip(data: &[u8]) -> Result<Bytes, Error> {
-    let mut out = Vec::with_capacity(data.len() * 4);
+/// Inflates gzip `data`, failing once the output would pass `max` bytes.
+pub(crate) fn gunzip(data: &[u8], max: usize) -> Result<Bytes, Error> {
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(max).min(1 << 24));
+    // Read one byte past the limit to tell "exactly max" from "more than max".
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
     MultiGzDecoder::new(data)
+        .take(limit)
         .read_to_end(&mut out)
         .map_err(|e| {
             Error::new(ErrorKind::InvalidResponse, "bad gzip data in the response").with_source(e)
         })?;
+    if out.len() > max {
+        return Err(Error::new(
+            ErrorKind::ResponseTooLarge,
+            format!(
+                "the gzip response body inflates to more than the limit of {max} bytes (max_response_size)"
+            ),
+        ));
+    }
     Ok(Bytes::from(out))
+}
+
+/// Inflates on the current thread when small, on a blocking thread when large.
+async fn inflate(data: Bytes, max: usize) -> Result<Bytes, Error> {
+    if data.len() <= INFLATE_INLINE_MAX {
+        return gunzip(&data, max);
+    }
+    tokio::task::spawn_blocking(move || gunzip(&data, max))
+        .await
+        .map_err(|e| {
+            Error::new(ErrorKind::InvalidResponse, "inflating the response failed").with_source(e)
+        })?
 }
 
 // ===== impl Compression =====
@@ -96,14 +139,18 @@ where
                 .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
         let fut = self.inner.call(req);
+        let max = self.max_response_size;
         Box::pin(async move {
             let mut resp = fut.await?;
             let is_gzip = resp
                 .headers()
                 .get(CONTENT_ENCODING)
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
-            if is_gzip {
-                let body = gunzip(resp.body())?;
+            if is_gzip && resp.body().is_empty() {
+                // HEAD, 204, or a proxy that labels an empty body gzip: empty is empty.
+                resp.headers_mut().remove(CONTENT_ENCODING);
+            } else if is_gzip {
+                let body = inflate(resp.body().clone(), max).await?;
                 resp.headers_mut().remove(CONTENT_ENCODING);
                 resp.headers_mut()
                     .insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
@@ -150,7 +197,7 @@ mod tests {
         let resp = svc.oneshot(http::Request::new(body.clone())).await.unwrap();
         assert_eq!(resp.headers()["x-request-encoding"], "gzip");
         // The echoed body was our gzipped body gzipped again; inflate once more.
-        let inner = gunzip(resp.body()).unwrap();
+        let inner = gunzip(resp.body(), usize::MAX).unwrap();
         assert_eq!(inner, body);
         assert!(!resp.headers().contains_key(CONTENT_ENCODING));
     }
@@ -179,5 +226,82 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidResponse);
+    }
+
+    fn gzip_response(
+        body: Bytes,
+    ) -> impl Service<
+        HttpRequest,
+        Response = HttpResponse,
+        Error = Error,
+        Future = BoxFuture<Result<HttpResponse, Error>>,
+    > + Clone {
+        tower::service_fn(
+            move |_r: HttpRequest| -> BoxFuture<Result<HttpResponse, Error>> {
+                let body = body.clone();
+                Box::pin(async move {
+                    let mut resp = http::Response::new(body);
+                    resp.headers_mut()
+                        .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                    Ok(resp)
+                })
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn empty_gzip_body_is_empty() {
+        let resp = CompressionLayer::new(false)
+            .layer(gzip_response(Bytes::new()))
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
+        assert!(resp.body().is_empty());
+        assert!(!resp.headers().contains_key(CONTENT_ENCODING));
+    }
+
+    #[tokio::test]
+    async fn inflate_is_capped() {
+        // 4 MiB of zeros gzips to a few KiB.
+        let bomb = gzip(&vec![0u8; 4 << 20]);
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let err = CompressionLayer::new(false)
+            .max_response_size(1 << 20)
+            .layer(gzip_response(bomb.clone()))
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
+        assert!(err.to_string().contains("1048576"), "{err}");
+        // Exactly at the limit is fine.
+        let resp = CompressionLayer::new(false)
+            .max_response_size(4 << 20)
+            .layer(gzip_response(bomb))
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
+        assert_eq!(resp.body().len(), 4 << 20);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn large_bodies_inflate_on_the_blocking_path() {
+        // Incompressible-ish data so the compressed body passes the inline threshold.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let data: Vec<u8> = (0..(1u32 << 20))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let gz = gzip(&data);
+        assert!(gz.len() > INFLATE_INLINE_MAX);
+        let resp = CompressionLayer::new(false)
+            .layer(gzip_response(gz))
+            .oneshot(http::Request::new(Bytes::new()))
+            .await
+            .unwrap();
+        assert_eq!(&resp.body()[..], &data[..]);
     }
 }

@@ -92,7 +92,7 @@ fn compat(value: &HeaderValue, version: u8) -> Option<HeaderValue> {
 // ===== impl Headers =====
 
 impl<S> Headers<S> {
-    fn apply(&self, parts: &mut http::request::Parts) {
+    fn apply(&self, parts: &mut http::request::Parts) -> Result<(), Error> {
         let cfg = &*self.config;
         let opts = parts.extensions.get::<RequestOptions>();
         let node_auth = parts
@@ -120,10 +120,12 @@ impl<S> Headers<S> {
                 h.insert(X_OPAQUE_ID.clone(), id.clone());
             }
             if let Some(c) = &o.auth {
-                // Invalid credentials were rejected when the options were built; skip quietly.
-                if let Ok(v) = c.header_value() {
-                    auth = Some(v);
-                }
+                // Never fall back to other credentials: that would run the request as
+                // another principal.
+                auth = Some(c.header_value().map_err(|e| {
+                    Error::config("the request's credentials cannot be sent as a header; the request was not sent")
+                        .with_source(e)
+                })?);
             }
         }
         if let Some(mut a) = auth
@@ -139,6 +141,7 @@ impl<S> Headers<S> {
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -157,7 +160,9 @@ where
 
     fn call(&mut self, req: HttpRequest) -> Self::Future {
         let (mut parts, body) = req.into_parts();
-        self.apply(&mut parts);
+        if let Err(e) = self.apply(&mut parts) {
+            return Box::pin(async move { Err(e) });
+        }
         let fut = self.inner.call(http::Request::from_parts(parts, body));
         let verified = self.verified.clone();
         Box::pin(async move {

@@ -1,9 +1,15 @@
 //! Pool layer: picks a node for each attempt, points the request at it, and reports the
 //! outcome to the node pool (dead on connection errors, timeouts, 502 and 504; alive on
 //! success). 429 and 503 answers do not mark a node dead: the node is up, only busy.
+//!
+//! It also takes the attempt's connection permit for the chosen node, waiting at most the
+//! pool-wait timeout, before anything below runs: the per-attempt timeout and request
+//! signing start only once the attempt can use a connection, and a wait that runs out is
+//! [`ErrorKind::PoolTimeout`], which does not mark the node dead.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::Uri;
 use http::uri::PathAndQuery;
@@ -11,6 +17,8 @@ use tower::{Layer, Service};
 
 use super::http::SelectedNode;
 use super::{AnsweredBy, Attempt, BoxFuture, HttpRequest, HttpResponse};
+use crate::RequestOptions;
+use crate::conn::HeldPermit;
 use crate::pool::NodePool;
 use crate::time::Clock;
 use crate::{Error, ErrorKind};
@@ -20,11 +28,48 @@ use crate::{Error, ErrorKind};
 pub struct PoolLayer {
     pool: Arc<NodePool>,
     clock: Arc<dyn Clock>,
+    wait: Wait,
+}
+
+/// How long an attempt waits for a connection permit.
+#[derive(Debug, Clone, Copy, Default)]
+struct Wait {
+    /// `None`: as long as the attempt's timeout.
+    pool_wait: Option<Option<Duration>>,
+    /// The transport's attempt timeout (the request's options may override it).
+    request_timeout: Option<Duration>,
+}
+
+impl Wait {
+    fn for_request(&self, opts: Option<&RequestOptions>) -> Option<Duration> {
+        match self.pool_wait {
+            Some(w) => w,
+            None => opts.and_then(|o| o.timeout).or(self.request_timeout),
+        }
+    }
 }
 
 impl PoolLayer {
     pub(crate) fn new(pool: Arc<NodePool>, clock: Arc<dyn Clock>) -> Self {
-        PoolLayer { pool, clock }
+        PoolLayer {
+            pool,
+            clock,
+            wait: Wait::default(),
+        }
+    }
+
+    /// Sets the pool-wait timeout (`None`: the attempt timeout, which is `request_timeout`
+    /// unless the request's options set one).
+    pub(crate) fn with_wait(
+        mut self,
+        pool_wait: Option<Option<Duration>>,
+        request_timeout: Option<Duration>,
+    ) -> Self {
+        self.wait = Wait {
+            pool_wait,
+            request_timeout,
+        };
+        self
     }
 }
 
@@ -35,6 +80,7 @@ impl<S> Layer<S> for PoolLayer {
             inner,
             pool: self.pool.clone(),
             clock: self.clock.clone(),
+            wait: self.wait,
         }
     }
 }
@@ -45,6 +91,7 @@ pub struct Pool<S> {
     inner: S,
     pool: Arc<NodePool>,
     clock: Arc<dyn Clock>,
+    wait: Wait,
 }
 
 /// Whether a failure says the node is unreachable or broken (as opposed to busy).
@@ -59,7 +106,7 @@ fn marks_dead(e: &Error) -> bool {
 
 impl<S> Service<HttpRequest> for Pool<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse, Error = Error>,
+    S: Service<HttpRequest, Response = HttpResponse, Error = Error> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
     type Response = HttpResponse;
@@ -108,12 +155,26 @@ where
         }
         let retry = req.extensions().get::<Attempt>().is_some_and(|a| a.0 > 1);
         req.extensions_mut().insert(SelectedNode(node.clone()));
-        let start = self.clock.now();
-        let fut = self.inner.call(req);
+        let wait = self
+            .wait
+            .for_request(req.extensions().get::<RequestOptions>());
+        // The inner service is always ready (every layer below is), so a clone can be called.
+        let mut inner = self.inner.clone();
         let pool = self.pool.clone();
         let clock = self.clock.clone();
         Box::pin(async move {
-            let result = fut.await;
+            // Queued behind other requests to this node: not the node's fault, not timed
+            // by the attempt timeout, nothing signed yet.
+            let permit = match node.conns.acquire(wait).await {
+                Ok(p) => p,
+                Err(e) => {
+                    node.counters.pool_timeout();
+                    return Err(e.with_node(&*node.id));
+                }
+            };
+            req.extensions_mut().insert(HeldPermit::new(permit));
+            let start = clock.now();
+            let result = inner.call(req).await;
             let elapsed = clock.now().saturating_duration_since(start);
             tracing::trace!(
                 target: "elasticsearch.metrics",
@@ -137,6 +198,10 @@ where
                     resp.extensions_mut().insert(AnsweredBy(node.id.clone()));
                     Ok(resp)
                 }
+                Err(e) if e.is_stale_connection() => {
+                    node.counters.stale(retry);
+                    Err(e.with_node(&*node.id))
+                }
                 Err(e) => {
                     node.counters.record(false, retry, elapsed);
                     if marks_dead(&e) {
@@ -156,7 +221,6 @@ mod tests {
     use crate::pool::{Backoff, Node, RoundRobin};
     use crate::time::ManualClock;
     use bytes::Bytes;
-    use std::time::Duration;
     use tower::ServiceExt;
 
     fn setup(

@@ -6,6 +6,12 @@
 //! sniff runs at a time. A failed sniff keeps the old node list. The sniff request goes
 //! through the layers below (pool, headers, compression, timeout), so it uses the pool's
 //! nodes and credentials, with `sniff_timeout` as its timeout.
+//!
+//! The configured hosts (the seeds) are kept: when a sniff fails on every node of the pool
+//! (all sniffed addresses changed, say), the seeds are put back into the pool and the sniff
+//! is tried through them, so the client finds the cluster again without a restart. Sniffed
+//! nodes take the scheme, path prefix and credentials of the first `https` seed if there is
+//! one (never downgrading to http), else of the first seed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,6 +34,7 @@ pub(crate) struct SniffState {
     pool: Arc<NodePool>,
     clock: Arc<dyn Clock>,
     template: NodeUrl,
+    seeds: Vec<NodeUrl>,
     running: AtomicBool,
     last: Mutex<Option<Instant>>,
     started: OnceCell<()>,
@@ -52,14 +59,21 @@ impl SniffLayer {
         config: SniffConfig,
         pool: Arc<NodePool>,
         clock: Arc<dyn Clock>,
-        template: NodeUrl,
+        seeds: Vec<NodeUrl>,
     ) -> Self {
+        let template = seeds
+            .iter()
+            .find(|u| u.is_https())
+            .or_else(|| seeds.first())
+            .cloned()
+            .unwrap_or_else(|| NodeUrl::new("http", "localhost", 9200).expect("a valid URL"));
         SniffLayer {
             state: Arc::new(SniffState {
                 config,
                 pool,
                 clock,
                 template,
+                seeds,
                 running: AtomicBool::new(false),
                 last: Mutex::new(None),
                 started: OnceCell::new(),
@@ -136,6 +150,25 @@ where
     }
 
     async fn do_sniff(inner: S, state: &SniffState) -> Result<usize, Error> {
+        match Self::sniff_pool(inner.clone(), state).await {
+            Ok(n) => Ok(n),
+            // Every node of the pool failed to answer: fall back to the seeds.
+            Err(e)
+                if e.is_connect()
+                    || e.is_timeout()
+                    || e.kind() == crate::ErrorKind::NoNodeAvailable =>
+            {
+                if state.pool.add_nodes(&state.seeds) == 0 {
+                    return Err(e);
+                }
+                tracing::warn!(target: "elasticsearch", error = %e, "sniff failed on every known node; trying the seed hosts");
+                Self::sniff_pool(inner, state).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn sniff_pool(inner: S, state: &SniffState) -> Result<usize, Error> {
         let tries = state.pool.len().max(1);
         let mut last_err = Error::new(crate::ErrorKind::NoNodeAvailable, "no node to sniff from");
         for _ in 0..tries {
@@ -300,7 +333,7 @@ mod tests {
             config,
             pool.clone(),
             Arc::new(clock.clone()),
-            "http://seed:9200".parse().unwrap(),
+            vec!["http://seed:9200".parse().unwrap()],
         );
         (layer.layer(Below::new(below)), pool, clock, sniffs)
     }

@@ -4,7 +4,9 @@
 //!   duration:0.004s attempts:1]`, INFO on success and WARN on failure.
 //! - target `elasticsearch.trace` (DEBUG): the request as a runnable `curl` command against
 //!   `localhost:9200` with a pretty-printed JSON body, and the response as `#` comment lines.
-//!   Built only when that target is enabled. Headers are not shown, so credentials never are.
+//!   Built only when that target is enabled. Headers are not shown, so credentials never are;
+//!   secret fields of bodies (`password`, `api_key`, `token`, ... see
+//!   [`crate::redact::SECRET_KEYS`]) are replaced by `"[redacted]"`.
 //!
 //! The span `es.request` carries OpenTelemetry's database attribute names:
 //! `db.system = "elasticsearch"`, `db.operation` (the endpoint), `http.request.method`,
@@ -49,11 +51,13 @@ pub struct Trace<S> {
     clock: Arc<dyn Clock>,
 }
 
-/// Pretty-prints a JSON (or NDJSON) body; other bodies as lossy text.
+/// Pretty-prints a JSON (or NDJSON) body, secrets redacted; other bodies as lossy text.
 fn pretty(body: &[u8]) -> String {
     if body.is_empty() {
         return String::new();
     }
+    let redacted = crate::redact::redact_bytes(body);
+    let body = redacted.as_bytes();
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
         return serde_json::to_string_pretty(&v).unwrap_or_default();
     }

@@ -107,6 +107,20 @@ impl Backoff {
     }
 }
 
+/// `now + timeout`, or the farthest instant representable when that overflows.
+fn deadline(now: Instant, timeout: Duration) -> Instant {
+    now.checked_add(timeout).unwrap_or_else(|| {
+        // Halve until it fits: still "dead for longer than anyone waits".
+        let mut t = timeout;
+        loop {
+            t /= 2;
+            if let Some(i) = now.checked_add(t) {
+                return i;
+            }
+        }
+    })
+}
+
 /// The node pool.
 #[derive(Debug)]
 pub(crate) struct NodePool {
@@ -179,6 +193,9 @@ impl NodePool {
     }
 
     /// Records a failure of `node`: it is dead for the backoff of its failure count.
+    ///
+    /// Only a transition counts: failures of requests that were already in flight when the
+    /// node was marked dead neither lengthen its backoff nor count as another death.
     pub(crate) fn mark_dead(&self, node: &Arc<Node>) {
         let now = self.clock.now();
         let mut st = self.lock();
@@ -186,9 +203,12 @@ impl NodePool {
         let Some(e) = st.entries.iter_mut().find(|e| Arc::ptr_eq(&e.node, node)) else {
             return;
         };
+        if e.dead_until.is_some_and(|t| t > now) {
+            return;
+        }
         e.failures = e.failures.saturating_add(1);
         let timeout = self.backoff.timeout(e.failures);
-        e.dead_until = Some(now + timeout);
+        e.dead_until = Some(deadline(now, timeout));
         let failures = e.failures;
         node.counters.dead();
         st.recompute(now);
@@ -232,6 +252,16 @@ impl NodePool {
         if urls.is_empty() {
             return Ok(());
         }
+        // New nodes are built before the lock, so an error leaves the pool as it was.
+        let known = self.urls();
+        let mut fresh: Vec<Arc<Node>> = Vec::new();
+        for url in &urls {
+            if !known.contains(url) && !fresh.iter().any(|n| &n.url == url) {
+                let node = Node::new(url.clone(), self.max_connections)?;
+                node.sniffed.store(true, Ordering::Relaxed);
+                fresh.push(Arc::new(node));
+            }
+        }
         let mut st = self.lock();
         let mut old: Vec<Entry> = std::mem::take(&mut st.entries);
         let mut entries = Vec::with_capacity(urls.len());
@@ -241,20 +271,67 @@ impl NodePool {
             }
             if let Some(pos) = old.iter().position(|e| e.node.url == url) {
                 entries.push(old.swap_remove(pos));
-            } else {
-                let node = Node::new(url, self.max_connections)?;
-                node.sniffed.store(true, Ordering::Relaxed);
+            } else if let Some(pos) = fresh.iter().position(|n| n.url == url) {
                 entries.push(Entry {
-                    node: Arc::new(node),
+                    node: fresh.swap_remove(pos),
                     failures: 0,
                     dead_until: None,
                 });
+            } else {
+                // Known at `urls()` but removed by a concurrent `set_nodes` since: it was
+                // built once, so building it again cannot fail; never leave the lock early.
+                match Node::new(url, self.max_connections) {
+                    Ok(node) => {
+                        node.sniffed.store(true, Ordering::Relaxed);
+                        entries.push(Entry {
+                            node: Arc::new(node),
+                            failures: 0,
+                            dead_until: None,
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "elasticsearch", error = %e, "skipping a sniffed node")
+                    }
+                }
             }
         }
-        st.entries = entries;
+        if entries.is_empty() {
+            st.entries = old;
+        } else {
+            st.entries = entries;
+        }
         let now = self.clock.now();
         st.recompute(now);
         Ok(())
+    }
+
+    /// Adds the nodes of `urls` that are not in the pool (alive, as new nodes); returns how
+    /// many were added. URLs that cannot be nodes are skipped.
+    pub(crate) fn add_nodes(&self, urls: &[NodeUrl]) -> usize {
+        let known = self.urls();
+        let fresh: Vec<Arc<Node>> = urls
+            .iter()
+            .filter(|u| !known.contains(u))
+            .filter_map(|u| Node::new(u.clone(), self.max_connections).ok())
+            .map(Arc::new)
+            .collect();
+        let mut st = self.lock();
+        let mut added = 0;
+        for node in fresh {
+            if st.entries.iter().all(|e| e.node.url != node.url) {
+                st.entries.push(Entry {
+                    node,
+                    failures: 0,
+                    dead_until: None,
+                });
+                added += 1;
+            }
+        }
+        if added > 0 {
+            let now = self.clock.now();
+            st.recompute(now);
+        }
+        added
     }
 
     /// The URLs of all nodes, dead or alive.
@@ -364,13 +441,59 @@ mod tests {
     fn all_dead_picks_soonest() {
         let clock = ManualClock::new();
         let (p, nodes) = pool(3, &clock);
-        p.mark_dead(&nodes[0]);
-        p.mark_dead(&nodes[0]); // 2 s
-        p.mark_dead(&nodes[1]); // 1 s, ends first
-        p.mark_dead(&nodes[2]);
-        p.mark_dead(&nodes[2]);
-        p.mark_dead(&nodes[2]); // 4 s
+        p.mark_dead(&nodes[1]); // dead until 1 s
+        clock.advance(Duration::from_millis(500));
+        p.mark_dead(&nodes[0]); // until 1.5 s
+        p.mark_dead(&nodes[2]); // until 1.5 s
         assert_eq!(ids(&p, 3), ["n1", "n1", "n1"]);
+    }
+
+    #[test]
+    fn failures_of_a_dead_node_are_not_transitions() {
+        let clock = ManualClock::new();
+        let (p, nodes) = pool(2, &clock);
+        // Three requests in flight fail together: one death, a 1 s backoff.
+        for _ in 0..3 {
+            p.mark_dead(&nodes[0]);
+        }
+        let st = p.stats();
+        assert_eq!((st[0].marked_dead, st[0].consecutive_failures), (1, 1));
+        clock.advance(Duration::from_secs(1));
+        assert!(!p.stats()[0].is_dead);
+        // Back in rotation and failing again: a second death, 2 s.
+        p.mark_dead(&nodes[0]);
+        let st = p.stats();
+        assert_eq!((st[0].marked_dead, st[0].consecutive_failures), (2, 2));
+        clock.advance(Duration::from_millis(1999));
+        assert!(p.stats()[0].is_dead);
+    }
+
+    #[test]
+    fn huge_backoff_does_not_overflow() {
+        let now = Instant::now();
+        let d = deadline(now, Duration::MAX);
+        assert!(d > now + Duration::from_secs(365 * 24 * 3600));
+        assert_eq!(
+            deadline(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
+        let b = Backoff {
+            factor: Duration::MAX,
+            max: Duration::MAX,
+        };
+        assert_eq!(b.timeout(40), Duration::MAX);
+    }
+
+    #[test]
+    fn set_nodes_error_leaves_the_pool_as_it_was() {
+        let clock = ManualClock::new();
+        let (p, _) = pool(2, &clock);
+        // A valid URL whose credentials cannot be a header: `Node::new` fails.
+        let mut bad: NodeUrl = "n8:9200".parse().unwrap();
+        bad.credentials = Some(crate::Credentials::bearer("p\n"));
+        assert!(p.set_nodes(vec!["n7:9200".parse().unwrap(), bad]).is_err());
+        assert_eq!(p.len(), 2);
+        assert_eq!(ids(&p, 2), ["n0", "n1"]);
     }
 
     #[test]
