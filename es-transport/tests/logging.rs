@@ -61,7 +61,11 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
         out.contains(&format!("PUT {}/logs/_doc/1 [status:201", server.url())),
         "{out}"
     );
-    assert!(out.contains("db.system=\"elasticsearch\""), "{out}");
+    // OpenTelemetry names: the request span, and one attempt span under it.
+    assert!(out.contains("db.system.name=\"elasticsearch\""), "{out}");
+    assert!(out.contains("server.address=\"127.0.0.1\""), "{out}");
+    assert!(out.contains(&format!("server.port={}", server.port())), "{out}");
+    assert!(out.contains("es.attempt{http.request.resend_count=0"), "{out}");
     assert!(out.contains("curl -XPUT 'http://localhost:9200/logs/_doc/1?refresh=true&pretty' -H 'Content-Type: application/json' -d '{"), "{out}");
     assert!(out.contains(r#""msg": "it'\''s here""#), "{out}");
     assert!(out.contains("# [201]"), "{out}");

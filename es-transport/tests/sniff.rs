@@ -179,3 +179,56 @@ async fn sniff_on_connection_fail_and_interval() {
     assert_eq!(seed.requests_for("/_nodes/_all/http"), 1);
     assert_eq!(t.nodes()[0].port(), a.port());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeds_are_the_fallback_when_every_sniffed_address_changes() {
+    let server = OsmemServer::start();
+    let seed = FaultProxy::start(server.addr());
+    let a = FaultProxy::start(server.addr());
+    let b = FaultProxy::start(server.addr());
+    serve_nodes(&seed, nodes_body(&[a.port()], None));
+    let t = Transport::builder(seed.url().as_str())
+        .sniff_on_start(true)
+        .sniff_on_connection_fail(true)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    t.send(Request::get("/")).await.unwrap();
+    assert_eq!(t.nodes().len(), 1);
+    assert_eq!(t.nodes()[0].port(), a.port());
+    // The cluster moves: `a` is gone, the seed now publishes `b`.
+    a.set_mode(Mode::Refuse);
+    serve_nodes(&seed, nodes_body(&[b.port()], None));
+    let err = t.send(Request::get("/")).await.unwrap_err();
+    assert!(err.is_connect(), "{err}");
+    // The failure triggers a sniff: `a` cannot answer it, so the seed is asked again.
+    let mut found = false;
+    for _ in 0..200 {
+        if t.nodes().iter().any(|n| n.port() == b.port()) && t.nodes().len() == 1 {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(found, "nodes: {:?}", t.nodes());
+    t.send(Request::get("/")).await.unwrap();
+    assert!(b.requests_for("/") >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sniffed_nodes_are_https_when_any_seed_is() {
+    // The sniff answer comes over http from the first seed; sniffed nodes must still be
+    // https because the second seed is. (They are not contacted here: only their URLs count.)
+    let server = OsmemServer::start();
+    let seed = FaultProxy::start(server.addr());
+    serve_nodes(&seed, nodes_body(&[9443], None));
+    let t = Transport::builder([seed.url(), "https://127.0.0.1:1".to_owned()])
+        .randomize_nodes_in_pool(false)
+        .sniff_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let n = t.sniff().await.unwrap();
+    assert_eq!(n, 1);
+    let nodes: Vec<String> = t.nodes().iter().map(ToString::to_string).collect();
+    assert_eq!(nodes, ["https://localhost:9443"]);
+}

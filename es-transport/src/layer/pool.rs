@@ -14,6 +14,7 @@ use std::time::Duration;
 use http::Uri;
 use http::uri::PathAndQuery;
 use tower::{Layer, Service};
+use tracing::Instrument;
 
 use super::http::SelectedNode;
 use super::{AnsweredBy, Attempt, BoxFuture, HttpRequest, HttpResponse};
@@ -153,7 +154,17 @@ where
                 });
             }
         }
-        let retry = req.extensions().get::<Attempt>().is_some_and(|a| a.0 > 1);
+        let attempt = req.extensions().get::<Attempt>().map_or(1, |a| a.0);
+        let retry = attempt > 1;
+        let span = tracing::info_span!(
+            target: "elasticsearch",
+            "es.attempt",
+            http.request.resend_count = attempt - 1,
+            server.address = node.url.host(),
+            server.port = node.url.port(),
+            http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
         req.extensions_mut().insert(SelectedNode(node.clone()));
         let wait = self
             .wait
@@ -162,55 +173,61 @@ where
         let mut inner = self.inner.clone();
         let pool = self.pool.clone();
         let clock = self.clock.clone();
-        Box::pin(async move {
-            // Queued behind other requests to this node: not the node's fault, not timed
-            // by the attempt timeout, nothing signed yet.
-            let permit = match node.conns.acquire(wait).await {
-                Ok(p) => p,
-                Err(e) => {
-                    node.counters.pool_timeout();
-                    return Err(e.with_node(&*node.id));
-                }
-            };
-            req.extensions_mut().insert(HeldPermit::new(permit));
-            let start = clock.now();
-            let result = inner.call(req).await;
-            let elapsed = clock.now().saturating_duration_since(start);
-            tracing::trace!(
-                target: "elasticsearch.metrics",
-                node = %node.id,
-                latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-                ok = result.as_ref().is_ok_and(|r| r.status().as_u16() < 500),
-                retry,
-                "attempt"
-            );
-            match result {
-                Ok(mut resp) => {
-                    let status = resp.status().as_u16();
-                    let bad_gateway = status == 502 || status == 504;
-                    node.counters
-                        .record(!bad_gateway && status < 500, retry, elapsed);
-                    if bad_gateway {
-                        pool.mark_dead(&node);
-                    } else {
-                        pool.mark_live(&node);
+        Box::pin(
+            async move {
+                // Queued behind other requests to this node: not the node's fault, not timed
+                // by the attempt timeout, nothing signed yet.
+                let permit = match node.conns.acquire(wait).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        node.counters.pool_timeout();
+                        return Err(e.with_node(&*node.id));
                     }
-                    resp.extensions_mut().insert(AnsweredBy(node.id.clone()));
-                    Ok(resp)
-                }
-                Err(e) if e.is_stale_connection() => {
-                    node.counters.stale(retry);
-                    Err(e.with_node(&*node.id))
-                }
-                Err(e) => {
-                    node.counters.record(false, retry, elapsed);
-                    if marks_dead(&e) {
-                        pool.mark_dead(&node);
+                };
+                req.extensions_mut().insert(HeldPermit::new(permit));
+                let start = clock.now();
+                let result = inner.call(req).await;
+                let elapsed = clock.now().saturating_duration_since(start);
+                tracing::trace!(
+                    target: "elasticsearch.metrics",
+                    node = %node.id,
+                    latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                    ok = result.as_ref().is_ok_and(|r| r.status().as_u16() < 500),
+                    retry,
+                    "attempt"
+                );
+                match result {
+                    Ok(mut resp) => {
+                        let status = resp.status().as_u16();
+                        tracing::Span::current().record("http.response.status_code", status);
+                        let bad_gateway = status == 502 || status == 504;
+                        node.counters
+                            .record(!bad_gateway && status < 500, retry, elapsed);
+                        if bad_gateway {
+                            pool.mark_dead(&node);
+                        } else {
+                            pool.mark_live(&node);
+                        }
+                        resp.extensions_mut().insert(AnsweredBy(node.id.clone()));
+                        Ok(resp)
                     }
-                    Err(e.with_node(&*node.id))
+                    Err(e) if e.is_stale_connection() => {
+                        tracing::Span::current().record("error.type", "StaleConnection");
+                        node.counters.stale(retry);
+                        Err(e.with_node(&*node.id))
+                    }
+                    Err(e) => {
+                        tracing::Span::current().record("error.type", super::trace::error_type(&e));
+                        node.counters.record(false, retry, elapsed);
+                        if marks_dead(&e) {
+                            pool.mark_dead(&node);
+                        }
+                        Err(e.with_node(&*node.id))
+                    }
                 }
             }
-        })
+            .instrument(span),
+        )
     }
 }
 

@@ -8,9 +8,13 @@
 //!   secret fields of bodies (`password`, `api_key`, `token`, ... see
 //!   [`crate::redact::SECRET_KEYS`]) are replaced by `"[redacted]"`.
 //!
-//! The span `es.request` carries OpenTelemetry's database attribute names:
-//! `db.system = "elasticsearch"`, `db.operation` (the endpoint), `http.request.method`,
-//! `url.path`, `server.address` (the node) and `http.response.status_code`.
+//! The span `es.request` follows OpenTelemetry's semantic conventions for database clients
+//! and HTTP: `db.system.name = "elasticsearch"`, `db.operation.name` (the endpoint),
+//! `http.request.method`, `url.path`, `server.address` (host only) and `server.port` of the
+//! node that answered, `http.response.status_code`, and `error.type` (the error kind, or the
+//! status code) on failure. Each attempt has its own `es.attempt` span under it (opened by
+//! the pool layer) with `http.request.resend_count`, the node's `server.address` /
+//! `server.port`, and its own status or `error.type`.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -110,6 +114,39 @@ pub(crate) fn curl_response(resp: &HttpResponse, secs: f64) -> String {
     s
 }
 
+/// Records `server.address` (host only) and `server.port` of a node id
+/// (`scheme://host:port/prefix`).
+fn record_node(span: &tracing::Span, node: &str) {
+    if span.is_disabled() || node.is_empty() {
+        return;
+    }
+    let rest = node.split_once("://").map_or(node, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    match authority
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+    {
+        Some((host, port)) => {
+            span.record(
+                "server.address",
+                host.trim_start_matches('[').trim_end_matches(']'),
+            );
+            span.record("server.port", port);
+        }
+        None => {
+            span.record("server.address", authority);
+        }
+    }
+}
+
+/// The OpenTelemetry `error.type` of an error: the status for API errors, else the kind.
+pub(crate) fn error_type(e: &Error) -> String {
+    match e.status() {
+        Some(s) => s.as_u16().to_string(),
+        None => format!("{:?}", e.kind()),
+    }
+}
+
 // ===== impl Trace =====
 
 impl<S> Service<HttpRequest> for Trace<S>
@@ -141,12 +178,14 @@ where
             target: "elasticsearch",
             "es.request",
             otel.name = endpoint,
-            db.system = "elasticsearch",
-            db.operation = endpoint,
+            db.system.name = "elasticsearch",
+            db.operation.name = endpoint,
             http.request.method = %method,
             url.path = %uri.path(),
             server.address = tracing::field::Empty,
+            server.port = tracing::field::Empty,
             http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
         );
         let curl = if tracing::enabled!(target: "elasticsearch.trace", Level::DEBUG) {
             Some(curl_command(&req))
@@ -166,8 +205,11 @@ where
                         let node = resp.extensions().get::<AnsweredBy>().map_or("", |a| &*a.0);
                         let attempts = resp.extensions().get::<Attempt>().map_or(1, |a| a.0);
                         let status = resp.status().as_u16();
-                        span.record("server.address", node);
+                        record_node(&span, node);
                         span.record("http.response.status_code", status);
+                        if status >= 400 && !ignored.contains(&status) {
+                            span.record("error.type", status);
+                        }
                         let pq = format!("{node}{}", uri.path());
                         if status < 400 || ignored.contains(&status) {
                             tracing::info!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
@@ -180,7 +222,8 @@ where
                     }
                     Err(e) => {
                         let node = e.node().unwrap_or("");
-                        span.record("server.address", node);
+                        record_node(&span, node);
+                        span.record("error.type", error_type(e));
                         tracing::warn!(target: "elasticsearch", "{method} {node}{} [failed duration:{secs:.3}s attempts:{}]: {e}", uri.path(), e.attempts().max(1));
                         if let Some(c) = curl {
                             tracing::debug!(target: "elasticsearch.trace", "{c}\n# [failed] ({secs:.3}s) {e}");
@@ -227,6 +270,14 @@ mod tests {
         assert_eq!(
             curl_response(&resp, 0.0123),
             "# [200] (0.012s)\n#{\n#  \"took\": 1\n#}"
+        );
+    }
+
+    #[test]
+    fn error_types() {
+        assert_eq!(
+            error_type(&Error::custom(crate::ErrorKind::Timeout, "x")),
+            "Timeout"
         );
     }
 
