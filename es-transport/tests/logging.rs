@@ -64,8 +64,14 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
     // OpenTelemetry names: the request span, and one attempt span under it.
     assert!(out.contains("db.system.name=\"elasticsearch\""), "{out}");
     assert!(out.contains("server.address=\"127.0.0.1\""), "{out}");
-    assert!(out.contains(&format!("server.port={}", server.port())), "{out}");
-    assert!(out.contains("es.attempt{http.request.resend_count=0"), "{out}");
+    assert!(
+        out.contains(&format!("server.port={}", server.port())),
+        "{out}"
+    );
+    assert!(
+        out.contains("es.attempt{http.request.resend_count=0"),
+        "{out}"
+    );
     assert!(out.contains("curl -XPUT 'http://localhost:9200/logs/_doc/1?refresh=true&pretty' -H 'Content-Type: application/json' -d '{"), "{out}");
     assert!(out.contains(r#""msg": "it'\''s here""#), "{out}");
     assert!(out.contains("# [201]"), "{out}");

@@ -125,6 +125,9 @@ where
             // Nodes of the failed attempts (allocated only when one fails).
             let mut tried: Vec<String> = Vec::new();
             let mut attempt: u32 = 0;
+            // Whether an earlier attempt may have reached a server: then the request as a
+            // whole may have, whatever the last attempt's error says.
+            let mut reached = false;
             loop {
                 attempt += 1;
                 let mut r = clone_request(&req);
@@ -149,6 +152,7 @@ where
                                 "retrying after status {status}"
                             );
                             tried.push(node);
+                            reached = true;
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -171,6 +175,7 @@ where
                             _ => false,
                         };
                         if can_retry && retryable {
+                            reached |= e.may_have_reached_server();
                             tracing::warn!(
                                 target: "elasticsearch",
                                 node = e.node().unwrap_or(""), attempt, error = %e,
@@ -179,6 +184,9 @@ where
                             continue;
                         }
                         e.set_attempts(attempt, tried);
+                        if reached {
+                            e = e.sent();
+                        }
                         return Err(e);
                     }
                 }
