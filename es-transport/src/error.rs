@@ -162,13 +162,19 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// It is opaque: ask it with [`Error::kind`], [`Error::is_timeout`], [`Error::is_connect`],
 /// [`Error::status`], [`Error::api_error`]. It names the node it happened on and how many
 /// attempts were made, where known. It never contains credentials.
+#[derive(thiserror::Error)]
+#[error(transparent)]
 pub struct Error {
     inner: Box<Inner>,
 }
 
+/// The error's data; `Display` is the message `Error` shows, `source` the underlying cause.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", Shown(self))]
 struct Inner {
     kind: ErrorKind,
     message: String,
+    #[source]
     source: Option<BoxError>,
     api: Option<ApiError>,
     node: Option<String>,
@@ -350,9 +356,13 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
+/// Renders an error: kind, API error, message, the chain of causes, node and attempts.
+struct Shown<'a>(&'a Inner);
+
+impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.inner.kind {
+        let inner = self.0;
+        let kind = match inner.kind {
             ErrorKind::Connect => "connection error",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Tls => "TLS error",
@@ -366,13 +376,13 @@ impl fmt::Display for Error {
             ErrorKind::ResponseTooLarge => "response too large",
         };
         f.write_str(kind)?;
-        if let Some(api) = &self.inner.api {
+        if let Some(api) = &inner.api {
             write!(f, ": {api}")?;
         }
-        if !self.inner.message.is_empty() {
-            write!(f, ": {}", self.inner.message)?;
+        if !inner.message.is_empty() {
+            write!(f, ": {}", inner.message)?;
         }
-        if let Some(src) = &self.inner.source {
+        if let Some(src) = &inner.source {
             write!(f, ": {src}")?;
             let mut cur = src.source();
             while let Some(s) = cur {
@@ -380,14 +390,14 @@ impl fmt::Display for Error {
                 cur = s.source();
             }
         }
-        if let Some(node) = &self.inner.node {
+        if let Some(node) = &inner.node {
             write!(f, " (node {node}")?;
-            if self.inner.attempts > 1 {
+            if inner.attempts > 1 {
                 write!(
                     f,
                     ", after {} attempts on [{}]",
-                    self.inner.attempts,
-                    self.inner.nodes_tried.join(", ")
+                    inner.attempts,
+                    inner.nodes_tried.join(", ")
                 )?;
             }
             f.write_str(")")?;
@@ -416,15 +426,6 @@ impl fmt::Debug for Error {
             d.field("source", &src.to_string());
         }
         d.finish()
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.inner
-            .source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
