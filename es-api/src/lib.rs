@@ -62,7 +62,7 @@ pub mod response;
 pub use client::Client;
 pub use dynamic::Call;
 pub use endpoint::SendFuture;
-pub use error::{ApiError, Error, ErrorKind, Result};
+pub use error::{ApiError, Error, ErrorExt, ErrorKind, Result};
 pub use es_transport;
 pub use es_transport::{Credentials, RequestOptions, Transport, TransportBuilder};
 pub use generated::*;

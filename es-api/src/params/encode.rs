@@ -1,4 +1,5 @@
-//! Percent-encoding of path parts and query values: the one place it happens.
+//! Percent-encoding of path parts and query values: the one place it happens (public so
+//! that code sending raw requests, like the helpers, encodes names the same way).
 //!
 //! Everything but the RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded,
 //! except `,` (the list separator Elasticsearch splits on) and `*` (wildcards), as the
@@ -16,13 +17,26 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b',')
     .remove(b'*');
 
-/// Appends `value`, percent-encoded, to `out`.
-pub(crate) fn encode_into(out: &mut String, value: &str) {
+/// Appends `value`, percent-encoded for a path segment or a query value, to `out`.
+///
+/// ```
+/// let mut path = String::from("/");
+/// es_api::params::encode::encode_into(&mut path, "<logs-{now/d}>");
+/// path.push_str("/_search");
+/// assert_eq!(path, "/%3Clogs-%7Bnow%2Fd%7D%3E/_search");
+/// ```
+pub fn encode_into(out: &mut String, value: &str) {
     out.extend(utf8_percent_encode(value, ENCODE));
 }
 
-/// `value`, percent-encoded for a path segment or a query value.
-pub(crate) fn encode(value: &str) -> String {
+/// `value`, percent-encoded for a path segment or a query value (see the module docs for
+/// which characters are kept).
+///
+/// ```
+/// assert_eq!(es_api::params::encode::encode("my index"), "my%20index");
+/// assert_eq!(es_api::params::encode::encode("logs-*,other"), "logs-*,other");
+/// ```
+pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     encode_into(&mut out, value);
     out

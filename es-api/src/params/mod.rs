@@ -1,7 +1,7 @@
 //! Parameter types shared by every request builder: [`Time`], [`List`], [`Date`], [`Scalar`],
 //! and (re-exported) the generated enums of the spec's `enum` parameters.
 
-pub(crate) mod encode;
+pub mod encode;
 
 use std::borrow::Cow;
 use std::fmt;
