@@ -153,7 +153,12 @@ impl Transport {
             options,
             endpoint,
         } = req;
-        options.check_setters()?;
+        if options.auth.is_some() {
+            // Credentials that cannot be a header fail here, before a node is chosen.
+            options.validate()?;
+        } else {
+            options.check_setters()?;
+        }
         if !path.starts_with('/') {
             path.insert(0, '/');
         }
