@@ -1,6 +1,10 @@
-//! The one error type of the helpers: a transport failure, rejected bulk items, a failed scan.
+//! The one error type of the helpers: a transport failure, rejected bulk items, a failed scan,
+//! an input that panicked.
 
 use std::fmt;
+
+use es_api::ErrorExt;
+use es_api::es_transport::http::StatusCode;
 
 use crate::bulk::BulkItem;
 
@@ -22,11 +26,18 @@ pub enum ErrorKind {
     Scan,
     /// A document or a response could not be (de)serialized.
     Serialization,
+    /// The input of a bulk run (the actions' iterator or stream, or a document's `Serialize`
+    /// impl) panicked: the run stopped there. Every action read before the panic was sent
+    /// (or reported); the message says how many.
+    Input,
 }
 
 /// The error of every helper.
 ///
-/// Opaque: ask it with [`Error::kind`], [`Error::transport_error`], [`Error::failed_items`].
+/// Opaque: ask it with [`Error::kind`], [`Error::status`] and its predicates
+/// ([`Error::is_not_found`], [`Error::is_conflict`], …), [`Error::transport_error`],
+/// [`Error::failed_items`]. An [`es_api::Error`] converts into it, so `?` works on both in a
+/// function returning [`Result`].
 pub struct Error {
     inner: Box<Inner>,
 }
@@ -36,6 +47,7 @@ enum Inner {
     Items(Vec<BulkItem>),
     Scan(String),
     Serialization(String),
+    Input { after: u64, message: String },
 }
 
 impl Error {
@@ -63,6 +75,15 @@ impl Error {
         }
     }
 
+    pub(crate) fn input(after: u64, message: impl Into<String>) -> Self {
+        Error {
+            inner: Box::new(Inner::Input {
+                after,
+                message: message.into(),
+            }),
+        }
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match &*self.inner {
@@ -70,6 +91,7 @@ impl Error {
             Inner::Items(_) => ErrorKind::BulkItems,
             Inner::Scan(_) => ErrorKind::Scan,
             Inner::Serialization(_) => ErrorKind::Serialization,
+            Inner::Input { .. } => ErrorKind::Input,
         }
     }
 
@@ -89,13 +111,63 @@ impl Error {
         }
     }
 
-    /// The HTTP status of a transport API error, or of the first rejected item.
-    pub fn status(&self) -> Option<u16> {
+    /// The HTTP status of a transport API error, or of the first rejected item (none for an
+    /// item that got no answer, status 0); the same type as [`es_api::Error::status`].
+    pub fn status(&self) -> Option<StatusCode> {
         match &*self.inner {
-            Inner::Transport(e) => e.status().map(|s| s.as_u16()),
-            Inner::Items(items) => items.first().map(BulkItem::status),
+            Inner::Transport(e) => e.status(),
+            Inner::Items(items) => items
+                .first()
+                .and_then(|i| StatusCode::from_u16(i.status()).ok()),
             _ => None,
         }
+    }
+
+    /// For [`ErrorKind::Input`]: how many actions were read from the input before it
+    /// panicked.
+    pub fn input_actions_read(&self) -> Option<u64> {
+        match &*self.inner {
+            Inner::Input { after, .. } => Some(*after),
+            _ => None,
+        }
+    }
+
+    /// Whether [`Error::status`] is 404 Not Found.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether [`Error::status`] is 409 Conflict.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(StatusCode::CONFLICT)
+    }
+
+    /// Whether [`Error::status`] is 401 Unauthorized.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// Whether [`Error::status`] is 403 Forbidden.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(StatusCode::FORBIDDEN)
+    }
+
+    /// Whether [`Error::status`] is 429 Too Many Requests.
+    pub fn is_too_many_requests(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+}
+
+impl From<es_api::Error> for Error {
+    /// A client error as an [`ErrorKind::Transport`] error of the helpers.
+    fn from(e: es_api::Error) -> Self {
+        Error::transport(e)
+    }
+}
+
+impl ErrorExt for Error {
+    fn http_status(&self) -> Option<StatusCode> {
+        self.status()
     }
 }
 
@@ -112,6 +184,10 @@ impl fmt::Display for Error {
             }
             Inner::Scan(m) => write!(f, "scan failed: {m}"),
             Inner::Serialization(m) => write!(f, "serialization error: {m}"),
+            Inner::Input { after, message } => write!(
+                f,
+                "the bulk input failed after {after} actions (each of them was sent or reported): {message}"
+            ),
         }
     }
 }
@@ -127,6 +203,11 @@ impl fmt::Debug for Error {
                 .finish(),
             Inner::Scan(m) => f.debug_tuple("Error::Scan").field(m).finish(),
             Inner::Serialization(m) => f.debug_tuple("Error::Serialization").field(m).finish(),
+            Inner::Input { after, message } => f
+                .debug_struct("Error::Input")
+                .field("after", after)
+                .field("message", message)
+                .finish(),
         }
     }
 }

@@ -113,7 +113,7 @@ async fn reindex_between_two_servers() {
         .run()
         .await
         .unwrap_err();
-    assert_eq!(err.status(), Some(404));
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
 }
 
 /// Compile-time check: the helpers' futures and streams can be spawned.

@@ -1,9 +1,12 @@
 //! The chunker: turns a stream of actions into request bodies, by action count and by bytes,
-//! whichever limit comes first; each action is serialized once, straight into the body.
+//! whichever limit comes first, or after `flush_after` without a new action; each action is
+//! serialized once, straight into the body.
 
+use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -38,6 +41,13 @@ pub(crate) struct Chunker<S> {
     /// Capacity to give the next buffer: the size of the last full chunk.
     next_capacity: usize,
     done: bool,
+    /// Actions read from the input and handled (written into a chunk, or reported unsent).
+    read: u64,
+    /// Send a partial chunk after this long without a new action.
+    flush_after: Option<Duration>,
+    /// The `flush_after` deadline, armed when the input goes pending with a partial chunk.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    armed: bool,
 }
 
 impl<S> std::fmt::Debug for Chunker<S> {
@@ -64,7 +74,38 @@ where
             unsent: Vec::new(),
             next_capacity: 4096,
             done: false,
+            read: 0,
+            flush_after: None,
+            timer: None,
+            armed: false,
         }
+    }
+
+    /// Sends a partial chunk once no action has arrived for `d` (needs the Tokio timer).
+    pub(crate) fn flush_after(mut self, d: Option<Duration>) -> Self {
+        self.flush_after = d;
+        self
+    }
+
+    /// Actions read from the input and handled so far.
+    pub(crate) fn actions_read(&self) -> u64 {
+        self.read
+    }
+
+    /// After the input panicked: the actions fully written so far, as a last chunk (a
+    /// partly written action is cut off). The input is not polled again.
+    pub(crate) fn salvage(&mut self) -> Option<Chunk> {
+        self.done = true;
+        let end = self.items.last().map_or(0, |r| r.range.end);
+        self.buf.truncate(end);
+        if self.items.is_empty() && self.unsent.is_empty() {
+            return None;
+        }
+        Some(self.take(None, None))
+    }
+
+    fn has_partial(&self) -> bool {
+        !self.items.is_empty() || !self.unsent.is_empty()
     }
 
     fn take(&mut self, carry: Option<Vec<u8>>, carry_op: Option<OpType>) -> Chunk {
@@ -92,7 +133,9 @@ where
 
     fn push(&mut self, action: &BulkAction<D>) -> Option<Chunk> {
         let start = self.buf.len();
-        match action.render(&mut self.buf) {
+        let rendered = action.render(&mut self.buf);
+        self.read += 1;
+        match rendered {
             Ok(()) => self.items.push(ItemRec {
                 op: action.op(),
                 range: start..self.buf.len(),
@@ -146,12 +189,33 @@ where
             }
             match this.actions.as_mut().poll_next(cx) {
                 Poll::Ready(Some(action)) => {
+                    this.armed = false;
                     if let Some(chunk) = this.push(&action) {
                         return Poll::Ready(Some(chunk));
                     }
                 }
                 Poll::Ready(None) => this.done = true,
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    let Some(d) = this.flush_after.filter(|_| this.has_partial()) else {
+                        return Poll::Pending;
+                    };
+                    // The input just went quiet (an action that came in this poll, or the
+                    // last one of an earlier poll): the partial chunk leaves `d` from now.
+                    if !this.armed {
+                        let deadline = tokio::time::Instant::now() + d;
+                        match &mut this.timer {
+                            Some(t) => t.as_mut().reset(deadline),
+                            None => this.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+                        }
+                        this.armed = true;
+                    }
+                    let timer = this.timer.as_mut().expect("armed timer");
+                    if timer.as_mut().poll(cx).is_ready() {
+                        this.armed = false;
+                        return Poll::Ready(Some(this.take(None, None)));
+                    }
+                    return Poll::Pending;
+                }
             }
         }
     }

@@ -182,6 +182,39 @@ pub(crate) fn errors_flag_in_head(body: &[u8]) -> Option<bool> {
     }
 }
 
+/// Whether every `"status":` number in the body passes `ok`, and there are at least `items`
+/// of them: a byte scan, no parsing. A `"status"` key other than the items' own (inside an
+/// error object, say) can only make it answer `false` (the caller then parses the items), so
+/// `true` means every item passed. (Inside a JSON string a quote is escaped, so the bytes
+/// `"status"` followed by `:` can only be a key.)
+pub(crate) fn statuses_all_ok(body: &[u8], items: usize, ok: impl Fn(u16) -> bool) -> bool {
+    const KEY: &[u8] = b"\"status\"";
+    let mut seen = 0usize;
+    let mut at = 0usize;
+    while let Some(p) = body[at..].iter().position(|&b| b == b'"') {
+        let start = at + p;
+        at = start + 1;
+        if !body[start..].starts_with(KEY) {
+            continue;
+        }
+        let rest = body[start + KEY.len()..].trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b":") else {
+            continue;
+        };
+        let rest = rest.trim_ascii_start();
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let status = std::str::from_utf8(&rest[..digits])
+            .ok()
+            .and_then(|d| d.parse::<u16>().ok());
+        match status {
+            Some(s) if ok(s) => seen += 1,
+            _ => return false,
+        }
+        at = start + KEY.len();
+    }
+    seen >= items
+}
+
 /// The bulk response, borrowing from the body.
 #[derive(Deserialize)]
 pub(crate) struct ResponseBody<'a> {
@@ -261,6 +294,22 @@ mod tests {
         );
         assert_eq!(errors_flag_in_head(br#"{"took":1}"#), None);
         assert_eq!(errors_flag_in_head(b""), None);
+    }
+
+    #[test]
+    fn statuses_scan() {
+        let ok = |s: u16| (200..300).contains(&s);
+        let body = br#"{"errors":false,"items":[{"index":{"_id":"a\"status\":500","status":201}},{"delete":{"status" : 200,"result":"status"}}]}"#;
+        assert!(statuses_all_ok(body, 2, ok));
+        assert!(!statuses_all_ok(body, 3, ok), "fewer statuses than items");
+        let missing = br#"{"errors":false,"items":[{"index":{"status":201}},{"delete":{"_id":"x","result":"not_found","status":404}}]}"#;
+        assert!(!statuses_all_ok(missing, 2, ok));
+        assert!(statuses_all_ok(missing, 2, |s| ok(s) || s == 404));
+        assert!(!statuses_all_ok(
+            br#"{"items":[{"index":{"status":"x"}}]}"#,
+            1,
+            ok
+        ));
     }
 
     #[test]

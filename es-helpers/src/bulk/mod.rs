@@ -5,20 +5,40 @@
 //! [`Bulk::stream`] them into a [`BulkStream`] of per-item [`BulkItem`] outcomes.
 //!
 //! - Chunks close at `chunk_size` actions (500) or `max_chunk_bytes` bytes (100 MB), whichever
-//!   comes first (like elasticsearch-py); each document is serialized once, straight into the
-//!   request body.
+//!   comes first (like elasticsearch-py), or, with [`Bulk::flush_after`], once no action has
+//!   arrived for that long (a slow source); each document is serialized once, straight into
+//!   the request body.
 //! - `concurrency` requests are in flight (1: elasticsearch-py's `bulk`/`streaming_bulk`;
-//!   more: its `parallel_bulk`); the next chunk is built while they are. Memory held is at
-//!   most `concurrency + 2` chunks, whatever the input length.
-//! - Items rejected with 429 are resent after `min(initial_backoff · 2^(n-1), max_backoff)`,
-//!   up to `max_retries` times; so is a whole chunk whose request failed with 429, a
-//!   connection error or a timeout (after the transport's own retries). Give ids to your
-//!   actions: a retried action without an id may be indexed twice.
+//!   more: its `parallel_bulk`); the next chunk is built while they are.
+//! - Memory: at most `concurrency + 2` chunks (in flight, one queued, one being built),
+//!   whatever the input length, plus the failed items kept ([`Bulk::max_failures_kept`] in
+//!   [`Bulk::run`]), each holding only its own action's bytes (a copy, never a view of its
+//!   chunk).
+//! - One rule for success, in [`Bulk::run`] and [`Bulk::stream`] alike (elasticsearch-py's):
+//!   an item succeeded when its status is 2xx or in [`Bulk::ignore_status`]; any other
+//!   status is a failure, whatever the response's top-level `errors` flag says (a delete of
+//!   a missing document is a 404 under `errors: false`).
+//! - Retries (like elasticsearch-py): items rejected with 429, and a whole chunk whose
+//!   request failed with 429 (after the transport's own retries), are resent after
+//!   `min(initial_backoff · 2^(n-1), max_backoff)`, up to `max_retries` times. Resending a
+//!   chunk after a connection error or a timeout is opt-in
+//!   ([`Bulk::retry_on_connection_error`], [`Bulk::retry_on_timeout`]): such a request may
+//!   have been executed, and a resent `create` then fails with a false 409. Give ids to your
+//!   actions: a resent action without an id may be indexed twice.
+//! - Worst case: the helper sends one chunk's request (the chunk, then its 429-rejected
+//!   items) at most `1 + max_retries` times, and the transport sends each of those at most
+//!   `1 + its max_retries` times (it retries connection failures and 429/502/503/504 on
+//!   other nodes): with the defaults, at most (1 + 3) × (1 + 3) = 16 sends of one action.
+//!   `request_options(RequestOptions::new().max_retries(0))` leaves every resend to the
+//!   helper: at most `1 + max_retries`.
 //! - Other item errors are reported per item (`raise_on_error(false)`) or end the run with
 //!   [`ErrorKind::BulkItems`](crate::ErrorKind::BulkItems) (`raise_on_error(true)`, the
 //!   default); a request that still fails ends it with
 //!   [`ErrorKind::Transport`](crate::ErrorKind::Transport) (`raise_on_exception(true)`, the
 //!   default) or fails each of its items.
+//! - A panic in the input (the iterator or stream, or a document's `Serialize`) ends the run
+//!   with [`ErrorKind::Input`](crate::ErrorKind::Input), after the actions read before it
+//!   were sent: never a success with the input cut short.
 
 mod action;
 mod chunk;
@@ -27,12 +47,14 @@ mod streaming;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use es_api::Client;
 use es_api::es_transport::RequestOptions;
-use futures_util::{Stream, StreamExt};
+use es_api::params::encode::{encode, encode_into};
+use futures_util::{FutureExt, Stream, StreamExt};
 
 pub use action::{BulkAction, BulkSource, OpType, RawJson, VersionType};
 pub use item::BulkItem;
@@ -42,7 +64,7 @@ use crate::task::Task;
 use chunk::Chunker;
 use streaming::{JobConfig, run_chunk};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub(crate) type ProgressFn = Arc<dyn Fn(&BulkStats) + Send + Sync>;
 
@@ -159,6 +181,9 @@ pub struct Bulk {
     max_retries: u32,
     initial_backoff: Duration,
     max_backoff: Duration,
+    retry_on_connection_error: bool,
+    retry_on_timeout: bool,
+    flush_after: Option<Duration>,
     raise_on_error: bool,
     raise_on_exception: bool,
     ignore_status: Vec<u16>,
@@ -176,6 +201,10 @@ impl fmt::Debug for Bulk {
             .field("max_retries", &self.max_retries)
             .field("initial_backoff", &self.initial_backoff)
             .field("max_backoff", &self.max_backoff)
+            .field("retry_on_connection_error", &self.retry_on_connection_error)
+            .field("retry_on_timeout", &self.retry_on_timeout)
+            .field("flush_after", &self.flush_after)
+            .field("ignore_status", &self.ignore_status)
             .field("raise_on_error", &self.raise_on_error)
             .field("raise_on_exception", &self.raise_on_exception)
             .finish_non_exhaustive()
@@ -185,7 +214,7 @@ impl fmt::Debug for Bulk {
 impl Bulk {
     /// A bulk helper over `client`'s transport, with the defaults: `chunk_size` 500,
     /// `max_chunk_bytes` 100 MB, `concurrency` 1, `max_retries` 3, backoff 2 s to 600 s,
-    /// `raise_on_error` and `raise_on_exception` on.
+    /// resends on 429 only, no `flush_after`, `raise_on_error` and `raise_on_exception` on.
     pub fn new(client: &Client) -> Self {
         Bulk {
             client: client.clone(),
@@ -198,6 +227,9 @@ impl Bulk {
             max_retries: 3,
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
+            retry_on_connection_error: false,
+            retry_on_timeout: false,
+            flush_after: None,
             raise_on_error: true,
             raise_on_exception: true,
             ignore_status: Vec::new(),
@@ -230,7 +262,9 @@ impl Bulk {
         self
     }
 
-    /// How many times a 429-rejected item, or a failed chunk request, is resent (default 3).
+    /// How many times the helper resends a 429-rejected item or a chunk whose request failed
+    /// with 429 (or, when opted in, a connection error or a timeout); default 3. See the
+    /// [module docs](self) for the worst-case number of sends.
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
         self
@@ -248,6 +282,32 @@ impl Bulk {
         self
     }
 
+    /// Whether a chunk whose request failed with a connection error (after the transport's
+    /// own retries) is resent, up to `max_retries` times (default false: the error ends the
+    /// run or fails the chunk's items). The request may have reached the server: resend only
+    /// actions that are safe to repeat (with ids; not `create`).
+    pub fn retry_on_connection_error(mut self, yes: bool) -> Self {
+        self.retry_on_connection_error = yes;
+        self
+    }
+
+    /// Whether a chunk whose request timed out (after the transport's own retries) is
+    /// resent, up to `max_retries` times (default false). The server may well have executed
+    /// the timed-out request: a resent `create` then fails with 409, a resent action without
+    /// an id is indexed twice.
+    pub fn retry_on_timeout(mut self, yes: bool) -> Self {
+        self.retry_on_timeout = yes;
+        self
+    }
+
+    /// Sends a partial chunk once no new action has arrived for `d` (default: never; a chunk
+    /// waits until it is full or the input ends), so that a slow source (a queue) does not
+    /// hold actions back; elasticsearch-py's `flush_after_seconds`.
+    pub fn flush_after(mut self, d: Duration) -> Self {
+        self.flush_after = Some(d);
+        self
+    }
+
     /// Whether a failed item ends the run with an error (default true).
     pub fn raise_on_error(mut self, yes: bool) -> Self {
         self.raise_on_error = yes;
@@ -261,7 +321,8 @@ impl Bulk {
         self
     }
 
-    /// Item statuses counted as success (for example 404 for deletes of missing documents).
+    /// Item statuses counted as success (for example 404 for deletes of missing documents);
+    /// any other non-2xx status is a failure.
     pub fn ignore_status(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
         self.ignore_status.extend(statuses);
         self
@@ -275,7 +336,7 @@ impl Bulk {
     }
 
     /// A query parameter of every bulk request (`refresh`, `pipeline`, `routing`, `timeout`,
-    /// `wait_for_active_shards`, …). The value must be URL-safe.
+    /// `wait_for_active_shards`, …). Name and value are percent-encoded.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.query.push((name.into(), value.into()));
         self
@@ -295,16 +356,17 @@ impl Bulk {
         self
     }
 
+    /// `/{index}/_bulk?k=v&…`, every name and value percent-encoded.
     fn path(&self) -> String {
         let mut path = match &self.index {
-            Some(i) => format!("/{i}/_bulk"),
+            Some(i) => format!("/{}/_bulk", encode(i)),
             None => "/_bulk".to_owned(),
         };
         for (n, (k, v)) in self.query.iter().enumerate() {
             path.push(if n == 0 { '?' } else { '&' });
-            path.push_str(k);
+            encode_into(&mut path, k);
             path.push('=');
-            path.push_str(v);
+            encode_into(&mut path, v);
         }
         path
     }
@@ -320,17 +382,39 @@ impl Bulk {
             max_retries: self.max_retries,
             initial_backoff: self.initial_backoff,
             max_backoff: self.max_backoff,
+            retry_on_connection_error: self.retry_on_connection_error,
+            retry_on_timeout: self.retry_on_timeout,
             want_items,
             ignore_status: self.ignore_status.clone(),
             raise_on_exception: self.raise_on_exception,
         });
         // The chunker runs in its own task, one chunk ahead: serializing overlaps the requests.
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
-        let mut chunks = Chunker::new(actions, self.chunk_size, self.max_chunk_bytes);
+        let mut chunks = Chunker::new(actions, self.chunk_size, self.max_chunk_bytes)
+            .flush_after(self.flush_after);
+        let input_failure: Arc<Mutex<Option<Error>>> = Arc::default();
+        let failure_slot = input_failure.clone();
         let producer = Task(tokio::spawn(async move {
-            while let Some(chunk) = chunks.next().await {
-                if tx.send(chunk).await.is_err() {
-                    break;
+            loop {
+                // The input (and the documents' `Serialize`) runs here: a panic in it must
+                // end the run with an error, not look like the end of the input.
+                match AssertUnwindSafe(chunks.next()).catch_unwind().await {
+                    Ok(Some(chunk)) => {
+                        if tx.send(chunk).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(panic) => {
+                        let read = chunks.actions_read();
+                        *failure_slot.lock().expect("input failure slot") =
+                            Some(Error::input(read, panic_message(panic.as_ref())));
+                        // What was read before the panic is still sent.
+                        if let Some(last) = chunks.salvage() {
+                            let _ = tx.send(last).await;
+                        }
+                        return;
+                    }
                 }
             }
         }));
@@ -354,6 +438,7 @@ impl Bulk {
             progress: self.progress.clone(),
             raise_on_error: self.raise_on_error,
             finished: false,
+            input_failure,
         }
     }
 
@@ -383,7 +468,8 @@ impl Bulk {
     /// # Errors
     /// With `raise_on_error`, the failed items of the first chunk that had any
     /// ([`ErrorKind::BulkItems`](crate::ErrorKind::BulkItems)); with `raise_on_exception`,
-    /// the first request that failed after its retries.
+    /// the first request that failed after its retries; a panic of the input
+    /// ([`ErrorKind::Input`](crate::ErrorKind::Input)).
     pub async fn run<S, D>(&self, actions: S) -> Result<BulkSummary>
     where
         S: Stream<Item = BulkAction<D>> + Send + 'static,
@@ -415,5 +501,16 @@ impl Bulk {
         D: BulkSource + Send + 'static,
     {
         self.run(futures_util::stream::iter(actions)).await
+    }
+}
+
+/// The message of a panic payload (`panic!("..")` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
     }
 }

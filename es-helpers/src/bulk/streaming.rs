@@ -4,15 +4,16 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use es_api::es_transport::{Request, RequestOptions, Transport};
 use futures_util::Stream;
 
 use super::chunk::Chunk;
-use super::item::{BulkItem, ErrorsOnly, ResponseBody, errors_flag_in_head};
+use super::item::{BulkItem, ErrorsOnly, ResponseBody, errors_flag_in_head, statuses_all_ok};
 use super::{BulkStats, ProgressFn};
 use crate::error::{Error, Result};
 use crate::task::Task;
@@ -25,6 +26,8 @@ pub(crate) struct JobConfig {
     pub(crate) max_retries: u32,
     pub(crate) initial_backoff: Duration,
     pub(crate) max_backoff: Duration,
+    pub(crate) retry_on_connection_error: bool,
+    pub(crate) retry_on_timeout: bool,
     pub(crate) want_items: bool,
     pub(crate) ignore_status: Vec<u16>,
     pub(crate) raise_on_exception: bool,
@@ -38,6 +41,18 @@ impl JobConfig {
         self.initial_backoff
             .saturating_mul(factor)
             .min(self.max_backoff)
+    }
+
+    /// Whether a whole-request failure (after the transport's retries) is resent: 429
+    /// always (elasticsearch-py's rule), connection errors and timeouts when opted in.
+    fn resend(&self, e: &es_api::es_transport::Error) -> bool {
+        e.status().is_some_and(|s| s.as_u16() == 429)
+            || (self.retry_on_connection_error && e.is_connect())
+            || (self.retry_on_timeout && e.is_timeout())
+    }
+
+    fn ok_status(&self, status: u16) -> bool {
+        (200..300).contains(&status) || self.ignore_status.contains(&status)
     }
 }
 
@@ -54,12 +69,9 @@ pub(crate) struct ChunkOutcome {
     pub(crate) fatal: Option<Error>,
 }
 
-fn retryable(e: &es_api::es_transport::Error) -> bool {
-    e.status().is_some_and(|s| s.as_u16() == 429) || e.is_connect() || e.is_timeout()
-}
-
 /// Sends one chunk; resends its 429-rejected items (and the whole remaining body after a
-/// retryable request failure) with exponential backoff, up to `max_retries` times.
+/// request failure [`JobConfig::resend`] allows) with exponential backoff, up to
+/// `max_retries` times.
 pub(crate) async fn run_chunk(
     transport: Transport,
     chunk: Chunk,
@@ -86,7 +98,7 @@ pub(crate) async fn run_chunk(
             .with_options(cfg.options.clone())
             .with_endpoint("bulk");
         let failure: Error = match transport.send(req).await {
-            Err(e) if retryable(&e) && attempt < cfg.max_retries => {
+            Err(e) if cfg.resend(&e) && attempt < cfg.max_retries => {
                 attempt += 1;
                 out.retried += pending.len() as u64;
                 tracing::debug!(target: "elasticsearch", error = %e, attempt, "bulk request failed; retrying the chunk");
@@ -102,7 +114,11 @@ pub(crate) async fn run_chunk(
                             .ok()
                             .map(|e| e.errors)
                     });
-                    if errors == Some(false) {
+                    // `errors: false` still allows non-2xx items (a delete of a missing
+                    // document is a 404): the fast path needs every status to pass too.
+                    if errors == Some(false)
+                        && statuses_all_ok(bytes, pending.len(), |s| cfg.ok_status(s))
+                    {
                         out.succeeded += pending.len() as u64;
                         return out;
                     }
@@ -118,8 +134,7 @@ pub(crate) async fn run_chunk(
                                 retry.push(idx);
                                 continue;
                             }
-                            let ok = (200..300).contains(&b.status)
-                                || cfg.ignore_status.contains(&b.status);
+                            let ok = cfg.ok_status(b.status);
                             if ok {
                                 out.succeeded += 1;
                                 if !cfg.want_items {
@@ -140,7 +155,9 @@ pub(crate) async fn run_chunk(
                                 seq_no: b.seq_no,
                                 primary_term: b.primary_term,
                                 attempts: attempt + 1,
-                                action: (!ok).then(|| full.slice(rec.range.clone())),
+                                // A copy: a view would keep the whole chunk alive.
+                                action: (!ok)
+                                    .then(|| Bytes::copy_from_slice(&full[rec.range.clone()])),
                             });
                         }
                         if retry.is_empty() {
@@ -172,7 +189,7 @@ pub(crate) async fn run_chunk(
             out.fatal = Some(failure);
             return out;
         }
-        let status = failure.status().unwrap_or(0);
+        let status = failure.status().map_or(0, |s| s.as_u16());
         let reason = failure.to_string();
         for &idx in &pending {
             let rec = &recs[idx];
@@ -182,7 +199,7 @@ pub(crate) async fn run_chunk(
                 None,
                 "request_failed",
                 reason.clone(),
-                Some(full.slice(rec.range.clone())),
+                Some(Bytes::copy_from_slice(&full[rec.range.clone()])),
             );
             item.status = status;
             item.attempts = attempt + 1;
@@ -201,8 +218,10 @@ pub(crate) type OutcomeStream = Pin<Box<dyn Stream<Item = ChunkOutcome> + Send>>
 /// not the input order). Memory held is bounded by the chunks in flight, whatever the input
 /// length. With `raise_on_error`, the first chunk with a failed item yields
 /// `Err(`[`ErrorKind::BulkItems`](crate::ErrorKind::BulkItems)`)` and the stream ends; with
-/// `raise_on_exception`, so does a request that failed after its retries. Dropping the stream
-/// cancels the requests in flight.
+/// `raise_on_exception`, so does a request that failed after its retries. When the input
+/// panics, the items of what was read before come first, then
+/// `Err(`[`ErrorKind::Input`](crate::ErrorKind::Input)`)`. Dropping the stream cancels the
+/// requests in flight.
 pub struct BulkStream {
     pub(crate) inner: OutcomeStream,
     pub(crate) producer: Option<Task<()>>,
@@ -212,6 +231,8 @@ pub struct BulkStream {
     pub(crate) progress: Option<ProgressFn>,
     pub(crate) raise_on_error: bool,
     pub(crate) finished: bool,
+    /// Set by the chunker task when the input panicked.
+    pub(crate) input_failure: Arc<Mutex<Option<Error>>>,
 }
 
 impl fmt::Debug for BulkStream {
@@ -256,7 +277,13 @@ impl Stream for BulkStream {
                     if let Some(p) = &this.progress {
                         p(&this.stats);
                     }
-                    return Poll::Ready(None);
+                    // The chunks ended: because the input did, or because it panicked.
+                    let failure = this
+                        .input_failure
+                        .lock()
+                        .expect("input failure slot")
+                        .take();
+                    return Poll::Ready(failure.map(Err));
                 }
                 Poll::Ready(Some(outcome)) => {
                     let s = &mut this.stats;
@@ -299,6 +326,8 @@ mod tests {
             max_retries: 100,
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
+            retry_on_connection_error: false,
+            retry_on_timeout: false,
             want_items: false,
             ignore_status: Vec::new(),
             raise_on_exception: true,
