@@ -39,6 +39,9 @@ pub mod layer;
 pub mod redact;
 pub mod sniff;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 mod auth;
 mod cloud;
 mod conn;

@@ -56,7 +56,12 @@ impl RetryConfig {
 
 /// Parses `Retry-After` in seconds (the HTTP-date form is ignored).
 fn retry_after(resp: &HttpResponse) -> Option<Duration> {
-    let v = resp.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
+    parse_retry_after(resp.headers().get(RETRY_AFTER)?)
+}
+
+/// A `Retry-After` value in seconds, capped at a day; `None` for anything else.
+pub(crate) fn parse_retry_after(v: &http::HeaderValue) -> Option<Duration> {
+    let v = v.to_str().ok()?.trim();
     v.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0)

@@ -1,0 +1,198 @@
+//! Mutation fuzzing of every parser that reads bytes from the network or the user, on the
+//! stable toolchain (this machine has no nightly compiler for `cargo fuzz`'s sanitizers).
+//!
+//! Each target starts from a small corpus of valid inputs (from Elasticsearch's reference
+//! documentation) and runs `FUZZ_ITERS` (default 20,000) mutated inputs through the parser:
+//! byte flips, insertions of interesting bytes, deletions, truncations, splices of two
+//! corpus entries and repeated runs. The property is the same everywhere: no panic, and
+//! where the parser has a bound (the gzip size cap) the bound holds. Seeds are fixed, so a
+//! failure reproduces; a crash found here becomes a named regression test below the targets.
+//!
+//! This is not coverage-guided: it finds shallow panics (indexing, slicing at a char
+//! boundary, arithmetic overflow in debug builds), not deep paths.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use crate::error::ApiError;
+use crate::layer::compression::{gunzip, gzip};
+use crate::layer::retry::parse_retry_after;
+use crate::sniff::parse_nodes;
+use crate::{CloudId, NodeUrl};
+
+const INTERESTING: &[u8] = &[
+    0, 0xff, b'"', b'\\', b'{', b'}', b'[', b']', b':', b',', b'/', b'@', b'[', b'%', b'$', b'.',
+    b'-', b' ', b'\n', 0xc3, 0xa9, 0xe2, 0x82, 0xac, b'9',
+];
+
+fn iterations() -> usize {
+    std::env::var("FUZZ_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000)
+}
+
+/// Yields `iterations()` mutated inputs built from `corpus`.
+fn mutations(corpus: &[&[u8]], seed: u64) -> impl Iterator<Item = Vec<u8>> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let corpus: Vec<Vec<u8>> = corpus.iter().map(|c| c.to_vec()).collect();
+    (0..iterations()).map(move |_| {
+        let mut v = corpus[rng.usize(..corpus.len())].clone();
+        for _ in 0..rng.usize(1..5) {
+            let len = v.len();
+            match rng.u8(..7) {
+                0 if len > 0 => {
+                    let i = rng.usize(..len);
+                    v[i] ^= 1 << rng.u8(..8);
+                }
+                1 => {
+                    let i = rng.usize(..=len);
+                    v.insert(i, INTERESTING[rng.usize(..INTERESTING.len())]);
+                }
+                2 if len > 0 => {
+                    v.remove(rng.usize(..len));
+                }
+                3 => v.truncate(rng.usize(..=len)),
+                4 => {
+                    let other = &corpus[rng.usize(..corpus.len())];
+                    let at = rng.usize(..=len);
+                    let from = rng.usize(..=other.len());
+                    v.truncate(at);
+                    v.extend_from_slice(&other[from..]);
+                }
+                5 if len > 0 => {
+                    let i = rng.usize(..len);
+                    let b = v[i];
+                    let n = rng.usize(1..64);
+                    v.splice(i..i, std::iter::repeat_n(b, n));
+                }
+                _ => {
+                    let i = rng.usize(..=len);
+                    v.insert(i, rng.u8(..));
+                }
+            }
+        }
+        v
+    })
+}
+
+fn text(v: &[u8]) -> String {
+    String::from_utf8_lossy(v).into_owned()
+}
+
+#[test]
+fn fuzz_host_urls() {
+    let corpus: &[&[u8]] = &[
+        b"localhost",
+        b"localhost:9200",
+        b"https://elastic:changeme@es1.internal:9243/prefix/",
+        b"http://[::1]:9200",
+        b"10.0.0.1",
+        b"https://user:p%40ss@host",
+    ];
+    for input in mutations(corpus, 1) {
+        if let Ok(url) = text(&input).parse::<NodeUrl>() {
+            // Whatever parsed must render and be usable as a node.
+            let _ = url.to_string();
+            let _ = crate::pool::Node::new(url, 1);
+        }
+    }
+}
+
+#[test]
+fn fuzz_cloud_id() {
+    // Cloud IDs of the Elastic Cloud docs' format: name:base64(host$es_id$kibana_id).
+    let corpus: &[&[u8]] = &[
+        b"my-deployment:ZXUtY2VudHJhbC0xLmF3cy5jbG91ZC5lcy5pbyRhYmNkJGVmZ2g=",
+        b"staging:dXMtZWFzdC0xLmF3cy5mb3VuZC5pbzo5MjQzJGFiYyRkZWY=",
+        b":dXMtZWFzdC0xLmF3cy5mb3VuZC5pbyRjZWM2ZjI2MWE3NGJmMjRjZTMzYmI4ODExYjg0Mjk0ZiQ=",
+    ];
+    for input in mutations(corpus, 2) {
+        let _ = CloudId::parse(&text(&input));
+    }
+}
+
+#[test]
+fn fuzz_sniff_bodies() {
+    // `GET /_nodes/_all/http`, shaped as in the nodes-info API reference.
+    let corpus: &[&[u8]] = &[
+        br#"{"_nodes":{"total":2,"successful":2,"failed":0},"cluster_name":"c","nodes":{"a":{"name":"n1","roles":["data","master"],"attributes":{"zone":"z1"},"http":{"bound_address":["127.0.0.1:9200"],"publish_address":"127.0.0.1:9200"}},"b":{"name":"n2","roles":["master"],"http":{"publish_address":"es2.local/10.0.0.2:9201"}}}}"#,
+        br#"{"nodes":{"x":{"roles":[],"http":{"publish_address":"[::1]:9200"}}}}"#,
+        br#"{"nodes":{"y":{"roles":["ingest"]}}}"#,
+    ];
+    for input in mutations(corpus, 3) {
+        let _ = parse_nodes(&input);
+    }
+}
+
+#[test]
+fn fuzz_retry_after() {
+    let corpus: &[&[u8]] = &[
+        b"120",
+        b"0",
+        b"1.5",
+        b"Wed, 21 Oct 2015 07:28:00 GMT",
+        b"1e308",
+        b"-1",
+    ];
+    for input in mutations(corpus, 4) {
+        if let Ok(v) = http::HeaderValue::from_bytes(&input)
+            && let Some(d) = parse_retry_after(&v)
+        {
+            assert!(d <= Duration::from_secs(86_400), "{input:?} -> {d:?}");
+        }
+    }
+}
+
+#[test]
+fn fuzz_gunzip_with_the_cap() {
+    let small = gzip(br#"{"took":1,"hits":{"hits":[]}}"#);
+    let zeros = gzip(&vec![0u8; 1 << 16]);
+    let two = [small.to_vec(), small.to_vec()].concat();
+    let corpus: &[&[u8]] = &[&small, &zeros, &two];
+    let max = 4096;
+    for input in mutations(corpus, 5) {
+        if let Ok(out) = gunzip(&input, max) {
+            assert!(out.len() <= max);
+        }
+    }
+}
+
+#[test]
+fn fuzz_error_bodies() {
+    // Error bodies as the API conventions docs show them, plus a plain-string error.
+    let corpus: &[&[u8]] = &[
+        br#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [x]","index":"x"}],"type":"index_not_found_exception","reason":"no such index [x]"},"status":404}"#,
+        br#"{"error":"Incorrect HTTP method for uri [/_search] and method [PUT]","status":405}"#,
+        br#"<html><body>502 Bad Gateway</body></html>"#,
+        "{\"error\":{\"type\":\"x\",\"reason\":\"é€ ünïcödé\"},\"password\":\"p\"}".as_bytes(),
+    ];
+    for input in mutations(corpus, 6) {
+        let api = ApiError::from_response(
+            StatusCode::BAD_REQUEST,
+            Default::default(),
+            Bytes::from(input),
+        );
+        let shown = api.to_string();
+        assert!(shown.len() < 64 * 1024);
+        let _ = crate::redact::redact(&shown);
+    }
+}
+
+#[test]
+fn fuzz_redaction() {
+    let corpus: &[&[u8]] = &[
+        br#"{"password":"l0ng-r4nd0m-p@ssw0rd","roles":["admin"]}"#,
+        br#"{"id":"i","api_key":"k","encoded":"ZTprCg=="}"#,
+        b"{\"index\":{}}\n{\"token\":{\"name\":\"t\",\"value\":\"v\"}}\n",
+    ];
+    for input in mutations(corpus, 7) {
+        let s = text(&input);
+        let r = crate::redact::redact(&s);
+        // Redaction never grows text unboundedly and never keeps a secret string value
+        // whose key survived intact.
+        assert!(r.len() <= s.len() + 16 * s.matches(':').count() + 16);
+    }
+}
