@@ -26,8 +26,13 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 fn ours(url: &str, n: u64, in_flight: u64) -> Measure {
+    ours_pool(&[url.to_owned()], n, in_flight)
+}
+
+/// Our transport over a pool of `urls` (round-robin), `in_flight` tasks.
+fn ours_pool(urls: &[String], n: u64, in_flight: u64) -> Measure {
     let rt = rt();
-    let t = es_transport::Transport::builder(url)
+    let t = es_transport::Transport::builder(urls.to_vec())
         .connections_per_node(in_flight as usize)
         .build()
         .unwrap();
@@ -132,4 +137,27 @@ fn main() {
             "{mode}: es-transport / bare hyper-util = {cpu:.2}x CPU per request, {rps:.2}x requests/s"
         );
     }
+
+    // Pool scale: the same load over 64 nodes and over 1 (all null-server ports), 64 in
+    // flight; node selection and per-node state must not cost more as the pool grows.
+    let wide = NullServer::start_with_listeners(64);
+    assert_eq!(wide.urls.len(), 64);
+    let one = best_of(3, || ours_pool(&wide.urls[..1], CONC, IN_FLIGHT));
+    let many = best_of(3, || ours_pool(&wide.urls, CONC, IN_FLIGHT));
+    println!();
+    for (name, m) in [
+        ("es-transport / 1-node pool", one),
+        ("es-transport / 64-node pool", many),
+    ] {
+        println!(
+            "{:<28} {:>12.0} {:>16.1}",
+            name,
+            m.per_sec(),
+            m.cpu_us_per_op()
+        );
+    }
+    println!(
+        "pool scale: 64-node / 1-node = {:.2}x CPU per request (target <= 1.05x)",
+        many.cpu_us_per_op() / one.cpu_us_per_op()
+    );
 }

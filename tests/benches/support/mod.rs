@@ -13,10 +13,16 @@ use nix::sys::resource::{UsageWho, getrusage};
 pub struct NullServer {
     child: Child,
     pub url: String,
+    pub urls: Vec<String>,
 }
 
 impl NullServer {
     pub fn start() -> Self {
+        Self::start_with_listeners(1)
+    }
+
+    /// A null server listening on `n` ports (one URL each).
+    pub fn start_with_listeners(n: usize) -> Self {
         let exe = std::env::var("CARGO_BIN_EXE_null-server")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|_| {
@@ -28,6 +34,7 @@ impl NullServer {
                 p.join("null-server")
             });
         let mut child = Command::new(&exe)
+            .env("NULL_SERVER_LISTENERS", n.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -38,9 +45,18 @@ impl NullServer {
             .unwrap();
         let v: serde_json::Value =
             serde_json::from_str(&line).expect("null-server printed its URL");
+        let urls = v["urls"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|u| u.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
         NullServer {
             child,
             url: v["url"].as_str().unwrap().to_owned(),
+            urls,
         }
     }
 }
