@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use es_api::Client;
 use es_api::es_transport::{Request, RequestOptions, Transport};
+use es_api::params::encode::encode;
 use futures_util::future::Either;
 use futures_util::stream::{self, BoxStream};
 use futures_util::{Stream, StreamExt};
@@ -155,6 +156,8 @@ struct Hits<T> {
     hits: Vec<Hit<T>>,
 }
 
+/// `_shards` of a search page. Elasticsearch and OpenSearch count skipped shards inside
+/// `successful`, so a page is complete when `failed == 0` and `successful == total`.
 #[derive(Deserialize, Default)]
 struct Shards {
     #[serde(default)]
@@ -162,8 +165,86 @@ struct Shards {
     #[serde(default)]
     successful: u64,
     #[serde(default)]
-    skipped: u64,
+    failed: u64,
+    #[serde(default)]
+    failures: Vec<ShardFailure>,
 }
+
+#[derive(Deserialize)]
+struct ShardFailure {
+    #[serde(default)]
+    index: Option<String>,
+    #[serde(default)]
+    shard: Option<i64>,
+    #[serde(default)]
+    reason: Option<Value>,
+}
+
+impl Shards {
+    /// The failure message when some shard did not answer, with the first reasons.
+    fn incomplete(&self) -> Option<String> {
+        if self.failed == 0 && self.successful >= self.total {
+            return None;
+        }
+        use std::fmt::Write as _;
+        let mut msg = format!(
+            "{} of {} shards failed ({} succeeded)",
+            self.failed.max(self.total.saturating_sub(self.successful)),
+            self.total,
+            self.successful
+        );
+        for (n, f) in self.failures.iter().take(5).enumerate() {
+            msg.push_str(if n == 0 { ": " } else { "; " });
+            let _ = write!(
+                msg,
+                "[{}][{}]",
+                f.index.as_deref().unwrap_or("-"),
+                f.shard.map_or_else(|| "-".to_owned(), |s| s.to_string())
+            );
+            match &f.reason {
+                Some(Value::Object(r)) => {
+                    if let Some(t) = r.get("type").and_then(Value::as_str) {
+                        let _ = write!(msg, " {t}");
+                    }
+                    if let Some(why) = r.get("reason").and_then(Value::as_str) {
+                        let _ = write!(msg, ": {why}");
+                    }
+                }
+                Some(Value::String(why)) => {
+                    let _ = write!(msg, " {why}");
+                }
+                Some(other) => {
+                    let _ = write!(msg, " {other}");
+                }
+                None => {}
+            }
+        }
+        if self.failures.len() > 5 {
+            let _ = write!(msg, "; and {} more", self.failures.len() - 5);
+        }
+        Some(msg)
+    }
+}
+
+/// A failed page request, with the context ids its response carried (a page whose hits
+/// could not be read still names its scroll / point in time, which must be released).
+struct PageError {
+    error: Error,
+    scroll_id: Option<String>,
+    pit_id: Option<String>,
+}
+
+impl From<Error> for PageError {
+    fn from(error: Error) -> Self {
+        PageError {
+            error,
+            scroll_id: None,
+            pit_id: None,
+        }
+    }
+}
+
+type PageResult<T> = std::result::Result<Page<T>, PageError>;
 
 /// The scan helper: a query, how to page, then [`Scan::stream`]. Cheap to clone.
 ///
@@ -288,13 +369,16 @@ impl Scan {
     }
 
     /// Scan in `n` slices in parallel (sliced scroll or sliced point in time); hits of the
-    /// slices interleave.
+    /// slices interleave. The first error of any slice ends the whole stream: the other
+    /// slices stop, their scrolls are cleared, and a shared point in time is closed once.
     pub fn slices(mut self, n: u32) -> Self {
         self.slices = n.max(1);
         self
     }
 
-    /// Whether a page with failed shards is an error (default true); otherwise it is logged.
+    /// Whether a page with failed shards (`_shards.failed > 0`, or fewer `successful` than
+    /// `total`) is an error (default true; the error names the failures' reasons);
+    /// otherwise it is logged and the scan goes on with the hits it got.
     pub fn raise_on_error(mut self, yes: bool) -> Self {
         self.raise_on_error = yes;
         self
@@ -335,7 +419,7 @@ impl Scan {
             Err(e) => {
                 let err = Error::serialization(e.clone());
                 return ScanStream {
-                    inner: stream::iter([Err(err)]).boxed(),
+                    inner: Some(stream::iter([Err(err)]).boxed()),
                 };
             }
         };
@@ -352,6 +436,7 @@ impl Scan {
                             let shared = Arc::new(PitShared {
                                 id: Mutex::new(pit.id.clone()),
                                 cleanup: Mutex::new(pit),
+                                failed: Default::default(),
                             });
                             let slices = (0..cfg.slices)
                                 .map(|i| pit_pages::<T>(cfg.clone(), shared.clone(), i).boxed());
@@ -369,16 +454,20 @@ impl Scan {
             Err(e) => Either::Right(stream::iter([Err(e)])),
         });
         ScanStream {
-            inner: hits.boxed(),
+            inner: Some(hits.boxed()),
         }
     }
 }
 
 /// The hits of a [`Scan`], as a `Stream` of `Result<Hit<T>>`.
 ///
-/// Ends after the last hit, or after the first error (the context is released first).
+/// Ends after the last hit, or after the first error, of any slice: the failing slice's
+/// context is released before the error is yielded, the other slices' right after (in a
+/// spawned task). Every path releases the scroll or point in time, a first page with failed
+/// shards or unreadable hits included.
 pub struct ScanStream<T> {
-    inner: BoxStream<'static, Result<Hit<T>>>,
+    /// `None` once ended by an error.
+    inner: Option<BoxStream<'static, Result<Hit<T>>>>,
 }
 
 impl<T> fmt::Debug for ScanStream<T> {
@@ -391,7 +480,17 @@ impl<T> Stream for ScanStream<T> {
     type Item = Result<Hit<T>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Err(e))) => {
+                // The first error ends every slice: dropping them releases their contexts.
+                self.inner = None;
+                Poll::Ready(Some(Err(e)))
+            }
+            other => other,
+        }
     }
 }
 
@@ -417,30 +516,47 @@ fn render_duration(d: Duration) -> String {
 }
 
 impl Cfg {
-    async fn post<T: DeserializeOwned>(&self, path: String, body: &Value) -> Result<Page<T>> {
+    /// Sends one page request. The caller records the page's ids, then checks its shards
+    /// ([`Cfg::check_shards`]), so that a context is known before any error.
+    async fn post<T: DeserializeOwned>(&self, path: String, body: &Value) -> PageResult<T> {
         let body = serde_json::to_vec(body).map_err(|e| Error::serialization(e.to_string()))?;
         let req = Request::post(path)
             .with_json_body(body)
             .with_options(self.options.clone())
             .with_endpoint("search");
         let resp = self.transport.send(req).await.map_err(Error::transport)?;
-        let page: Page<T> = resp.json().map_err(Error::transport)?;
-        if let Some(s) = &page.shards
-            && s.successful + s.skipped < s.total
-        {
-            {
-                let msg = format!(
-                    "scan: {} of {} shards succeeded",
-                    s.successful + s.skipped,
-                    s.total
-                );
-                if self.raise_on_error {
-                    return Err(Error::scan(msg));
+        match resp.json::<Page<T>>() {
+            Ok(page) => Ok(page),
+            Err(e) => {
+                // Hits that do not fit `T`: the ids are still needed to release the context.
+                #[derive(Deserialize)]
+                struct Ids {
+                    #[serde(rename = "_scroll_id", default)]
+                    scroll_id: Option<String>,
+                    #[serde(default)]
+                    pit_id: Option<String>,
                 }
-                tracing::warn!(target: "elasticsearch", "{msg}");
+                let ids = serde_json::from_slice::<Ids>(resp.body()).ok();
+                Err(PageError {
+                    error: Error::transport(e),
+                    scroll_id: ids.as_ref().and_then(|i| i.scroll_id.clone()),
+                    pit_id: ids.and_then(|i| i.pit_id),
+                })
             }
         }
-        Ok(page)
+    }
+
+    /// A page with failed shards: an error (`raise_on_error`), or a warning.
+    fn check_shards<T>(&self, page: &Page<T>) -> Result<()> {
+        let Some(msg) = page.shards.as_ref().and_then(Shards::incomplete) else {
+            return Ok(());
+        };
+        let msg = format!("scan: {msg}");
+        if self.raise_on_error {
+            return Err(Error::scan(msg));
+        }
+        tracing::warn!(target: "elasticsearch", "{msg}");
+        Ok(())
     }
 
     fn slice(&self, body: &mut Map<String, Value>, slice: u32) {
@@ -449,11 +565,12 @@ impl Cfg {
         }
     }
 
+    /// `/{index}{suffix}`, the index percent-encoded (`,` and `*` kept).
     fn index_path(&self, suffix: &str) -> String {
         if self.index.is_empty() {
             suffix.to_owned()
         } else {
-            format!("/{}{suffix}", self.index)
+            format!("/{}{suffix}", encode(&self.index))
         }
     }
 }
@@ -484,6 +601,16 @@ impl Cleanup {
             options,
             ctx,
             id,
+        }
+    }
+
+    /// The point in time's latest id (it may change from page to page): the one to close.
+    fn set_pit(&mut self, id: &str) {
+        if let Some(Ctx::Pit(old, _)) = &mut self.ctx
+            && old != id
+        {
+            id.clone_into(old);
+            id.clone_into(&mut self.id);
         }
     }
 
@@ -545,19 +672,19 @@ struct ScrollState<T> {
     started: bool,
     done: bool,
     /// The next page, requested while the consumer works through the current one.
-    next: Option<Task<Result<Page<T>>>>,
+    next: Option<Task<PageResult<T>>>,
 }
 
 /// Awaits a prefetched page.
-async fn prefetched<T>(task: Task<Result<Page<T>>>) -> Result<Page<T>> {
+async fn prefetched<T>(task: Task<PageResult<T>>) -> PageResult<T> {
     task.await
-        .unwrap_or_else(|| Err(Error::scan("the page request was cancelled")))
+        .unwrap_or_else(|| Err(Error::scan("the page request was cancelled").into()))
 }
 
 fn scroll_next<T: DeserializeOwned + Send + 'static>(
     cfg: &Arc<Cfg>,
     scroll_id: &str,
-) -> Task<Result<Page<T>>> {
+) -> Task<PageResult<T>> {
     let cfg = cfg.clone();
     let body = json!({"scroll": cfg.keep_alive, "scroll_id": scroll_id});
     Task(tokio::spawn(async move {
@@ -586,9 +713,7 @@ fn scroll_pages<T: DeserializeOwned + Send + 'static>(
         let res = if let Some(task) = st.next.take() {
             prefetched(task).await
         } else if st.started {
-            scroll_next::<T>(&cfg, &st.cleanup.id)
-                .await
-                .unwrap_or_else(|| Err(Error::scan("cancelled")))
+            prefetched(scroll_next::<T>(&cfg, &st.cleanup.id)).await
         } else {
             st.started = true;
             let mut body = cfg.query.clone();
@@ -602,13 +727,22 @@ fn scroll_pages<T: DeserializeOwned + Send + 'static>(
                 cfg.keep_alive,
                 cfg.size
             );
-            cfg.post::<T>(path, &Value::Object(body)).await
+            first_scroll_page::<T>(&cfg, path, Value::Object(body)).await
         };
-        match res {
+        // The page's scroll id is recorded before anything can fail, so that every error
+        // path below clears it.
+        let (page, id) = match res {
+            Ok(mut page) => {
+                let id = page.scroll_id.take();
+                (Ok(page), id)
+            }
+            Err(e) => (Err(e.error), e.scroll_id),
+        };
+        if let Some(id) = id {
+            st.cleanup.set_scroll(id);
+        }
+        match page.and_then(|p| cfg.check_shards(&p).map(|()| p)) {
             Ok(page) => {
-                if let Some(id) = page.scroll_id {
-                    st.cleanup.set_scroll(id);
-                }
                 if page.hits.hits.is_empty() {
                     st.done = true;
                     finish(&mut st.cleanup, cfg.clear).await;
@@ -626,9 +760,62 @@ fn scroll_pages<T: DeserializeOwned + Send + 'static>(
     })
 }
 
+/// The first page of a scroll, in a task of its own that outlives the scan: if the scan is
+/// dropped (or another slice failed) while the request is out, the scroll the server opens
+/// for it is cleared, not left to expire.
+async fn first_scroll_page<T: DeserializeOwned + Send + 'static>(
+    cfg: &Arc<Cfg>,
+    path: String,
+    body: Value,
+) -> PageResult<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let cfg = cfg.clone();
+    tokio::spawn(async move {
+        let page = cfg.post::<T>(path, &body).await;
+        // Whether the send fails or the receiver is dropped before reading it, the
+        // unread page's guard clears its scroll.
+        let _ = tx.send(UnreadPage {
+            page: Some(page),
+            cfg,
+        });
+    });
+    match rx.await {
+        Ok(mut unread) => unread.page.take().expect("an unread page"),
+        Err(_) => Err(Error::scan("the page request was cancelled").into()),
+    }
+}
+
+/// A first scroll page on its way to the scan; clears its scroll if dropped unread.
+struct UnreadPage<T> {
+    page: Option<PageResult<T>>,
+    cfg: Arc<Cfg>,
+}
+
+impl<T> Drop for UnreadPage<T> {
+    fn drop(&mut self) {
+        let id = match self.page.take() {
+            Some(Ok(page)) => page.scroll_id,
+            Some(Err(e)) => e.scroll_id,
+            None => None,
+        };
+        if let Some(id) = id {
+            let mut cleanup =
+                Cleanup::new(self.cfg.transport.clone(), self.cfg.options.clone(), None);
+            // Dropping it spawns the release (or warns outside a runtime).
+            cleanup.set_scroll(id);
+        }
+    }
+}
+
+/// Runs a release in a task of its own and waits for it: if the scan is dropped meanwhile
+/// (the consumer gave up, or another slice failed), the release still completes.
+async fn release_now(fut: impl Future<Output = ()> + Send + 'static) {
+    let _ = tokio::spawn(fut).await;
+}
+
 async fn finish(cleanup: &mut Cleanup, clear: bool) {
     match cleanup.take() {
-        Some(fut) if clear => fut.await,
+        Some(fut) if clear => release_now(fut).await,
         _ => {}
     }
 }
@@ -639,6 +826,16 @@ struct PitShared {
     /// The latest point-in-time id the cluster answered.
     id: Mutex<String>,
     cleanup: Mutex<Cleanup>,
+    /// Set by the first slice that fails: it closes the point in time and reports its
+    /// error; the others' later errors (against the closed point in time) are not reported.
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl PitShared {
+    /// Marks the scan failed; whether this slice is the first to fail.
+    fn first_failure(&self) -> bool {
+        !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 async fn open_pit(cfg: &Cfg, api: PitApi) -> Result<Cleanup> {
@@ -692,7 +889,7 @@ struct PitState<T> {
     slice: u32,
     done: bool,
     /// The next page, requested while the consumer works through the current one.
-    next: Option<Task<Result<Page<T>>>>,
+    next: Option<Task<PageResult<T>>>,
 }
 
 fn pit_next<T: DeserializeOwned + Send + 'static>(
@@ -700,7 +897,7 @@ fn pit_next<T: DeserializeOwned + Send + 'static>(
     shared: &PitShared,
     slice: u32,
     search_after: Option<Vec<Value>>,
-) -> Task<Result<Page<T>>> {
+) -> Task<PageResult<T>> {
     let mut body = cfg.query.clone();
     let id = shared.id.lock().expect("pit id lock").clone();
     body.insert("size".into(), json!(cfg.size));
@@ -744,11 +941,23 @@ fn pit_pages<T: DeserializeOwned + Send + 'static>(
             .next
             .take()
             .unwrap_or_else(|| pit_next::<T>(&cfg, &shared, st.slice, None));
-        match prefetched(task).await {
+        let (page, new_id) = match prefetched(task).await {
+            Ok(mut page) => {
+                let id = page.pit_id.take();
+                (Ok(page), id)
+            }
+            Err(e) => (Err(e.error), e.pit_id),
+        };
+        if let Some(new_id) = new_id {
+            shared
+                .cleanup
+                .lock()
+                .expect("cleanup lock")
+                .set_pit(&new_id);
+            *shared.id.lock().expect("pit id lock") = new_id;
+        }
+        match page.and_then(|p| cfg.check_shards(&p).map(|()| p)) {
             Ok(page) => {
-                if let Some(new_id) = page.pit_id {
-                    *shared.id.lock().expect("pit id lock") = new_id;
-                }
                 let hits = page.hits.hits;
                 let last_page = hits.len() < cfg.size as usize;
                 if !last_page {
@@ -758,9 +967,12 @@ fn pit_pages<T: DeserializeOwned + Send + 'static>(
                         .filter(|s| !s.is_empty());
                     if search_after.is_none() {
                         st.done = true;
+                        if !shared.first_failure() {
+                            return None;
+                        }
                         let fut = shared.cleanup.lock().expect("cleanup lock").take();
                         if let Some(f) = fut {
-                            f.await;
+                            release_now(f).await;
                         }
                         return Some((
                             Err(Error::scan("hits have no sort values to continue from")),
@@ -778,7 +990,7 @@ fn pit_pages<T: DeserializeOwned + Send + 'static>(
                         if let Some(f) = fut
                             && cfg.clear
                         {
-                            f.await;
+                            release_now(f).await;
                         }
                     }
                     if hits.is_empty() {
@@ -789,9 +1001,12 @@ fn pit_pages<T: DeserializeOwned + Send + 'static>(
             }
             Err(e) => {
                 st.done = true;
+                if !shared.first_failure() {
+                    return None;
+                }
                 let fut = shared.cleanup.lock().expect("cleanup lock").take();
                 if let Some(f) = fut {
-                    f.await;
+                    release_now(f).await;
                 }
                 Some((Err(e), st))
             }

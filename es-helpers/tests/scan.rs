@@ -255,3 +255,275 @@ async fn early_drop_and_errors_release_the_context() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
     assert_eq!(open_pits(&direct).await, 0);
 }
+
+/// Remembers every `_scroll_id` / `pit_id` the server hands out, and rewrites `_shards` of
+/// the responses `shards_for` picks.
+fn capture_ids_and_rewrite_shards(
+    proxy: &FaultProxy,
+    shards_for: impl Fn(&RequestInfo) -> Option<Value> + Send + Sync + 'static,
+) -> Arc<Mutex<Vec<String>>> {
+    let ids = Arc::new(Mutex::new(Vec::new()));
+    let seen = ids.clone();
+    proxy.set_rewriter(Arc::new(move |info: &RequestInfo, resp: ProxyResponse| {
+        let Some(mut body) = resp.body_json() else {
+            return resp;
+        };
+        for key in ["_scroll_id", "pit_id"] {
+            if let Some(id) = body[key].as_str() {
+                let mut ids = seen.lock().unwrap();
+                if !ids.iter().any(|i| i == id) {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+        match shards_for(info) {
+            Some(shards) if body.get("hits").is_some() => {
+                body["_shards"] = shards;
+                resp.with_body(serde_json::to_vec(&body).unwrap())
+            }
+            _ => resp,
+        }
+    }));
+    ids
+}
+
+fn one_shard_failed() -> Value {
+    json!({"total": 2, "successful": 1, "skipped": 0, "failed": 1, "failures": [
+        {"shard": 1, "index": "rel", "node": "n1",
+         "reason": {"type": "boom_exception", "reason": "shard 1 broke"}}
+    ]})
+}
+
+/// Items 7 and 8: a first page with failed shards is an error naming the reasons, and
+/// releases the scroll (of every slice) and the point in time, checked on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_page_with_failed_shards_releases_the_context() {
+    let server = OsmemServer::start_with_args(&["-no-ja"]);
+    let direct = client(&server.url());
+    seed(&direct, "rel", 500).await;
+    let proxy = FaultProxy::start(server.addr());
+    let c = client(&proxy.url());
+
+    // Scroll, two slices: the first page of each has a failed shard.
+    let ids = capture_ids_and_rewrite_shards(&proxy, |info| {
+        (info.path_only() == "/rel/_search").then(one_shard_failed)
+    });
+    let err = Scan::new(&c, "rel")
+        .size(100)
+        .slices(2)
+        .stream::<Value>()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Scan);
+    let msg = err.to_string();
+    assert!(msg.contains("1 of 2 shards failed"), "{msg}");
+    assert!(
+        msg.contains("[rel][1] boom_exception: shard 1 broke"),
+        "{msg}"
+    );
+    let scrolls = ids.lock().unwrap().clone();
+    assert!(!scrolls.is_empty());
+    for id in &scrolls {
+        assert!(
+            eventually(async || !scroll_alive(&direct, id).await).await,
+            "scroll {id} was left open"
+        );
+    }
+
+    // Point in time: the same first page closes it.
+    proxy.set_rewriter(Arc::new(|info: &RequestInfo, resp: ProxyResponse| {
+        if info.path_only() != "/_search" {
+            return resp;
+        }
+        let mut body = resp.body_json().expect("json");
+        body["_shards"] = one_shard_failed();
+        resp.with_body(serde_json::to_vec(&body).unwrap())
+    }));
+    let err = Scan::new(&c, "rel")
+        .point_in_time()
+        .stream::<Value>()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("boom_exception"), "{err}");
+    assert_eq!(open_pits(&direct).await, 0);
+
+    // Hits that do not fit `T`: the first page's scroll is cleared too.
+    proxy.clear_rewriter();
+    let ids = capture_ids(&proxy);
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Wrong {
+        missing_field: String,
+    }
+    let err = Scan::new(&c, "rel")
+        .size(50)
+        .stream::<Wrong>()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    let id = ids.lock().unwrap().first().cloned().expect("a scroll id");
+    assert!(!scroll_alive(&direct, &id).await, "cleared after the error");
+}
+
+/// Item 8: skipped shards count inside `successful`: `failed > 0` is a failure even when
+/// `successful + skipped == total`; a page whose `successful` includes its skipped shards is
+/// complete. With `raise_on_error(false)` the scan goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shard_failures_are_counted_as_elasticsearch_counts_them() {
+    let server = OsmemServer::start_with_args(&["-no-ja"]);
+    let direct = client(&server.url());
+    seed(&direct, "shards", 300).await;
+    let proxy = FaultProxy::start(server.addr());
+    let c = client(&proxy.url());
+    let shards = Arc::new(Mutex::new(Value::Null));
+    let s = shards.clone();
+    // The continuation pages (not the first) carry the rewritten `_shards`.
+    capture_ids_and_rewrite_shards(&proxy, move |info| {
+        let v = s.lock().unwrap().clone();
+        (info.path_only() == "/_search/scroll" && !v.is_null()).then_some(v)
+    });
+
+    *shards.lock().unwrap() = json!({"total": 3, "successful": 2, "skipped": 1, "failed": 1,
+        "failures": [{"shard": 2, "index": "shards", "reason": {"type": "x_exception", "reason": "gone"}}]});
+    let mut hits = Scan::new(&c, "shards").size(100).stream::<Value>();
+    let mut ok = 0;
+    let err = loop {
+        match hits.next().await.expect("an error before the end") {
+            Ok(_) => ok += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(ok, 100, "the first page, then the failing one");
+    assert!(err.to_string().contains("1 of 3 shards failed"), "{err}");
+    assert!(err.to_string().contains("x_exception: gone"), "{err}");
+    assert!(hits.next().await.is_none());
+
+    // Not raised: every hit, the failures logged.
+    let all: Vec<_> = Scan::new(&c, "shards")
+        .size(100)
+        .raise_on_error(false)
+        .stream::<Value>()
+        .try_collect()
+        .await
+        .expect("scan");
+    assert_eq!(all.len(), 300);
+
+    // Complete: one shard skipped, counted in `successful`.
+    *shards.lock().unwrap() = json!({"total": 3, "successful": 3, "skipped": 1, "failed": 0});
+    let all: Vec<_> = Scan::new(&c, "shards")
+        .size(100)
+        .stream::<Value>()
+        .try_collect()
+        .await
+        .expect("scan");
+    assert_eq!(all.len(), 300);
+}
+
+/// Item 9: the first error of one slice ends the whole stream; every slice's scroll is
+/// cleared; a shared point in time is closed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_error_of_a_slice_stops_every_slice() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = OsmemServer::start_with_args(&["-no-ja"]);
+    let direct = client(&server.url());
+    seed(&direct, "sl", 3000).await;
+    let proxy = FaultProxy::start(server.addr());
+    let ids = capture_ids(&proxy);
+    let c = client(&proxy.url());
+
+    // Scroll in 3 slices: the first continuation request fails.
+    let failed = Arc::new(AtomicBool::new(false));
+    let f = failed.clone();
+    proxy.set_rule(Arc::new(move |info: &RequestInfo| {
+        (info.method == "POST"
+            && info.path_only() == "/_search/scroll"
+            && !f.swap(true, Ordering::SeqCst))
+        .then(|| Action::status(500))
+    }));
+    let mut hits = Scan::new(&c, "sl").slices(3).size(100).stream::<Value>();
+    let mut errors = 0;
+    while let Some(h) = hits.next().await {
+        if h.is_err() {
+            errors += 1;
+            assert!(hits.next().await.is_none(), "nothing after the first error");
+            break;
+        }
+    }
+    assert_eq!(errors, 1);
+    drop(hits);
+    // A slice whose first page was still out when the error came clears its scroll itself.
+    assert!(
+        eventually(async || ids.lock().unwrap().len() == 3).await,
+        "{ids:?}"
+    );
+    let scrolls = ids.lock().unwrap().clone();
+    for id in &scrolls {
+        assert!(
+            eventually(async || !scroll_alive(&direct, id).await).await,
+            "scroll {id} was left open; {:?}",
+            proxy.request_log()
+        );
+    }
+
+    // Point in time in 3 slices: the first `search_after` page fails.
+    proxy.reset_counters();
+    let failed = Arc::new(AtomicBool::new(false));
+    let f = failed.clone();
+    proxy.set_rule(Arc::new(move |info: &RequestInfo| {
+        (info.path_only() == "/_search"
+            && info.body_str().is_some_and(|b| b.contains("search_after"))
+            && !f.swap(true, Ordering::SeqCst))
+        .then(|| Action::status(500))
+    }));
+    let mut hits = Scan::new(&c, "sl")
+        .point_in_time()
+        .slices(3)
+        .size(100)
+        .stream::<Value>();
+    let mut errors = 0;
+    while let Some(h) = hits.next().await {
+        if let Err(e) = h {
+            assert_eq!(e.status().map(|s| s.as_u16()), Some(500), "{e}");
+            errors += 1;
+            assert!(hits.next().await.is_none(), "nothing after the first error");
+            break;
+        }
+    }
+    assert_eq!(errors, 1);
+    drop(hits);
+    assert!(eventually(async || open_pits(&direct).await == 0).await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let closes = proxy
+        .request_log()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(closes, 1, "{:?}", proxy.request_log());
+}
+
+/// Item 6: the scan's index is percent-encoded in every mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_names_are_percent_encoded() {
+    let server = OsmemServer::start_with_args(&["-no-ja"]);
+    let direct = client(&server.url());
+    let index = "q&x=1%{b}é";
+    seed(&direct, index, 25).await;
+    for mode in [
+        es_helpers::scan::ScanMode::Scroll,
+        es_helpers::scan::ScanMode::PointInTime,
+    ] {
+        let hits: Vec<_> = Scan::new(&direct, index)
+            .mode(mode)
+            .size(10)
+            .stream::<Num>()
+            .try_collect()
+            .await
+            .expect("scan");
+        assert_eq!(hits.len(), 25, "{mode:?}");
+        assert!(hits.iter().all(|h| h.index() == index));
+    }
+    assert_eq!(open_pits(&direct).await, 0);
+}
