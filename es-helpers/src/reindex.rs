@@ -20,6 +20,12 @@ type Transform = Arc<dyn Fn(Hit<Value>) -> Option<Hit<Value>> + Send + Sync>;
 /// Hits keep their `_id` and `_routing`; their `_index` becomes the target index. Without a
 /// transform the `_source` bytes are copied as they are (never parsed into values).
 ///
+/// A hit without `_source` (excluded by the query's `_source`, or not stored by the mapping)
+/// cannot be copied: it is a failed item of the summary (status 0, `error.type`
+/// `missing_source`), and with the bulk's `raise_on_error` (the default) it ends the run with
+/// [`ErrorKind::BulkItems`](crate::ErrorKind::BulkItems), like any failed item. A hit the
+/// transform drops (`None`) is not copied and not counted.
+///
 /// # Example
 /// ```no_run
 /// # async fn run(old: es_api::Client, new: es_api::Client) -> es_helpers::Result<()> {
@@ -98,8 +104,9 @@ impl Reindex {
     }
 
     /// Changes each document before it is written, or drops it (`None`). The hit arrives
-    /// with its `_index` set to the target index; whatever index, id and source it leaves
-    /// are written.
+    /// with its `_index` set to the target index; whatever index, id, routing
+    /// ([`Hit::set_routing`]) and source it leaves are written (a hit left without a source
+    /// is a failed item).
     pub fn transform(
         mut self,
         f: impl Fn(Hit<Value>) -> Option<Hit<Value>> + Send + Sync + 'static,
@@ -118,6 +125,19 @@ impl Reindex {
     pub fn bulk_with(mut self, f: impl FnOnce(Bulk) -> Bulk) -> Self {
         self.bulk = f(self.bulk);
         self
+    }
+
+    /// The failed item standing for a hit without `_source`.
+    fn missing_source<D>(&self, index: String, id: String) -> BulkAction<D> {
+        BulkAction::rejected(
+            self.op_type,
+            "missing_source",
+            format!(
+                "hit [{index}]/[{id}] has no _source to copy (excluded by the query's _source, or not stored)"
+            ),
+        )
+        .in_index(index)
+        .id(id)
     }
 
     fn action<D>(
@@ -149,12 +169,13 @@ impl Reindex {
             None => {
                 let this = self.clone();
                 let hits = until_error(self.scan.stream::<Box<RawValue>>(), scan_error.clone());
-                let actions = hits.filter_map(move |hit| {
+                let actions = hits.map(move |hit| {
                     let (id, routing) = (hit.id().to_owned(), hit.routing().map(str::to_owned));
-                    let action = hit
-                        .into_source()
-                        .map(|src| this.action(src, this.target_index.clone(), id, routing));
-                    std::future::ready(action)
+                    let index = this.target_index.clone();
+                    match hit.into_source() {
+                        Some(src) => this.action(src, index, id, routing),
+                        None => this.missing_source(index, id),
+                    }
                 });
                 self.bulk.run(actions).await
             }
@@ -164,14 +185,16 @@ impl Reindex {
                 let hits = until_error(self.scan.stream::<Value>(), scan_error.clone());
                 let actions = hits.filter_map(move |mut hit| {
                     hit.set_index(this.target_index.clone());
-                    let action = transform(hit).and_then(|hit| {
+                    let action = transform(hit).map(|hit| {
                         let (index, id, routing) = (
                             hit.index().to_owned(),
                             hit.id().to_owned(),
                             hit.routing().map(str::to_owned),
                         );
-                        hit.into_source()
-                            .map(|src| this.action(src, index, id, routing))
+                        match hit.into_source() {
+                            Some(src) => this.action(src, index, id, routing),
+                            None => this.missing_source(index, id),
+                        }
                     });
                     std::future::ready(action)
                 });

@@ -135,6 +135,12 @@ impl<T> Hit<T> {
     pub fn set_source(&mut self, source: Option<T>) {
         self.source = source;
     }
+
+    /// Replaces `_routing` (a [`crate::reindex::Reindex`] transform writes the document with
+    /// this routing; `None`: no routing).
+    pub fn set_routing(&mut self, routing: Option<String>) {
+        self.routing = routing;
+    }
 }
 
 #[derive(Deserialize)]

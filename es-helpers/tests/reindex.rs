@@ -113,7 +113,7 @@ async fn reindex_between_two_servers() {
         .run()
         .await
         .unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    assert!(err.is_not_found(), "{err}");
 }
 
 /// Compile-time check: the helpers' futures and streams can be spawned.
@@ -126,4 +126,70 @@ fn futures_and_streams_are_send(client: &Client) {
     send(es_helpers::scan::Scan::new(client, "x").stream::<Value>());
     let r = Reindex::new(client, "a", client, "b");
     send(async move { r.run().await });
+}
+
+/// Item 10: hits without `_source` are failed items (reported, and raised by default), and a
+/// transform can set the routing of what it writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_sources_are_failures_and_transforms_set_routing() {
+    let server = OsmemServer::start_with_args(&["-no-ja"]);
+    let c = client(&server.url());
+    Bulk::new(&c)
+        .index("src")
+        .param("refresh", "true")
+        .run_iter((0..20).map(|i| BulkAction::index(json!({"n": i})).id(format!("d{i}"))))
+        .await
+        .expect("seed");
+
+    // `_source: false`: nothing to copy, every hit reported, in both paths.
+    let summary = Reindex::new(&c, "src", &c, "nosrc")
+        .query(json!({"_source": false}))
+        .bulk_with(|b| b.raise_on_error(false))
+        .run()
+        .await
+        .expect("reindex");
+    assert_eq!((summary.succeeded(), summary.failed()), (0, 20));
+    assert_eq!(summary.failures().len(), 20);
+    let f = &summary.failures()[0];
+    assert_eq!((f.status(), f.error_type()), (0, Some("missing_source")));
+    assert_eq!(f.index(), Some("nosrc"));
+    assert!(f.id().is_some_and(|id| id.starts_with('d')));
+    assert_eq!(summary.stats().requests, 0, "nothing was sent");
+    let summary = Reindex::new(&c, "src", &c, "nosrc")
+        .query(json!({"_source": false}))
+        .transform(Some)
+        .bulk_with(|b| b.raise_on_error(false))
+        .run()
+        .await
+        .expect("reindex");
+    assert_eq!((summary.succeeded(), summary.failed()), (0, 20));
+    // Raised by default, like any failed item.
+    let err = Reindex::new(&c, "src", &c, "nosrc")
+        .query(json!({"_source": false}))
+        .run()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), es_helpers::ErrorKind::BulkItems);
+    assert_eq!(err.failed_items()[0].error_type(), Some("missing_source"));
+
+    // A transform routes documents.
+    let summary = Reindex::new(&c, "src", &c, "routed")
+        .transform(|mut hit| {
+            let n = hit.source()?["n"].as_u64()?;
+            hit.set_routing(Some(format!("r{}", n % 2)));
+            Some(hit)
+        })
+        .run()
+        .await
+        .expect("reindex");
+    assert_eq!(summary.succeeded(), 20);
+    assert_eq!(count(&c, "routed").await, 20);
+    let d3 = get(&c, "/routed/_doc/d3?routing=r1").await;
+    assert_eq!(
+        (d3["found"].clone(), d3["_routing"].clone()),
+        (json!(true), json!("r1")),
+        "{d3}"
+    );
+    let hits = get(&c, "/routed/_search?q=n:4").await;
+    assert_eq!(hits["hits"]["hits"][0]["_routing"], json!("r0"), "{hits}");
 }

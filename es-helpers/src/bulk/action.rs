@@ -129,6 +129,8 @@ enum Source<D> {
     None,
     Doc(D),
     UpdateDoc(D),
+    /// Never sent: reported as a failed item with this error (type, reason).
+    Rejected(Box<(&'static str, String)>),
 }
 
 /// One bulk action: an operation, its metadata and its document.
@@ -196,6 +198,20 @@ impl<D> BulkAction<D> {
         let mut a = Self::new(OpType::Delete, Source::None);
         a.id = Some(id.into());
         a
+    }
+
+    /// An action that is never sent: the chunker reports it as a failed item (status 0)
+    /// with this error type and reason, in the order of the input.
+    pub(crate) fn rejected(op: OpType, kind: &'static str, reason: impl Into<String>) -> Self {
+        Self::new(op, Source::Rejected(Box::new((kind, reason.into()))))
+    }
+
+    /// For [`BulkAction::rejected`]: the error type and reason.
+    pub(crate) fn rejection(&self) -> Option<(&'static str, &str)> {
+        match &self.source {
+            Source::Rejected(r) => Some((r.0, r.1.as_str())),
+            _ => None,
+        }
     }
 
     fn extra(&mut self) -> &mut Extra {
@@ -359,6 +375,7 @@ impl<D: BulkSource> BulkAction<D> {
         }
         out.extend_from_slice(b"}}\n");
         match &self.source {
+            Source::Rejected(r) => return Err(serde::ser::Error::custom(&r.1)),
             Source::None => {}
             Source::Doc(d) => {
                 d.write_json(out)?;

@@ -104,6 +104,27 @@ where
         Some(self.take(None, None))
     }
 
+    /// Records an action that is not sent (reported as failed with this error).
+    fn report_unsent(
+        &mut self,
+        action: &BulkAction<D>,
+        kind: &str,
+        reason: String,
+    ) -> Option<Chunk> {
+        self.unsent.push(BulkItem::unsent(
+            action.op(),
+            action.index_str().map(str::to_owned),
+            action.id_str().map(str::to_owned),
+            kind,
+            reason,
+            None,
+        ));
+        if self.unsent.len() >= self.max_count {
+            return Some(self.take(None, None));
+        }
+        None
+    }
+
     fn has_partial(&self) -> bool {
         !self.items.is_empty() || !self.unsent.is_empty()
     }
@@ -132,6 +153,10 @@ where
     }
 
     fn push(&mut self, action: &BulkAction<D>) -> Option<Chunk> {
+        if let Some((kind, reason)) = action.rejection() {
+            self.read += 1;
+            return self.report_unsent(action, kind, reason.to_owned());
+        }
         let start = self.buf.len();
         let rendered = action.render(&mut self.buf);
         self.read += 1;
@@ -142,18 +167,7 @@ where
             }),
             Err(e) => {
                 self.buf.truncate(start);
-                self.unsent.push(BulkItem::unsent(
-                    action.op(),
-                    action.index_str().map(str::to_owned),
-                    action.id_str().map(str::to_owned),
-                    "serialization_exception",
-                    e.to_string(),
-                    None,
-                ));
-                if self.unsent.len() >= self.max_count {
-                    return Some(self.take(None, None));
-                }
-                return None;
+                return self.report_unsent(action, "serialization_exception", e.to_string());
             }
         }
         if self.buf.len() > self.max_bytes && self.items.len() > 1 {

@@ -12,8 +12,9 @@ use super::action::OpType;
 
 /// The outcome of one bulk action: what the server answered for it (or why it was not sent).
 ///
-/// A status of 0 means the action never got an answer: it could not be serialized, or its
-/// request failed (with `raise_on_exception` off); [`BulkItem::error`] says why.
+/// A status of 0 means the action never got an answer: it could not be serialized, its
+/// request failed (with `raise_on_exception` off), or (in a reindex) its hit had no
+/// `_source` to copy (`error.type` `missing_source`); [`BulkItem::error`] says why.
 #[derive(Debug, Clone)]
 pub struct BulkItem {
     pub(crate) op: OpType,
