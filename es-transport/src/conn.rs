@@ -333,7 +333,7 @@ pub(crate) async fn send(
                     }
                     return Err(map_hyper_error(e).unsent());
                 }
-                let stale = reused && e.is_incomplete_message();
+                let stale = reused && closed_by_peer(&e);
                 let err = after_write(map_hyper_error(e));
                 return Err(if stale { err.stale_connection() } else { err });
             }
@@ -362,6 +362,27 @@ fn after_write(e: Error) -> Error {
     } else {
         e.sent()
     }
+}
+
+/// The peer closed or reset the connection before any of the response arrived: on a
+/// reused connection, that is a keep-alive close racing our write, not a broken node.
+fn closed_by_peer(e: &hyper::Error) -> bool {
+    if e.is_incomplete_message() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionAborted
+            );
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn map_hyper_error(e: hyper::Error) -> Error {

@@ -182,7 +182,7 @@ struct Inner {
     nodes_tried: Vec<String>,
     /// Whether the request reached the server, when the code that failed knows it.
     reached: Option<bool>,
-    /// A reused keep-alive connection closed without answering (see `stale_connection`).
+    /// A reused keep-alive connection closed or reset without answering (see `stale_connection`).
     stale: bool,
 }
 

@@ -105,3 +105,75 @@ async fn server_closing_idle_connections_is_invisible() {
     assert_eq!(st.failures, 0, "{st:?}");
     assert_eq!(st.stale_connections, resends, "{st:?}");
 }
+
+/// A server that answers the first request on each connection and resets the connection
+/// (RST, not FIN) when a second request arrives on it, after reading it: what a server or
+/// load balancer closing an idle keep-alive connection looks like when the close races our
+/// write. The request may have reached the server, so the resend is a counted attempt; the
+/// node is not blamed, since a reused connection going away is not a broken node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_of_a_reused_connection_is_counted_not_blamed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut served = 0;
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = sock.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        if served == 1 {
+                            let _ = sock.set_zero_linger();
+                            return; // dropped with linger 0: RST
+                        }
+                        served += 1;
+                        let body = br#"{"ok":true}"#;
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nx-elastic-product: Elasticsearch\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                            body.len()
+                        );
+                        if sock.write_all(head.as_bytes()).await.is_err()
+                            || sock.write_all(body).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let t = Transport::new(format!("http://{addr}").as_str()).unwrap();
+    let first = t.send(Request::get("/")).await.unwrap();
+    assert_eq!(first.meta().attempts(), 1);
+    let second = t.send(Request::get("/")).await.unwrap();
+    assert_eq!(second.status(), 200);
+    assert_eq!(second.meta().attempts(), 2, "the reset attempt is counted");
+    let st = &t.node_stats()[0];
+    assert_eq!(st.stale_connections, 1, "{st:?}");
+    assert_eq!(st.failures, 0, "{st:?}");
+    assert_eq!(st.marked_dead, 0, "{st:?}");
+    assert_eq!(st.connections_opened, 2, "{st:?}");
+
+    // With retries off, the same reset is an error that says it may have reached the server.
+    let t = Transport::builder(format!("http://{addr}").as_str())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    t.send(Request::get("/")).await.unwrap();
+    let err = t.send(Request::get("/")).await.unwrap_err();
+    assert!(err.may_have_reached_server(), "{err}");
+    assert!(!t.node_stats()[0].is_dead);
+}
