@@ -58,6 +58,15 @@ mod error;
 mod generated;
 pub mod params;
 pub mod response;
+mod types_support;
+
+/// The types of the Elasticsearch specification, generated from its `schema.json`: the query
+/// DSL ([`types::query_dsl`]), aggregations and their results ([`types::aggregations`]),
+/// mappings ([`types::mapping`]), analysis ([`types::analysis`]), and the search request body
+/// and response ([`types::search`]). Every type is `Serialize + Deserialize` and reads and
+/// writes exactly the JSON Elasticsearch does.
+#[path = "generated/types/mod.rs"]
+pub mod types;
 
 pub use client::Client;
 pub use dynamic::Call;

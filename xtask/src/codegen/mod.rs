@@ -9,6 +9,7 @@ mod model;
 mod naming;
 mod render;
 mod spec;
+mod types;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -106,7 +107,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 fn generate(spec_dir: &Path, scratch: &Path) -> Result<std::collections::BTreeMap<String, String>> {
     let spec = spec::read_dir(spec_dir)?;
     let api = model::build(&spec)?;
-    let files = render::render(&api)?;
+    let mut files = render::render(&api)?;
+    let schema = workspace_root().join("../shared/elasticsearch-specification/schema.json");
+    files.extend(types::render(&schema)?);
     let scratch = scratch.join(format!("run-{}", std::process::id()));
     ensure::format(&files, &scratch)
 }
