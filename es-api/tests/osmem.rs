@@ -1066,6 +1066,42 @@ async fn cluster_health() {
     assert_eq!(indices["docs"]["number_of_shards"], 1);
 }
 
+/// Invalid requests fail in the client: nothing reaches the server (counted by a proxy in
+/// front of it).
+#[tokio::test]
+async fn invalid_requests_are_not_sent() {
+    let server = OsmemServer::start();
+    let proxy = es_tests::FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).expect("client");
+    seed(&client, "docs").await;
+    proxy.reset_counters();
+
+    // An `index` without a `metric` fits no `cluster.state` URL; it used to be dropped and
+    // `/_cluster/state` (the whole state) sent.
+    let err = client.cluster().state().index("docs").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("`index`"), "{err}");
+    assert!(!err.may_have_reached_server(), "{err}");
+    let err = client
+        .call("cluster.state", [("index", json!("docs"))], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
+
+    // With the metric it is sent, to the URL that takes both.
+    let state: Value = client
+        .cluster()
+        .state()
+        .metric("metadata")
+        .index("docs")
+        .typed()
+        .await;
+    assert!(state["metadata"]["indices"]["docs"].is_object(), "{state}");
+    assert_eq!(proxy.requests_for("/_cluster/state/metadata/docs"), 1);
+    assert_eq!(proxy.requests(), 1);
+}
+
 #[tokio::test]
 async fn cat_as_json_rows() {
     let (_server, client) = start();

@@ -168,3 +168,77 @@ fn dynamic_call_fills_parts_and_query() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config, "missing required part");
 }
+
+/// A path part no URL would use is an error, not silently dropped: `cluster.state` with an
+/// `index` but no `metric` used to send `/_cluster/state` (the whole cluster state).
+#[test]
+fn a_path_part_no_url_uses_is_an_error() {
+    let c = client();
+    let err = c.cluster().state().index("i").into_request().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    let message = err.to_string();
+    assert!(message.contains("cluster.state"), "{message}");
+    assert!(message.contains("`index`"), "{message}");
+    assert!(
+        message.contains("/_cluster/state/{metric}/{index}"),
+        "{message}"
+    );
+    let req = c
+        .cluster()
+        .state()
+        .metric("metadata")
+        .index("i")
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "GET /_cluster/state/metadata/i");
+    let req = c.cluster().state().into_request().unwrap();
+    assert_eq!(line(&req), "GET /_cluster/state");
+
+    // The same for the other endpoints with a part that needs another one.
+    let err = c
+        .nodes()
+        .stats()
+        .index_metric("docs")
+        .into_request()
+        .unwrap_err();
+    assert!(err.to_string().contains("`index_metric`"), "{err}");
+    let err = c
+        .snapshot()
+        .status()
+        .snapshot("s")
+        .into_request()
+        .unwrap_err();
+    assert!(err.to_string().contains("{repository}"), "{err}");
+    let req = c
+        .snapshot()
+        .status()
+        .repository("r")
+        .snapshot("s")
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "GET /_snapshot/r/s/_status");
+
+    // And for the dynamic entry point, which shares the path choice.
+    let err = c
+        .call("cluster.state", [("index", json!("i"))], None)
+        .into_request()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("`index`"), "{err}");
+}
+
+/// `Client::call` reaches a deprecated URL when only it takes the parts given, instead of
+/// dropping them (`scroll_id` in the path of `scroll`).
+#[test]
+fn dynamic_call_prefers_the_url_using_every_part() {
+    let req = client()
+        .call("clear_scroll", [("scroll_id", json!("abc"))], None)
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "DELETE /_search/scroll/abc");
+    let req = client()
+        .call("clear_scroll", Vec::<(String, _)>::new(), None)
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "DELETE /_search/scroll");
+}
