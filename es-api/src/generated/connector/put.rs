@@ -22,7 +22,7 @@ impl Put {
 
     /// The unique identifier of the connector to be created or updated.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn connector_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("connector_id", value.into());
         self

@@ -21,7 +21,7 @@ impl Rollover {
 
     /// The name of the rollover index
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn new_index(mut self, value: impl Into<String>) -> Self {
         self.inner.part("new_index", value.into());
         self

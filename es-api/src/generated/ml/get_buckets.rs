@@ -21,7 +21,7 @@ impl GetBuckets {
 
     /// The timestamp of the desired single bucket result
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn timestamp(mut self, value: impl Into<String>) -> Self {
         self.inner.part("timestamp", value.into());
         self

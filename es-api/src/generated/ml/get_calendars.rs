@@ -20,7 +20,7 @@ impl GetCalendars {
 
     /// The ID of the calendar to fetch
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn calendar_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("calendar_id", value.into());
         self

@@ -21,7 +21,7 @@ impl GetCategories {
 
     /// The identifier of the category definition of interest
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn category_id(mut self, value: i64) -> Self {
         self.inner.part("category_id", value);
         self

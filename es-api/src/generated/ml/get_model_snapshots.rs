@@ -21,7 +21,7 @@ impl GetModelSnapshots {
 
     /// The ID of the snapshot to fetch
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("snapshot_id", value.into());
         self

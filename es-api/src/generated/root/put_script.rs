@@ -21,7 +21,7 @@ impl PutScript {
 
     /// Script context
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn context(mut self, value: impl Into<String>) -> Self {
         self.inner.part("context", value.into());
         self

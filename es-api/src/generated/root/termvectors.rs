@@ -21,7 +21,7 @@ impl Termvectors {
 
     /// The id of the document, when not specified a doc param should be supplied.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("id", value.into());
         self

@@ -20,7 +20,7 @@ impl HasPrivileges {
 
     /// Username
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn user(mut self, value: impl Into<String>) -> Self {
         self.inner.part("user", value.into());
         self

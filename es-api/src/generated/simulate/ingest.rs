@@ -22,7 +22,7 @@ impl Ingest {
 
     /// Default index for docs which don't provide one
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<String>) -> Self {
         self.inner.part("index", value.into());
         self

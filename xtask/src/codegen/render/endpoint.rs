@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::model::{Body, Endpoint, Namespace, Param, Part, ValueType};
+use super::super::model::{Body, Endpoint, Namespace, Param, Part, ValueType, part_needs};
 use super::super::naming::string_lit;
 use super::super::spec::Stability;
 use super::{deprecated_attr, doc, doc_paragraph, doc_raw, file_start};
@@ -98,7 +98,17 @@ pub(super) fn render(ns: &Namespace, ep: &Endpoint) -> String {
     }
     out.push_str("Self { inner }\n}\n\n");
     for p in &ep.optional {
-        optional_part(&mut out, p);
+        // The setters of the parts it needs.
+        let needs: Vec<String> = part_needs(&ep.paths, &ep.required, &p.name)
+            .iter()
+            .map(|n| {
+                ep.optional
+                    .iter()
+                    .find(|o| &o.name == n)
+                    .map_or_else(|| n.clone(), |o| o.ident.clone())
+            })
+            .collect();
+        optional_part(&mut out, p, &needs);
     }
     for p in &ep.params {
         param(&mut out, p);
@@ -140,12 +150,23 @@ fn part_value(p: &Part, var: &str) -> String {
     }
 }
 
-fn optional_part(out: &mut String, p: &Part) {
+fn optional_part(out: &mut String, p: &Part, needs: &[String]) {
     doc(out, p.description.as_deref().unwrap_or(&p.name));
     doc_paragraph(
         out,
-        "Path part: the request goes to the most specific path whose parts are all set.",
+        "Path part: the request goes to the path that takes the most of the parts set.",
     );
+    if !needs.is_empty() {
+        let needs: Vec<String> = needs.iter().map(|n| format!("`{n}`")).collect();
+        doc_paragraph(
+            out,
+            &format!(
+                "Only a path with {} takes it: set {} too, or `send` fails.",
+                needs.join(" and "),
+                if needs.len() == 1 { "that" } else { "those" }
+            ),
+        );
+    }
     let (arg, value) = match &p.ty {
         ValueType::Str => ("impl Into<String>".to_owned(), "value.into()".to_owned()),
         ValueType::List => (
