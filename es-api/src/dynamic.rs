@@ -56,8 +56,10 @@ impl Client {
     /// `null` skipped. The body: a JSON value; a string is sent as it is; for NDJSON
     /// endpoints (`bulk`, `msearch`, …) an array is sent one line per element.
     ///
-    /// An unknown endpoint name, path parts no URL takes together, or an empty path part is
-    /// reported by `send` as `ErrorKind::Config`, before anything is sent.
+    /// An unknown endpoint name, path parts no URL takes together, an empty path part, a
+    /// missing required body or required query parameter (`keep_alive` of
+    /// `open_point_in_time`) is reported by `send` as `ErrorKind::Config`, before anything is
+    /// sent.
     ///
     /// # Example
     /// ```no_run
@@ -122,6 +124,8 @@ static UNKNOWN: EndpointSpec = EndpointSpec {
     name: "unknown",
     paths: &[],
     body: BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 impl Call {

@@ -65,6 +65,11 @@ pub(crate) struct EndpointSpec {
     /// Variants in selection order: non-deprecated first, most parts first.
     pub(crate) paths: &'static [PathSpec],
     pub(crate) body: BodyKind,
+    /// The spec marks the body `required`: `send` fails without one.
+    pub(crate) body_required: bool,
+    /// Query parameters the spec marks `required` (arguments of the typed endpoint method;
+    /// `Client::call` checks them at `send`).
+    pub(crate) required_params: &'static [&'static str],
 }
 
 impl EndpointSpec {
@@ -335,6 +340,34 @@ impl Builder {
         if let Some(invalid) = self.invalid {
             return Err(Error::custom(ErrorKind::Config, invalid));
         }
+        if self.body.is_none() && self.spec.body_required {
+            return Err(Error::custom(
+                ErrorKind::Config,
+                format!(
+                    "{}: the body is required: set it with `.body(..)` or `.raw_body(..)`",
+                    self.spec.name
+                ),
+            ));
+        }
+        let missing: Vec<&str> = self
+            .spec
+            .required_params
+            .iter()
+            .copied()
+            .filter(|p| !self.query.iter().any(|(n, _)| n == p))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::custom(
+                ErrorKind::Config,
+                format!(
+                    "{}: the query parameter{} {} {} required",
+                    self.spec.name,
+                    if missing.len() == 1 { "" } else { "s" },
+                    ticked(&missing),
+                    if missing.len() == 1 { "is" } else { "are" }
+                ),
+            ));
+        }
         let body = match self.body {
             None => None,
             Some(Body::Ready(bytes)) => Some(bytes),
@@ -500,8 +533,8 @@ macro_rules! impl_common {
             /// another way.
             ///
             /// # Errors
-            /// An empty path part, path parts no URL takes together, a body that failed to
-            /// serialize.
+            /// An empty path part, path parts no URL takes together, a missing required body,
+            /// a body that failed to serialize.
             pub fn into_request(self) -> $crate::Result<$crate::es_transport::Request> {
                 self.inner.into_request()
             }
@@ -677,6 +710,8 @@ mod tests {
             PathSpec::new("/_cluster/state", &[], &[Method::GET]),
         ],
         body: BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
     /// A live variant and a deprecated one taking one more part (`scroll`).
@@ -691,6 +726,8 @@ mod tests {
             ),
         ],
         body: BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
     fn chosen(
@@ -738,6 +775,8 @@ mod tests {
             name: "indices.create",
             paths: &[PathSpec::new("/{index}", &["index"], &[Method::PUT])],
             body: BodyKind::Json,
+            body_required: false,
+            required_params: &[],
         };
         let err = chosen(&CREATE, &[]).unwrap_err();
         assert!(err.contains("/{index}") && err.contains("`index`"), "{err}");

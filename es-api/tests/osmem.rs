@@ -763,11 +763,7 @@ async fn point_in_time() {
     let post = es_api::es_transport::http::Method::POST;
     let delete = es_api::es_transport::http::Method::DELETE;
 
-    let es_style = client
-        .open_point_in_time("docs")
-        .keep_alive("1m")
-        .send()
-        .await;
+    let es_style = client.open_point_in_time("docs", "1m").send().await;
     let (pit, es_supported) = match es_style {
         Ok(response) => (response.json::<OpenPointInTimeResponse>().unwrap(), true),
         Err(err) => {
@@ -1099,6 +1095,42 @@ async fn invalid_requests_are_not_sent() {
         .await;
     assert!(state["metadata"]["indices"]["docs"].is_object(), "{state}");
     assert_eq!(proxy.requests_for("/_cluster/state/metadata/docs"), 1);
+    proxy.reset_counters();
+
+    // A body the spec requires: missing, the request fails before it is sent (the server
+    // would answer 400); through `Client::call` too.
+    let err = client.index("docs").id("9").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("body is required"), "{err}");
+    assert!(!err.may_have_reached_server(), "{err}");
+    let err = client.bulk().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    let err = client
+        .call(
+            "index",
+            [("index", json!("docs")), ("id", json!("9"))],
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    // A required query parameter left out of `Client::call` (the typed method takes it).
+    let err = client
+        .call("open_point_in_time", [("index", json!("docs"))], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("`keep_alive`"), "{err}");
+    assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
+
+    // With the body it is sent.
+    client
+        .index("docs")
+        .id("9")
+        .body(doc("nine", "n", 9))
+        .await
+        .expect("index with a body");
+    assert_eq!(proxy.requests_for("/docs/_doc/9"), 1);
     assert_eq!(proxy.requests(), 1);
 }
 

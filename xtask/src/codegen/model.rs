@@ -183,7 +183,10 @@ pub(crate) struct Endpoint {
     pub(crate) paths: Vec<PathVariant>,
     pub(crate) required: Vec<Part>,
     pub(crate) optional: Vec<Part>,
-    /// Sorted by name.
+    /// Query parameters the spec marks `required`, in the spec's order: arguments of the
+    /// endpoint method after the required parts.
+    pub(crate) required_params: Vec<Param>,
+    /// The other query parameters (setters), sorted by name.
     pub(crate) params: Vec<Param>,
     pub(crate) body: Body,
     /// Every variant is `HEAD`: the builder answers `bool`.
@@ -219,7 +222,6 @@ pub(crate) struct Param {
     pub(crate) default: Option<String>,
     pub(crate) deprecated: Option<Deprecated>,
     pub(crate) hidden: bool,
-    pub(crate) required: bool,
 }
 
 /// Deprecation notice.
@@ -354,7 +356,7 @@ fn collect_enums(spec: &BTreeMap<String, spec::Endpoint>) -> Result<BTreeMap<Enu
                 .or_insert_with(|| (options.to_vec(), BTreeSet::new()));
             entry.1.insert(ep_name.clone());
         };
-        for (name, p) in &ep.params {
+        for (name, p) in ep.params.iter() {
             if param_is_enum(name, p) {
                 add(name, &p.options);
             }
@@ -591,7 +593,8 @@ fn endpoint(
         .collect::<Result<Vec<_>>>()?;
 
     let mut params = Vec::new();
-    for (pname, p) in &ep.params {
+    let mut required_params = Vec::new();
+    for (pname, p) in ep.params.iter() {
         if COMMON_PARAMS.contains(&pname.as_str())
             || required_names.contains(pname)
             || optional_names.contains(pname)
@@ -622,7 +625,12 @@ fn endpoint(
         if RESERVED_SETTERS.contains(&ident.as_str()) {
             bail!("{name}: param {pname} collides with a hand-written builder method");
         }
-        params.push(Param {
+        let target = if p.required {
+            &mut required_params
+        } else {
+            &mut params
+        };
+        target.push(Param {
             name: pname.clone(),
             ident,
             ty,
@@ -633,8 +641,26 @@ fn endpoint(
             }),
             deprecated: deprecated(&p.deprecated),
             hidden: p.visibility.as_deref().is_some_and(|v| v != "public"),
-            required: p.required,
         });
+    }
+    params.sort_by(|a, b| a.name.cmp(&b.name));
+    // The constructor's own names (`new(client, ..) { let mut inner = .. }`).
+    for ident in required
+        .iter()
+        .map(|p| &p.ident)
+        .chain(required_params.iter().map(|p| &p.ident))
+    {
+        if ident == "client" || ident == "inner" {
+            bail!("{name}: argument `{ident}` collides with a name of the generated constructor");
+        }
+    }
+    for param in &required_params {
+        if required.iter().any(|part| part.ident == param.ident) {
+            bail!(
+                "{name}: required param {} collides with a path part argument",
+                param.name
+            );
+        }
     }
     for part in required.iter().chain(&optional) {
         if RESERVED_SETTERS.contains(&part.ident.as_str()) {
@@ -696,6 +722,7 @@ fn endpoint(
         paths,
         required,
         optional,
+        required_params,
         params,
         body,
         head,
@@ -871,6 +898,23 @@ mod tests {
             select_path(&paths, &["id"]).is_none(),
             "no variant uses `id` alone: an error, not `/_search`"
         );
+    }
+
+    #[test]
+    fn required_params_are_kept_apart_in_spec_order() {
+        let api = build(&spec_of(
+            r#"{"text_structure.find_field_structure": {"documentation": {}, "stability": "stable",
+            "visibility": "public",
+            "url": {"paths": [{"path": "/_text_structure/find_field_structure", "methods": ["GET"]}]},
+            "params": {"index": {"type": "string", "description": "i", "required": true},
+                       "documents_to_sample": {"type": "int", "description": "n"},
+                       "field": {"type": "string", "description": "f", "required": true}}}}"#,
+        ))
+        .unwrap();
+        let ep = &api.namespaces[0].endpoints[0];
+        let names = |ps: &[Param]| ps.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&ep.required_params), ["index", "field"]);
+        assert_eq!(names(&ep.params), ["documents_to_sample"]);
     }
 
     #[test]

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-analyze>
 ///
 /// Made by [`Indices::analyze`](super::Indices::analyze); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: Define analyzer/tokenizer parameters and the text on which the analysis should be performed
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Analyze {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-rollover>
 ///
 /// Made by [`Indices::rollover`](super::Indices::rollover); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The conditions that needs to be met for executing rollover
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Rollover {

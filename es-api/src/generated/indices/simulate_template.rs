@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-simulate-template>
 ///
 /// Made by [`Indices::simulate_template`](super::Indices::simulate_template); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): New index template definition to be simulated, if no index template name is specified
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct SimulateTemplate {

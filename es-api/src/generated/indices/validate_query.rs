@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-validate-query>
 ///
 /// Made by [`Indices::validate_query`](super::Indices::validate_query); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The query definition specified with the Query DSL
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ValidateQuery {

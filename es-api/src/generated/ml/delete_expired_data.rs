@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-delete-expired-data>
 ///
 /// Made by [`Ml::delete_expired_data`](super::Ml::delete_expired_data); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): deleting expired data parameters
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteExpiredData {

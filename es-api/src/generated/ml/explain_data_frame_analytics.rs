@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-explain-data-frame-analytics>
 ///
 /// Made by [`Ml::explain_data_frame_analytics`](super::Ml::explain_data_frame_analytics); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The data frame analytics config to explain
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ExplainDataFrameAnalytics {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-buckets>
 ///
 /// Made by [`Ml::get_buckets`](super::Ml::get_buckets); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Bucket selection details if not provided in URI
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetBuckets {

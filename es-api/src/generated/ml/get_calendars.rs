@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-calendars>
 ///
 /// Made by [`Ml::get_calendars`](super::Ml::get_calendars); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The from and size parameters optionally sent in the body
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetCalendars {

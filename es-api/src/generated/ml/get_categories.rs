@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-categories>
 ///
 /// Made by [`Ml::get_categories`](super::Ml::get_categories); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Category selection details if not provided in URI
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetCategories {

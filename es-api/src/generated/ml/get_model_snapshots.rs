@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-model-snapshots>
 ///
 /// Made by [`Ml::get_model_snapshots`](super::Ml::get_model_snapshots); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Model snapshot selection criteria
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetModelSnapshots {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-preview-data-frame-analytics>
 ///
 /// Made by [`Ml::preview_data_frame_analytics`](super::Ml::preview_data_frame_analytics); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The data frame analytics config to preview
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PreviewDataFrameAnalytics {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-nodes-reload-secure-settings>
 ///
 /// Made by [`Nodes::reload_secure_settings`](super::Nodes::reload_secure_settings); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): An object containing the password for the elasticsearch keystore
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ReloadSecureSettings {

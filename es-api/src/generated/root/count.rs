@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-count>
 ///
 /// Made by [`Client::count`](crate::Client::count); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): A query to restrict the results specified with the Query DSL (optional)
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Count {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-field-caps>
 ///
 /// Made by [`Client::field_caps`](crate::Client::field_caps); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): An index filter specified with the Query DSL
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct FieldCaps {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-mtermvectors>
 ///
 /// Made by [`Client::mtermvectors`](crate::Client::mtermvectors); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Define ids, documents, parameters or a list of parameters per document here. You must at least provide a list of document ids. See documentation.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Mtermvectors {

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-rank-eval>
 ///
 /// Made by [`Client::rank_eval`](crate::Client::rank_eval); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The ranking evaluation search definition, including search requests, document ratings and ranking metric definition.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct RankEval {

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-search-template>
 ///
 /// Made by [`Client::search_template`](crate::Client::search_template); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The search definition template and its params
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct SearchTemplate {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-termvectors>
 ///
 /// Made by [`Client::termvectors`](crate::Client::termvectors); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Define parameters and or supply a document to get termvectors for. See documentation.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Termvectors {

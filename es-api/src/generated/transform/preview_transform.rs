@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-transform-preview-transform>
 ///
 /// Made by [`Transform::preview_transform`](super::Transform::preview_transform); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The definition for the transform to preview
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PreviewTransform {

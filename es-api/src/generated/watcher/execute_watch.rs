@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-watcher-execute-watch>
 ///
 /// Made by [`Watcher::execute_watch`](super::Watcher::execute_watch); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Execution control
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ExecuteWatch {
