@@ -49,13 +49,17 @@ fn param_text(value: &Value) -> Option<String> {
 impl Client {
     /// Sends the endpoint named `endpoint` (its spec name: `"search"`, `"indices.create"`).
     ///
-    /// Entries of `params` named like a path part of the endpoint fill the path (the most
-    /// specific URL whose parts are all given is used); the others go to the query string.
+    /// Entries of `params` named like a path part of the endpoint fill the path (the URL that
+    /// takes the most of the parts given, deprecated URLs included; it must take all of them);
+    /// the others go to the query string.
     /// Values: strings as they are, numbers and booleans as JSON text, arrays comma-joined,
     /// `null` skipped. The body: a JSON value; a string is sent as it is; for NDJSON
     /// endpoints (`bulk`, `msearch`, …) an array is sent one line per element.
     ///
-    /// An unknown endpoint name or an invalid path is reported by `send` as `ErrorKind::Config`.
+    /// An unknown endpoint name, path parts no URL takes together, an empty path part, a
+    /// missing required body or required query parameter (`keep_alive` of
+    /// `open_point_in_time`) is reported by `send` as `ErrorKind::Config`, before anything is
+    /// sent.
     ///
     /// # Example
     /// ```no_run
@@ -120,6 +124,8 @@ static UNKNOWN: EndpointSpec = EndpointSpec {
     name: "unknown",
     paths: &[],
     body: BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 impl Call {

@@ -65,6 +65,11 @@ pub(crate) struct EndpointSpec {
     /// Variants in selection order: non-deprecated first, most parts first.
     pub(crate) paths: &'static [PathSpec],
     pub(crate) body: BodyKind,
+    /// The spec marks the body `required`: `send` fails without one.
+    pub(crate) body_required: bool,
+    /// Query parameters the spec marks `required` (arguments of the typed endpoint method;
+    /// `Client::call` checks them at `send`).
+    pub(crate) required_params: &'static [&'static str],
 }
 
 impl EndpointSpec {
@@ -77,11 +82,106 @@ impl EndpointSpec {
                 .all(|p| p.methods.iter().all(|m| *m == Method::HEAD))
     }
 
-    /// The first variant whose parts are all set.
-    pub(crate) fn select_path(&self, is_set: impl Fn(&str) -> bool) -> Option<&'static PathSpec> {
-        self.paths
+    /// The variant a request with the path parts `set` goes to, as the official clients
+    /// choose: among the variants whose parts are all set, the one using the most of them
+    /// (on a tie the earlier: live before deprecated, then spec order).
+    ///
+    /// It must use every part set. A part it would drop (`cluster.state` with an `index` but
+    /// no `metric` would send `/_cluster/state`, the whole state) is an error naming the part
+    /// and the variants that take it; so is a set of parts no variant fits.
+    pub(crate) fn select_path(&self, set: &[&str]) -> Result<&'static PathSpec, String> {
+        let paths: &'static [PathSpec] = self.paths;
+        let mut best: Option<&'static PathSpec> = None;
+        for p in paths {
+            let fits = p.parts.iter().all(|part| set.contains(part));
+            if fits && best.is_none_or(|b| p.parts.len() > b.parts.len()) {
+                best = Some(p);
+            }
+        }
+        let unused: Vec<&str> = set
             .iter()
-            .find(|p| p.parts.iter().all(|part| is_set(part)))
+            .copied()
+            .filter(|s| !best.is_some_and(|b| b.parts.contains(s)))
+            .collect();
+        match best {
+            Some(best) if unused.is_empty() => Ok(best),
+            Some(best) => {
+                let takers: Vec<String> = unused
+                    .iter()
+                    .map(|part| {
+                        let variants: Vec<String> = paths
+                            .iter()
+                            .filter(|p| p.parts.contains(part))
+                            .map(|p| describe_variant(p, set))
+                            .collect();
+                        if variants.is_empty() {
+                            format!("`{part}` is taken by no URL")
+                        } else {
+                            format!("`{part}` is only taken by {}", variants.join(", "))
+                        }
+                    })
+                    .collect();
+                Err(format!(
+                    "{}: no URL takes every path part set ({}): {}; not sent, as {} would drop {}",
+                    self.name,
+                    ticked(set),
+                    takers.join("; "),
+                    best.template,
+                    ticked(&unused)
+                ))
+            }
+            None => {
+                let variants: Vec<String> =
+                    paths.iter().map(|p| describe_variant(p, set)).collect();
+                Err(format!(
+                    "{}: no URL fits the path parts set ({}); the URLs: {}",
+                    self.name,
+                    if set.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        ticked(set)
+                    },
+                    variants.join(", ")
+                ))
+            }
+        }
+    }
+}
+
+/// `` `a`, `b` ``.
+fn ticked(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A variant's template and how the parts `set` differ from its own:
+/// `/_cluster/state/{metric}/{index} (needs `metric` too)`.
+fn describe_variant(p: &PathSpec, set: &[&str]) -> String {
+    let missing: Vec<&str> = p
+        .parts
+        .iter()
+        .copied()
+        .filter(|part| !set.contains(part))
+        .collect();
+    let extra: Vec<&str> = set
+        .iter()
+        .copied()
+        .filter(|part| !p.parts.contains(part))
+        .collect();
+    let mut notes = Vec::new();
+    if !missing.is_empty() {
+        notes.push(format!("needs {} too", ticked(&missing)));
+    }
+    if !extra.is_empty() {
+        notes.push(format!("without {}", ticked(&extra)));
+    }
+    if notes.is_empty() {
+        p.template.to_owned()
+    } else {
+        format!("{} ({})", p.template, notes.join(", "))
     }
 }
 
@@ -240,6 +340,34 @@ impl Builder {
         if let Some(invalid) = self.invalid {
             return Err(Error::custom(ErrorKind::Config, invalid));
         }
+        if self.body.is_none() && self.spec.body_required {
+            return Err(Error::custom(
+                ErrorKind::Config,
+                format!(
+                    "{}: the body is required: set it with `.body(..)` or `.raw_body(..)`",
+                    self.spec.name
+                ),
+            ));
+        }
+        let missing: Vec<&str> = self
+            .spec
+            .required_params
+            .iter()
+            .copied()
+            .filter(|p| !self.query.iter().any(|(n, _)| n == p))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::custom(
+                ErrorKind::Config,
+                format!(
+                    "{}: the query parameter{} {} {} required",
+                    self.spec.name,
+                    if missing.len() == 1 { "" } else { "s" },
+                    ticked(&missing),
+                    if missing.len() == 1 { "is" } else { "are" }
+                ),
+            ));
+        }
         let body = match self.body {
             None => None,
             Some(Body::Ready(bytes)) => Some(bytes),
@@ -256,15 +384,11 @@ impl Builder {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.as_str())
         };
+        let set: Vec<&str> = self.parts.iter().map(|(n, _)| *n).collect();
         let path = self
             .spec
-            .select_path(|p| lookup(p).is_some())
-            .ok_or_else(|| {
-                Error::custom(
-                    ErrorKind::Config,
-                    format!("{}: no URL matches the path parts set", self.spec.name),
-                )
-            })?;
+            .select_path(&set)
+            .map_err(|message| Error::custom(ErrorKind::Config, message))?;
         let mut url = render_path(path.template, lookup);
         append_query(
             &mut url,
@@ -409,7 +533,8 @@ macro_rules! impl_common {
             /// another way.
             ///
             /// # Errors
-            /// An empty path part, a body that failed to serialize.
+            /// An empty path part, path parts no URL takes together, a missing required body,
+            /// a body that failed to serialize.
             pub fn into_request(self) -> $crate::Result<$crate::es_transport::Request> {
                 self.inner.into_request()
             }
@@ -570,6 +695,91 @@ mod tests {
         );
         assert_eq!(choose_method(&[Method::DELETE], false), Method::DELETE);
         assert_eq!(choose_method(&[Method::HEAD], false), Method::HEAD);
+    }
+
+    /// `cluster.state`'s variants, in selection order.
+    static CLUSTER_STATE: EndpointSpec = EndpointSpec {
+        name: "cluster.state",
+        paths: &[
+            PathSpec::new(
+                "/_cluster/state/{metric}/{index}",
+                &["metric", "index"],
+                &[Method::GET],
+            ),
+            PathSpec::new("/_cluster/state/{metric}", &["metric"], &[Method::GET]),
+            PathSpec::new("/_cluster/state", &[], &[Method::GET]),
+        ],
+        body: BodyKind::None,
+        body_required: false,
+        required_params: &[],
+    };
+
+    /// A live variant and a deprecated one taking one more part (`scroll`).
+    static SCROLL: EndpointSpec = EndpointSpec {
+        name: "scroll",
+        paths: &[
+            PathSpec::new("/_search/scroll", &[], &[Method::GET]),
+            PathSpec::new(
+                "/_search/scroll/{scroll_id}",
+                &["scroll_id"],
+                &[Method::GET],
+            ),
+        ],
+        body: BodyKind::None,
+        body_required: false,
+        required_params: &[],
+    };
+
+    fn chosen(
+        spec: &'static EndpointSpec,
+        set: &[&str],
+    ) -> std::result::Result<&'static str, String> {
+        spec.select_path(set).map(|p| p.template)
+    }
+
+    #[test]
+    fn path_choice_uses_every_part_set() {
+        assert_eq!(chosen(&CLUSTER_STATE, &[]), Ok("/_cluster/state"));
+        assert_eq!(
+            chosen(&CLUSTER_STATE, &["metric"]),
+            Ok("/_cluster/state/{metric}")
+        );
+        assert_eq!(
+            chosen(&CLUSTER_STATE, &["metric", "index"]),
+            Ok("/_cluster/state/{metric}/{index}")
+        );
+        // `index` alone fits no variant: an error naming it and the variant that takes it,
+        // not `/_cluster/state` (the whole cluster state) with `index` dropped.
+        let err = chosen(&CLUSTER_STATE, &["index"]).unwrap_err();
+        assert!(err.starts_with("cluster.state: "), "{err}");
+        assert!(err.contains("`index`"), "{err}");
+        assert!(err.contains("/_cluster/state/{metric}/{index}"), "{err}");
+        assert!(err.contains("`metric`"), "says what else to set: {err}");
+        assert!(!err.contains("/_cluster/state/{metric},"), "{err}");
+    }
+
+    #[test]
+    fn path_choice_takes_the_variant_using_the_most_parts_set() {
+        // The deprecated variant is the only one that uses `scroll_id` (reachable through
+        // `Client::call`): it wins over dropping the part.
+        assert_eq!(chosen(&SCROLL, &[]), Ok("/_search/scroll"));
+        assert_eq!(
+            chosen(&SCROLL, &["scroll_id"]),
+            Ok("/_search/scroll/{scroll_id}")
+        );
+    }
+
+    #[test]
+    fn path_choice_without_a_fitting_variant() {
+        static CREATE: EndpointSpec = EndpointSpec {
+            name: "indices.create",
+            paths: &[PathSpec::new("/{index}", &["index"], &[Method::PUT])],
+            body: BodyKind::Json,
+            body_required: false,
+            required_params: &[],
+        };
+        let err = chosen(&CREATE, &[]).unwrap_err();
+        assert!(err.contains("/{index}") && err.contains("`index`"), "{err}");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The error type: the transport's [`Error`], re-exported so one error type crosses layers.
 //!
 //! API errors (status >= 400) are `ErrorKind::Api` with the parsed server error in
-//! [`Error::api_error`]; invalid arguments (an empty path part) are `ErrorKind::Config`; a
-//! body that fails to serialize is `ErrorKind::Serialization`. None of those leave the client.
+//! [`Error::api_error`]; invalid arguments (an empty path part, a path part no URL takes)
+//! are `ErrorKind::Config`; a body that fails to serialize is `ErrorKind::Serialization`.
+//! None of those leave the client.
 //!
 //! [`ErrorExt`] adds the status predicates (`is_not_found()`, `is_conflict()`, …): bring it
 //! into scope with `use es_api::ErrorExt;`.

@@ -31,7 +31,9 @@
 //!   `bulk`, …) are methods of the client itself. [`Client::call`] sends an endpoint by name.
 //! - Builders: required path parts are arguments of the endpoint method; optional parts and
 //!   every query parameter are setters (named as in the spec; a Rust keyword gets a trailing
-//!   underscore: `type_`); the builder sends to the most specific URL whose parts are set.
+//!   underscore: `type_`); the builder sends to the URL that takes the most of the parts
+//!   set, and fails before sending (`ErrorKind::Config`) when no URL takes all of them
+//!   (`cluster().state().index("i")` without a `metric`), rather than dropping one.
 //!   `.body(..)` takes any `Serialize` (NDJSON endpoints take the lines), `.raw_body(..)`
 //!   bytes; `.options(..)`, `.request_timeout(..)`, `.ignore_status(..)` … set per-request
 //!   options. `.send().await` (or `.await`) answers a [`Response`]; `HEAD` endpoints

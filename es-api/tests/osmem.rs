@@ -763,11 +763,7 @@ async fn point_in_time() {
     let post = es_api::es_transport::http::Method::POST;
     let delete = es_api::es_transport::http::Method::DELETE;
 
-    let es_style = client
-        .open_point_in_time("docs")
-        .keep_alive("1m")
-        .send()
-        .await;
+    let es_style = client.open_point_in_time("docs", "1m").send().await;
     let (pit, es_supported) = match es_style {
         Ok(response) => (response.json::<OpenPointInTimeResponse>().unwrap(), true),
         Err(err) => {
@@ -1064,6 +1060,78 @@ async fn cluster_health() {
         .await;
     let indices = per_index.indices.unwrap();
     assert_eq!(indices["docs"]["number_of_shards"], 1);
+}
+
+/// Invalid requests fail in the client: nothing reaches the server (counted by a proxy in
+/// front of it).
+#[tokio::test]
+async fn invalid_requests_are_not_sent() {
+    let server = OsmemServer::start();
+    let proxy = es_tests::FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).expect("client");
+    seed(&client, "docs").await;
+    proxy.reset_counters();
+
+    // An `index` without a `metric` fits no `cluster.state` URL; it used to be dropped and
+    // `/_cluster/state` (the whole state) sent.
+    let err = client.cluster().state().index("docs").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("`index`"), "{err}");
+    assert!(!err.may_have_reached_server(), "{err}");
+    let err = client
+        .call("cluster.state", [("index", json!("docs"))], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
+
+    // With the metric it is sent, to the URL that takes both.
+    let state: Value = client
+        .cluster()
+        .state()
+        .metric("metadata")
+        .index("docs")
+        .typed()
+        .await;
+    assert!(state["metadata"]["indices"]["docs"].is_object(), "{state}");
+    assert_eq!(proxy.requests_for("/_cluster/state/metadata/docs"), 1);
+    proxy.reset_counters();
+
+    // A body the spec requires: missing, the request fails before it is sent (the server
+    // would answer 400); through `Client::call` too.
+    let err = client.index("docs").id("9").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("body is required"), "{err}");
+    assert!(!err.may_have_reached_server(), "{err}");
+    let err = client.bulk().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    let err = client
+        .call(
+            "index",
+            [("index", json!("docs")), ("id", json!("9"))],
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    // A required query parameter left out of `Client::call` (the typed method takes it).
+    let err = client
+        .call("open_point_in_time", [("index", json!("docs"))], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("`keep_alive`"), "{err}");
+    assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
+
+    // With the body it is sent.
+    client
+        .index("docs")
+        .id("9")
+        .body(doc("nine", "n", 9))
+        .await
+        .expect("index with a body");
+    assert_eq!(proxy.requests_for("/docs/_doc/9"), 1);
+    assert_eq!(proxy.requests(), 1);
 }
 
 #[tokio::test]

@@ -38,10 +38,16 @@ fn typed_setters_render_wire_values() {
 
 #[test]
 fn enums_accept_bools_when_the_spec_has_true_and_false() {
-    let req = client().index("i").refresh(true).into_request().unwrap();
+    let req = client()
+        .index("i")
+        .raw_body("{}")
+        .refresh(true)
+        .into_request()
+        .unwrap();
     assert_eq!(query(&req), "refresh=true");
     let req = client()
         .index("i")
+        .raw_body("{}")
         .refresh(Refresh::WaitFor)
         .version_type(VersionType::ExternalGte)
         .into_request()

@@ -168,3 +168,169 @@ fn dynamic_call_fills_parts_and_query() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config, "missing required part");
 }
+
+/// A path part no URL would use is an error, not silently dropped: `cluster.state` with an
+/// `index` but no `metric` used to send `/_cluster/state` (the whole cluster state).
+#[test]
+fn a_path_part_no_url_uses_is_an_error() {
+    let c = client();
+    let err = c.cluster().state().index("i").into_request().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    let message = err.to_string();
+    assert!(message.contains("cluster.state"), "{message}");
+    assert!(message.contains("`index`"), "{message}");
+    assert!(
+        message.contains("/_cluster/state/{metric}/{index}"),
+        "{message}"
+    );
+    let req = c
+        .cluster()
+        .state()
+        .metric("metadata")
+        .index("i")
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "GET /_cluster/state/metadata/i");
+    let req = c.cluster().state().into_request().unwrap();
+    assert_eq!(line(&req), "GET /_cluster/state");
+
+    // The same for the other endpoints with a part that needs another one.
+    let err = c
+        .nodes()
+        .stats()
+        .index_metric("docs")
+        .into_request()
+        .unwrap_err();
+    assert!(err.to_string().contains("`index_metric`"), "{err}");
+    let err = c
+        .snapshot()
+        .status()
+        .snapshot("s")
+        .into_request()
+        .unwrap_err();
+    assert!(err.to_string().contains("{repository}"), "{err}");
+    let req = c
+        .snapshot()
+        .status()
+        .repository("r")
+        .snapshot("s")
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "GET /_snapshot/r/s/_status");
+
+    // And for the dynamic entry point, which shares the path choice.
+    let err = c
+        .call("cluster.state", [("index", json!("i"))], None)
+        .into_request()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("`index`"), "{err}");
+}
+
+/// `Client::call` reaches a deprecated URL when only it takes the parts given, instead of
+/// dropping them (`scroll_id` in the path of `scroll`).
+#[test]
+fn dynamic_call_prefers_the_url_using_every_part() {
+    let req = client()
+        .call("clear_scroll", [("scroll_id", json!("abc"))], None)
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "DELETE /_search/scroll/abc");
+    let req = client()
+        .call("clear_scroll", Vec::<(String, _)>::new(), None)
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "DELETE /_search/scroll");
+}
+
+/// A body the spec requires is checked before sending; optional bodies stay optional.
+#[test]
+fn a_required_body_must_be_set() {
+    let c = client();
+    let err = c.index("i").into_request().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(
+        err.to_string().contains("index: the body is required"),
+        "{err}"
+    );
+    let err = c.bulk().into_request().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    let err = c.indices().put_mapping("i").into_request().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    // Set, even empty, it is sent as given.
+    let req = c.bulk().raw_body("").into_request().unwrap();
+    assert_eq!(line(&req), "POST /_bulk");
+    let req = c.index("i").body(json!({})).into_request().unwrap();
+    assert_eq!(line(&req), "POST /i/_doc");
+    // An optional body may be left out.
+    let req = c.search().into_request().unwrap();
+    assert_eq!(line(&req), "GET /_search");
+    let req = c.indices().create("i").into_request().unwrap();
+    assert_eq!(line(&req), "PUT /i");
+    let err = c
+        .call("index", [("index", json!("i"))], None)
+        .into_request()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+}
+
+/// Query parameters the spec requires are arguments of the endpoint method, after the path
+/// parts; `Client::call` checks them before sending.
+#[test]
+fn required_query_parameters_are_arguments() {
+    let c = client();
+    let req = c.open_point_in_time("i", "1m").into_request().unwrap();
+    assert_eq!(line(&req), "POST /i/_pit?keep_alive=1m");
+    let req = c.reindex_rethrottle("t:1", -1.0).into_request().unwrap();
+    assert_eq!(
+        line(&req),
+        "POST /_reindex/t%3A1/_rethrottle?requests_per_second=-1"
+    );
+    let req = c
+        .update_by_query_rethrottle("t:1", 50)
+        .into_request()
+        .unwrap();
+    assert_eq!(
+        line(&req),
+        "POST /_update_by_query/t%3A1/_rethrottle?requests_per_second=50"
+    );
+    let req = c
+        .text_structure()
+        .find_field_structure("logs", "message")
+        .into_request()
+        .unwrap();
+    assert_eq!(
+        line(&req),
+        "GET /_text_structure/find_field_structure?index=logs&field=message"
+    );
+    let err = c
+        .call("open_point_in_time", [("index", json!("i"))], None)
+        .into_request()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(
+        err.to_string().contains("`keep_alive` is required"),
+        "{err}"
+    );
+    let err = c
+        .call(
+            "text_structure.find_field_structure",
+            Vec::<(String, _)>::new(),
+            None,
+        )
+        .into_request()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("`index`, `field` are required"),
+        "{err}"
+    );
+    let req = c
+        .call(
+            "open_point_in_time",
+            [("index", json!("i")), ("keep_alive", json!("1m"))],
+            None,
+        )
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "POST /i/_pit?keep_alive=1m");
+}

@@ -5,9 +5,12 @@
 //! only print. The rules:
 //!
 //! - **Paths.** Variants are ordered non-deprecated first, then by number of parts
-//!   (descending), then spec order. A builder sends to the first variant whose parts are all
-//!   set. Parts that only occur in deprecated variants get no setter when a non-deprecated
-//!   variant exists (`scroll_id` of `scroll`), the dynamic `call` still reaches them.
+//!   (descending), then spec order. A builder sends to the variant that uses the most of the
+//!   parts set among those whose parts are all set (the first such in that order); when it
+//!   does not use every part set, `send` fails instead of dropping one (`es_api`'s
+//!   `EndpointSpec::select_path`). Parts that only occur in deprecated variants get no setter
+//!   when a non-deprecated variant exists (`scroll_id` of `scroll`), the dynamic `call` still
+//!   reaches them.
 //! - **Required parts** are the parts present in every non-deprecated variant; they become
 //!   arguments of the endpoint method, in the order of the shortest variant's template. The
 //!   other parts are optional setters.
@@ -180,7 +183,10 @@ pub(crate) struct Endpoint {
     pub(crate) paths: Vec<PathVariant>,
     pub(crate) required: Vec<Part>,
     pub(crate) optional: Vec<Part>,
-    /// Sorted by name.
+    /// Query parameters the spec marks `required`, in the spec's order: arguments of the
+    /// endpoint method after the required parts.
+    pub(crate) required_params: Vec<Param>,
+    /// The other query parameters (setters), sorted by name.
     pub(crate) params: Vec<Param>,
     pub(crate) body: Body,
     /// Every variant is `HEAD`: the builder answers `bool`.
@@ -216,7 +222,6 @@ pub(crate) struct Param {
     pub(crate) default: Option<String>,
     pub(crate) deprecated: Option<Deprecated>,
     pub(crate) hidden: bool,
-    pub(crate) required: bool,
 }
 
 /// Deprecation notice.
@@ -351,7 +356,7 @@ fn collect_enums(spec: &BTreeMap<String, spec::Endpoint>) -> Result<BTreeMap<Enu
                 .or_insert_with(|| (options.to_vec(), BTreeSet::new()));
             entry.1.insert(ep_name.clone());
         };
-        for (name, p) in &ep.params {
+        for (name, p) in ep.params.iter() {
             if param_is_enum(name, p) {
                 add(name, &p.options);
             }
@@ -457,13 +462,47 @@ pub(crate) fn order_paths(mut paths: Vec<PathVariant>) -> Vec<PathVariant> {
     paths
 }
 
-/// Picks the variant a builder uses: the first (in [`order_paths`] order) whose parts are all
-/// set. Mirrors `es_api::endpoint::select_path`; kept here to unit-test the ordering rule.
+/// Picks the variant a builder uses: among those whose parts are all set, the one using the
+/// most of them (the first such in [`order_paths`] order), and only if it uses every part
+/// set. Mirrors `es_api::endpoint::EndpointSpec::select_path`; kept here to unit-test the
+/// ordering rule.
 #[cfg(test)]
 pub(crate) fn select_path<'a>(paths: &'a [PathVariant], set: &[&str]) -> Option<&'a PathVariant> {
-    paths
+    let mut best: Option<&PathVariant> = None;
+    for p in paths {
+        let fits = p.parts.iter().all(|part| set.contains(&part.as_str()));
+        if fits && best.is_none_or(|b| p.parts.len() > b.parts.len()) {
+            best = Some(p);
+        }
+    }
+    best.filter(|b| set.iter().all(|s| b.parts.iter().any(|p| p == s)))
+}
+
+/// For each optional part, the other optional parts every variant taking it also takes
+/// (`cluster.state`: `index` needs `metric`): without them `send` fails.
+pub(crate) fn part_needs(paths: &[PathVariant], required: &[Part], part: &str) -> Vec<String> {
+    let live: Vec<&PathVariant> = {
+        let live: Vec<_> = paths.iter().filter(|p| !p.deprecated).collect();
+        if live.is_empty() {
+            paths.iter().collect()
+        } else {
+            live
+        }
+    };
+    let mut taking = live.iter().filter(|p| p.parts.iter().any(|x| x == part));
+    let Some(first) = taking.next() else {
+        return Vec::new();
+    };
+    let mut needs: Vec<String> = first
+        .parts
         .iter()
-        .find(|p| p.parts.iter().all(|part| set.contains(&part.as_str())))
+        .filter(|x| *x != part && !required.iter().any(|r| &r.name == *x))
+        .cloned()
+        .collect();
+    for p in taking {
+        needs.retain(|n| p.parts.contains(n));
+    }
+    needs
 }
 
 fn endpoint(
@@ -554,7 +593,8 @@ fn endpoint(
         .collect::<Result<Vec<_>>>()?;
 
     let mut params = Vec::new();
-    for (pname, p) in &ep.params {
+    let mut required_params = Vec::new();
+    for (pname, p) in ep.params.iter() {
         if COMMON_PARAMS.contains(&pname.as_str())
             || required_names.contains(pname)
             || optional_names.contains(pname)
@@ -585,7 +625,12 @@ fn endpoint(
         if RESERVED_SETTERS.contains(&ident.as_str()) {
             bail!("{name}: param {pname} collides with a hand-written builder method");
         }
-        params.push(Param {
+        let target = if p.required {
+            &mut required_params
+        } else {
+            &mut params
+        };
+        target.push(Param {
             name: pname.clone(),
             ident,
             ty,
@@ -596,8 +641,26 @@ fn endpoint(
             }),
             deprecated: deprecated(&p.deprecated),
             hidden: p.visibility.as_deref().is_some_and(|v| v != "public"),
-            required: p.required,
         });
+    }
+    params.sort_by(|a, b| a.name.cmp(&b.name));
+    // The constructor's own names (`new(client, ..) { let mut inner = .. }`).
+    for ident in required
+        .iter()
+        .map(|p| &p.ident)
+        .chain(required_params.iter().map(|p| &p.ident))
+    {
+        if ident == "client" || ident == "inner" {
+            bail!("{name}: argument `{ident}` collides with a name of the generated constructor");
+        }
+    }
+    for param in &required_params {
+        if required.iter().any(|part| part.ident == param.ident) {
+            bail!(
+                "{name}: required param {} collides with a path part argument",
+                param.name
+            );
+        }
     }
     for part in required.iter().chain(&optional) {
         if RESERVED_SETTERS.contains(&part.ident.as_str()) {
@@ -659,6 +722,7 @@ fn endpoint(
         paths,
         required,
         optional,
+        required_params,
         params,
         body,
         head,
@@ -799,7 +863,7 @@ mod tests {
     }
 
     #[test]
-    fn path_selection_prefers_the_most_specific_live_variant() {
+    fn path_selection_takes_the_variant_using_every_part_set() {
         let paths = order_paths(vec![
             variant("/_search", false),
             variant("/_search/scroll/{scroll_id}", true),
@@ -827,9 +891,52 @@ mod tests {
         );
         assert_eq!(
             select_path(&paths, &["scroll_id"]).unwrap().template,
-            "/_search",
-            "a deprecated variant only wins when nothing else fits"
+            "/_search/scroll/{scroll_id}",
+            "a deprecated variant wins when only it uses every part set"
         );
+        assert!(
+            select_path(&paths, &["id"]).is_none(),
+            "no variant uses `id` alone: an error, not `/_search`"
+        );
+    }
+
+    #[test]
+    fn required_params_are_kept_apart_in_spec_order() {
+        let api = build(&spec_of(
+            r#"{"text_structure.find_field_structure": {"documentation": {}, "stability": "stable",
+            "visibility": "public",
+            "url": {"paths": [{"path": "/_text_structure/find_field_structure", "methods": ["GET"]}]},
+            "params": {"index": {"type": "string", "description": "i", "required": true},
+                       "documents_to_sample": {"type": "int", "description": "n"},
+                       "field": {"type": "string", "description": "f", "required": true}}}}"#,
+        ))
+        .unwrap();
+        let ep = &api.namespaces[0].endpoints[0];
+        let names = |ps: &[Param]| ps.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&ep.required_params), ["index", "field"]);
+        assert_eq!(names(&ep.params), ["documents_to_sample"]);
+    }
+
+    #[test]
+    fn parts_that_need_another_part() {
+        let api = build(&spec_of(
+            r#"{"cluster.state": {"documentation": {}, "stability": "stable", "visibility": "public",
+            "url": {"paths": [
+              {"path": "/_cluster/state", "methods": ["GET"]},
+              {"path": "/_cluster/state/{metric}", "methods": ["GET"],
+               "parts": {"metric": {"type": "list", "description": "m"}}},
+              {"path": "/_cluster/state/{metric}/{index}", "methods": ["GET"],
+               "parts": {"metric": {"type": "list", "description": "m"},
+                         "index": {"type": "list", "description": "i"}}}]}}}"#,
+        ))
+        .unwrap();
+        let ep = &api.namespaces[0].endpoints[0];
+        assert_eq!(part_needs(&ep.paths, &ep.required, "index"), ["metric"]);
+        assert!(part_needs(&ep.paths, &ep.required, "metric").is_empty());
+        assert_eq!(select_path(&ep.paths, &["index"]), None);
+        let api = build(&spec_of(INDEX_DOC)).unwrap();
+        let ep = &api.namespaces[0].endpoints[0];
+        assert!(part_needs(&ep.paths, &ep.required, "id").is_empty());
     }
 
     #[test]

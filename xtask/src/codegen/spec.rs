@@ -2,13 +2,17 @@
 //!
 //! Only what the generator uses is modelled; unknown keys are ignored so that a newer spec
 //! still loads. Maps are `BTreeMap`s so that iteration order (and therefore the output) is
-//! deterministic.
+//! deterministic, except `params`, kept in the file's order (the order of the required
+//! parameters as arguments).
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 /// One endpoint file.
 #[derive(Debug, Clone, Deserialize)]
@@ -22,11 +26,55 @@ pub(crate) struct Endpoint {
     pub(crate) headers: Headers,
     pub(crate) url: Url,
     #[serde(default)]
-    pub(crate) params: BTreeMap<String, Param>,
+    pub(crate) params: Ordered<Param>,
     #[serde(default)]
     pub(crate) body: Option<Body>,
     #[serde(default)]
     pub(crate) deprecated: Option<Deprecation>,
+}
+
+/// A JSON object with its keys in the file's order (a key given twice is an error).
+#[derive(Debug, Clone)]
+pub(crate) struct Ordered<V>(Vec<(String, V)>);
+
+impl<V> Default for Ordered<V> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<V> Ordered<V> {
+    /// The entries, in the file's order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<V>(PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Visit<V> {
+            type Value = Ordered<V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<V>, A::Error> {
+                let mut entries: Vec<(String, V)> = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, V>()? {
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(format!("key `{key}` given twice")));
+                    }
+                    entries.push((key, value));
+                }
+                Ok(Ordered(entries))
+            }
+        }
+
+        deserializer.deserialize_map(Visit(PhantomData))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -161,5 +209,25 @@ mod tests {
         assert_eq!(ping.stability, Stability::Stable);
         assert_eq!(ping.url.paths[0].methods, ["HEAD"]);
         assert!(ping.body.is_none());
+    }
+
+    #[test]
+    fn params_keep_the_file_order() {
+        let parsed = parse_file(
+            r#"{"x": {"documentation": {}, "stability": "stable", "visibility": "public",
+                "url": {"paths": [{"path": "/", "methods": ["GET"]}]},
+                "params": {"index": {"type": "string", "required": true},
+                           "field": {"type": "string", "required": true},
+                           "a": {"type": "boolean"}}}}"#,
+        )
+        .unwrap();
+        let names: Vec<_> = parsed["x"].params.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["index", "field", "a"]);
+        let twice = parse_file(
+            r#"{"x": {"documentation": {}, "stability": "stable", "visibility": "public",
+                "url": {"paths": [{"path": "/", "methods": ["GET"]}]},
+                "params": {"a": {"type": "string"}, "a": {"type": "string"}}}}"#,
+        );
+        assert!(twice.is_err());
     }
 }

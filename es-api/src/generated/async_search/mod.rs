@@ -80,6 +80,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -90,6 +92,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -100,6 +104,8 @@ pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SUBMIT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -109,4 +115,6 @@ pub(crate) static SUBMIT: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         crate::endpoint::PathSpec::new("/_async_search", &[], &[http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };

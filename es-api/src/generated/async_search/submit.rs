@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-async-search-submit>
 ///
 /// Made by [`AsyncSearch::submit`](super::AsyncSearch::submit); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The search definition using the Query DSL
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Submit {
@@ -20,7 +22,7 @@ impl Submit {
 
     /// A comma-separated list of index names to search; use `_all` or empty string to perform the operation on all indices
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("index", value.into());
         self

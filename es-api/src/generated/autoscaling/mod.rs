@@ -70,6 +70,7 @@ impl Autoscaling<'_> {
     /// - `name`: the name of the autoscaling policy
     ///
     /// Sets up [`PutAutoscalingPolicy`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[doc(hidden)]
     pub fn put_autoscaling_policy(&self, name: impl Into<String>) -> PutAutoscalingPolicy {
         PutAutoscalingPolicy::new(self.client, name.into())
@@ -85,6 +86,8 @@ pub(crate) static DELETE_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_AUTOSCALING_CAPACITY: crate::endpoint::EndpointSpec =
@@ -96,6 +99,8 @@ pub(crate) static GET_AUTOSCALING_CAPACITY: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
@@ -107,6 +112,8 @@ pub(crate) static GET_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PUT_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
@@ -118,4 +125,6 @@ pub(crate) static PUT_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-autoscaling-put-autoscaling-policy>
 ///
 /// Made by [`Autoscaling::put_autoscaling_policy`](super::Autoscaling::put_autoscaling_policy); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: the specification of the autoscaling policy
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

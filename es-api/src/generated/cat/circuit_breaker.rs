@@ -20,7 +20,7 @@ impl CircuitBreaker {
 
     /// A comma-separated list of regular-expressions to filter the circuit breakers in the output
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn circuit_breaker_patterns(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("circuit_breaker_patterns", value.into());
         self

@@ -20,7 +20,7 @@ impl Fielddata {
 
     /// A comma-separated list of fields to return the fielddata size
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn fields(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("fields", value.into());
         self

@@ -20,7 +20,7 @@ impl MlDataFrameAnalytics {
 
     /// The ID of the data frame analytics to fetch
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("id", value.into());
         self

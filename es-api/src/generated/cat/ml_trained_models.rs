@@ -20,7 +20,7 @@ impl MlTrainedModels {
 
     /// The ID of the trained models stats to fetch
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn model_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("model_id", value.into());
         self

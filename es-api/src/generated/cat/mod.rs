@@ -323,6 +323,8 @@ pub(crate) static ALIASES: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         crate::endpoint::PathSpec::new("/_cat/aliases", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ALLOCATION: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -336,6 +338,8 @@ pub(crate) static ALLOCATION: crate::endpoint::EndpointSpec = crate::endpoint::E
         crate::endpoint::PathSpec::new("/_cat/allocation", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CIRCUIT_BREAKER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -349,6 +353,8 @@ pub(crate) static CIRCUIT_BREAKER: crate::endpoint::EndpointSpec = crate::endpoi
         crate::endpoint::PathSpec::new("/_cat/circuit_breaker", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static COMPONENT_TEMPLATES: crate::endpoint::EndpointSpec =
@@ -363,6 +369,8 @@ pub(crate) static COMPONENT_TEMPLATES: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_cat/component_templates", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static COUNT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -372,6 +380,8 @@ pub(crate) static COUNT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_cat/count", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static FIELDDATA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -385,6 +395,8 @@ pub(crate) static FIELDDATA: crate::endpoint::EndpointSpec = crate::endpoint::En
         crate::endpoint::PathSpec::new("/_cat/fielddata", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static HEALTH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -395,6 +407,8 @@ pub(crate) static HEALTH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static HELP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -405,6 +419,8 @@ pub(crate) static HELP: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static INDICES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -414,6 +430,8 @@ pub(crate) static INDICES: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         crate::endpoint::PathSpec::new("/_cat/indices", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static MASTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -424,6 +442,8 @@ pub(crate) static MASTER: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ML_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -442,6 +462,8 @@ pub(crate) static ML_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static ML_DATAFEEDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -455,6 +477,8 @@ pub(crate) static ML_DATAFEEDS: crate::endpoint::EndpointSpec = crate::endpoint:
         crate::endpoint::PathSpec::new("/_cat/ml/datafeeds", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ML_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -468,6 +492,8 @@ pub(crate) static ML_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         crate::endpoint::PathSpec::new("/_cat/ml/anomaly_detectors", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ML_TRAINED_MODELS: crate::endpoint::EndpointSpec =
@@ -482,6 +508,8 @@ pub(crate) static ML_TRAINED_MODELS: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_cat/ml/trained_models", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static NODEATTRS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -492,6 +520,8 @@ pub(crate) static NODEATTRS: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static NODES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -502,6 +532,8 @@ pub(crate) static NODES: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PENDING_TASKS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -512,6 +544,8 @@ pub(crate) static PENDING_TASKS: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PLUGINS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -522,6 +556,8 @@ pub(crate) static PLUGINS: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static RECOVERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -531,6 +567,8 @@ pub(crate) static RECOVERY: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_cat/recovery", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static REPOSITORIES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -541,6 +579,8 @@ pub(crate) static REPOSITORIES: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SEGMENTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -550,6 +590,8 @@ pub(crate) static SEGMENTS: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_cat/segments", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SHARDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -559,6 +601,8 @@ pub(crate) static SHARDS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         crate::endpoint::PathSpec::new("/_cat/shards", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SNAPSHOTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -572,6 +616,8 @@ pub(crate) static SNAPSHOTS: crate::endpoint::EndpointSpec = crate::endpoint::En
         crate::endpoint::PathSpec::new("/_cat/snapshots", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static TASKS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -582,6 +628,8 @@ pub(crate) static TASKS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static TEMPLATES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -591,6 +639,8 @@ pub(crate) static TEMPLATES: crate::endpoint::EndpointSpec = crate::endpoint::En
         crate::endpoint::PathSpec::new("/_cat/templates", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static THREAD_POOL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -604,6 +654,8 @@ pub(crate) static THREAD_POOL: crate::endpoint::EndpointSpec = crate::endpoint::
         crate::endpoint::PathSpec::new("/_cat/thread_pool", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static TRANSFORMS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -617,4 +669,6 @@ pub(crate) static TRANSFORMS: crate::endpoint::EndpointSpec = crate::endpoint::E
         crate::endpoint::PathSpec::new("/_cat/transforms", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

@@ -20,7 +20,7 @@ impl Snapshots {
 
     /// Name of repository from which to fetch the snapshot information
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn repository(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("repository", value.into());
         self

@@ -20,7 +20,7 @@ impl ThreadPool {
 
     /// A comma-separated list of regular-expressions to filter the thread pools in the output
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn thread_pool_patterns(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("thread_pool_patterns", value.into());
         self

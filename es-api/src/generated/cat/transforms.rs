@@ -20,7 +20,7 @@ impl Transforms {
 
     /// The id of the transform for which to get stats. '_all' or '*' implies all transforms
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn transform_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("transform_id", value.into());
         self

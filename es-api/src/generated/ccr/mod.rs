@@ -63,6 +63,7 @@ impl Ccr<'_> {
     /// - `index`: The name of the follower index
     ///
     /// Sets up [`Follow`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn follow(&self, index: impl Into<String>) -> Follow {
         Follow::new(self.client, index.into())
     }
@@ -102,6 +103,7 @@ impl Ccr<'_> {
     /// - `index`: the name of the leader index for which specified follower retention leases should be removed
     ///
     /// Sets up [`ForgetFollower`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn forget_follower(&self, index: impl Into<String>) -> ForgetFollower {
         ForgetFollower::new(self.client, index.into())
     }
@@ -150,6 +152,7 @@ impl Ccr<'_> {
     /// - `name`: The name of the auto follow pattern.
     ///
     /// Sets up [`PutAutoFollowPattern`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_auto_follow_pattern(&self, name: impl Into<String>) -> PutAutoFollowPattern {
         PutAutoFollowPattern::new(self.client, name.into())
     }
@@ -212,6 +215,8 @@ pub(crate) static DELETE_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -222,6 +227,8 @@ pub(crate) static FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static FOLLOW_INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -232,6 +239,8 @@ pub(crate) static FOLLOW_INFO: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static FOLLOW_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -242,6 +251,8 @@ pub(crate) static FOLLOW_STATS: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static FORGET_FOLLOWER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -252,6 +263,8 @@ pub(crate) static FORGET_FOLLOWER: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static GET_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
@@ -266,6 +279,8 @@ pub(crate) static GET_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_ccr/auto_follow", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PAUSE_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
@@ -277,6 +292,8 @@ pub(crate) static PAUSE_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PAUSE_FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -287,6 +304,8 @@ pub(crate) static PAUSE_FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
@@ -298,6 +317,8 @@ pub(crate) static PUT_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static RESUME_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
@@ -309,6 +330,8 @@ pub(crate) static RESUME_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static RESUME_FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -319,6 +342,8 @@ pub(crate) static RESUME_FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -329,6 +354,8 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static UNFOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -339,4 +366,6 @@ pub(crate) static UNFOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

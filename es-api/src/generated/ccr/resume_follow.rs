@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ccr-resume-follow>
 ///
 /// Made by [`Ccr::resume_follow`](super::Ccr::resume_follow); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The name of the leader index and other optional ccr related parameters
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ResumeFollow {

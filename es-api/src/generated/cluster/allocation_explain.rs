@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-cluster-allocation-explain>
 ///
 /// Made by [`Cluster::allocation_explain`](super::Cluster::allocation_explain); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The index, shard, and primary flag to explain. Empty means 'explain a randomly-chosen unassigned shard'
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct AllocationExplain {

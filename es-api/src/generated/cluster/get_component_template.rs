@@ -20,7 +20,7 @@ impl GetComponentTemplate {
 
     /// The name of the component template. Wildcard (`*`) expressions are supported.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.inner.part("name", value.into());
         self

@@ -164,6 +164,7 @@ impl Cluster<'_> {
     /// - `name`: The name of the template
     ///
     /// Sets up [`PutComponentTemplate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_component_template(&self, name: impl Into<String>) -> PutComponentTemplate {
         PutComponentTemplate::new(self.client, name.into())
     }
@@ -173,6 +174,7 @@ impl Cluster<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-cluster-put-settings>
     ///
     /// Sets up [`PutSettings`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_settings(&self) -> PutSettings {
         PutSettings::new(self.client)
     }
@@ -223,6 +225,8 @@ pub(crate) static ALLOCATION_EXPLAIN: crate::endpoint::EndpointSpec =
             &[http::Method::GET, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -234,6 +238,8 @@ pub(crate) static DELETE_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_VOTING_CONFIG_EXCLUSIONS: crate::endpoint::EndpointSpec =
@@ -245,6 +251,8 @@ pub(crate) static DELETE_VOTING_CONFIG_EXCLUSIONS: crate::endpoint::EndpointSpec
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static EXISTS_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -256,6 +264,8 @@ pub(crate) static EXISTS_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
             &[http::Method::HEAD],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -270,6 +280,8 @@ pub(crate) static GET_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_component_template", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -280,6 +292,8 @@ pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static HEALTH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -293,6 +307,8 @@ pub(crate) static HEALTH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         crate::endpoint::PathSpec::new("/_cluster/health", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -303,6 +319,8 @@ pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PENDING_TASKS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -313,6 +331,8 @@ pub(crate) static PENDING_TASKS: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static POST_VOTING_CONFIG_EXCLUSIONS: crate::endpoint::EndpointSpec =
@@ -324,6 +344,8 @@ pub(crate) static POST_VOTING_CONFIG_EXCLUSIONS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PUT_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -335,6 +357,8 @@ pub(crate) static PUT_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
             &[http::Method::PUT, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -345,6 +369,8 @@ pub(crate) static PUT_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static REMOTE_INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -355,6 +381,8 @@ pub(crate) static REMOTE_INFO: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static REROUTE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -365,6 +393,8 @@ pub(crate) static REROUTE: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -383,6 +413,8 @@ pub(crate) static STATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_cluster/state", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -396,4 +428,6 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_cluster/stats", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

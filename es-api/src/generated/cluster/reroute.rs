@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-cluster-reroute>
 ///
 /// Made by [`Cluster::reroute`](super::Cluster::reroute); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The definition of `commands` to perform (`move`, `cancel`, `allocate`)
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Reroute {

@@ -20,7 +20,7 @@ impl State {
 
     /// Limit the information returned to the specified metrics
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn metric(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("metric", value.into());
         self
@@ -28,7 +28,9 @@ impl State {
 
     /// A comma-separated list of index names; use `_all` or empty string to perform the operation on all indices
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
+    ///
+    /// Only a path with `metric` takes it: set that too, or `send` fails.
     pub fn index(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("index", value.into());
         self

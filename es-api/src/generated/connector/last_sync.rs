@@ -7,6 +7,10 @@
 ///
 /// Made by [`Connector::last_sync`](super::Connector::last_sync); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: Object with stats related to the last connector sync run.
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[doc(hidden)]
 #[derive(Debug, Clone)]

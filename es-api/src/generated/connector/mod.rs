@@ -205,6 +205,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`LastSync`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     #[doc(hidden)]
     pub fn last_sync(&self, connector_id: impl Into<String>) -> LastSync {
@@ -270,6 +271,7 @@ impl Connector<'_> {
     /// Creates a secret for a Connector
     ///
     /// Sets up [`SecretPost`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     #[doc(hidden)]
     pub fn secret_post(&self) -> SecretPost {
@@ -283,6 +285,7 @@ impl Connector<'_> {
     /// - `id`: The unique identifier of the connector secret to be created or updated.
     ///
     /// Sets up [`SecretPut`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     #[doc(hidden)]
     pub fn secret_put(&self, id: impl Into<String>) -> SecretPut {
@@ -326,6 +329,7 @@ impl Connector<'_> {
     /// - `connector_sync_job_id`: The unique identifier of the connector sync job to be claimed.
     ///
     /// Sets up [`SyncJobClaim`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn sync_job_claim(&self, connector_sync_job_id: impl Into<String>) -> SyncJobClaim {
         SyncJobClaim::new(self.client, connector_sync_job_id.into())
@@ -354,6 +358,7 @@ impl Connector<'_> {
     /// - `connector_sync_job_id`: The unique identifier of the connector sync job to set an error for.
     ///
     /// Sets up [`SyncJobError`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn sync_job_error(&self, connector_sync_job_id: impl Into<String>) -> SyncJobError {
         SyncJobError::new(self.client, connector_sync_job_id.into())
@@ -388,6 +393,7 @@ impl Connector<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-connector-sync-job-post>
     ///
     /// Sets up [`SyncJobPost`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn sync_job_post(&self) -> SyncJobPost {
         SyncJobPost::new(self.client)
@@ -402,6 +408,7 @@ impl Connector<'_> {
     /// - `connector_sync_job_id`: The unique identifier of the connector sync job to be updated.
     ///
     /// Sets up [`SyncJobUpdateStats`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn sync_job_update_stats(
         &self,
@@ -436,6 +443,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateApiKeyId`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn update_api_key_id(&self, connector_id: impl Into<String>) -> UpdateApiKeyId {
         UpdateApiKeyId::new(self.client, connector_id.into())
@@ -450,6 +458,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateConfiguration`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn update_configuration(&self, connector_id: impl Into<String>) -> UpdateConfiguration {
         UpdateConfiguration::new(self.client, connector_id.into())
@@ -464,6 +473,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateError`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn update_error(&self, connector_id: impl Into<String>) -> UpdateError {
         UpdateError::new(self.client, connector_id.into())
@@ -478,6 +488,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateFeatures`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn update_features(&self, connector_id: impl Into<String>) -> UpdateFeatures {
         UpdateFeatures::new(self.client, connector_id.into())
@@ -492,6 +503,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateFiltering`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn update_filtering(&self, connector_id: impl Into<String>) -> UpdateFiltering {
         UpdateFiltering::new(self.client, connector_id.into())
@@ -506,6 +518,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateFilteringValidation`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn update_filtering_validation(
         &self,
@@ -523,6 +536,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateIndexName`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn update_index_name(&self, connector_id: impl Into<String>) -> UpdateIndexName {
         UpdateIndexName::new(self.client, connector_id.into())
@@ -537,6 +551,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateName`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn update_name(&self, connector_id: impl Into<String>) -> UpdateName {
         UpdateName::new(self.client, connector_id.into())
@@ -551,6 +566,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateNative`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn update_native(&self, connector_id: impl Into<String>) -> UpdateNative {
         UpdateNative::new(self.client, connector_id.into())
@@ -565,6 +581,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdatePipeline`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn update_pipeline(&self, connector_id: impl Into<String>) -> UpdatePipeline {
         UpdatePipeline::new(self.client, connector_id.into())
@@ -579,6 +596,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateScheduling`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn update_scheduling(&self, connector_id: impl Into<String>) -> UpdateScheduling {
         UpdateScheduling::new(self.client, connector_id.into())
@@ -593,6 +611,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateServiceType`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn update_service_type(&self, connector_id: impl Into<String>) -> UpdateServiceType {
         UpdateServiceType::new(self.client, connector_id.into())
@@ -607,6 +626,7 @@ impl Connector<'_> {
     /// - `connector_id`: The unique identifier of the connector to be updated.
     ///
     /// Sets up [`UpdateStatus`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn update_status(&self, connector_id: impl Into<String>) -> UpdateStatus {
         UpdateStatus::new(self.client, connector_id.into())
@@ -621,6 +641,8 @@ pub(crate) static CHECK_IN: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -631,6 +653,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -641,6 +665,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static LAST_SYNC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -651,6 +677,8 @@ pub(crate) static LAST_SYNC: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -661,6 +689,8 @@ pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static POST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -671,6 +701,8 @@ pub(crate) static POST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -684,6 +716,8 @@ pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         crate::endpoint::PathSpec::new("/_connector", &[], &[http::Method::PUT]),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SECRET_DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -694,6 +728,8 @@ pub(crate) static SECRET_DELETE: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SECRET_GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -704,6 +740,8 @@ pub(crate) static SECRET_GET: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SECRET_POST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -714,6 +752,8 @@ pub(crate) static SECRET_POST: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SECRET_PUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -724,6 +764,8 @@ pub(crate) static SECRET_PUT: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SYNC_JOB_CANCEL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -734,6 +776,8 @@ pub(crate) static SYNC_JOB_CANCEL: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SYNC_JOB_CHECK_IN: crate::endpoint::EndpointSpec =
@@ -745,6 +789,8 @@ pub(crate) static SYNC_JOB_CHECK_IN: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static SYNC_JOB_CLAIM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -755,6 +801,8 @@ pub(crate) static SYNC_JOB_CLAIM: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SYNC_JOB_DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -765,6 +813,8 @@ pub(crate) static SYNC_JOB_DELETE: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SYNC_JOB_ERROR: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -775,6 +825,8 @@ pub(crate) static SYNC_JOB_ERROR: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SYNC_JOB_GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -785,6 +837,8 @@ pub(crate) static SYNC_JOB_GET: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SYNC_JOB_LIST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -795,6 +849,8 @@ pub(crate) static SYNC_JOB_LIST: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SYNC_JOB_POST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -805,6 +861,8 @@ pub(crate) static SYNC_JOB_POST: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SYNC_JOB_UPDATE_STATS: crate::endpoint::EndpointSpec =
@@ -816,6 +874,8 @@ pub(crate) static SYNC_JOB_UPDATE_STATS: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_ACTIVE_FILTERING: crate::endpoint::EndpointSpec =
@@ -827,6 +887,8 @@ pub(crate) static UPDATE_ACTIVE_FILTERING: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_API_KEY_ID: crate::endpoint::EndpointSpec =
@@ -838,6 +900,8 @@ pub(crate) static UPDATE_API_KEY_ID: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -849,6 +913,8 @@ pub(crate) static UPDATE_CONFIGURATION: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_ERROR: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -859,6 +925,8 @@ pub(crate) static UPDATE_ERROR: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_FEATURES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -869,6 +937,8 @@ pub(crate) static UPDATE_FEATURES: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_FILTERING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -879,6 +949,8 @@ pub(crate) static UPDATE_FILTERING: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_FILTERING_VALIDATION: crate::endpoint::EndpointSpec =
@@ -890,6 +962,8 @@ pub(crate) static UPDATE_FILTERING_VALIDATION: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_INDEX_NAME: crate::endpoint::EndpointSpec =
@@ -901,6 +975,8 @@ pub(crate) static UPDATE_INDEX_NAME: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_NAME: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -911,6 +987,8 @@ pub(crate) static UPDATE_NAME: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_NATIVE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -921,6 +999,8 @@ pub(crate) static UPDATE_NATIVE: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -931,6 +1011,8 @@ pub(crate) static UPDATE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_SCHEDULING: crate::endpoint::EndpointSpec =
@@ -942,6 +1024,8 @@ pub(crate) static UPDATE_SCHEDULING: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_SERVICE_TYPE: crate::endpoint::EndpointSpec =
@@ -953,6 +1037,8 @@ pub(crate) static UPDATE_SERVICE_TYPE: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -963,4 +1049,6 @@ pub(crate) static UPDATE_STATUS: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

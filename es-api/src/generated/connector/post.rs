@@ -7,6 +7,8 @@
 ///
 /// Made by [`Connector::post`](super::Connector::post); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// Body (optional): The connector configuration.
+///
 /// **Beta** API (cargo feature `beta-apis`): it may change in future releases.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

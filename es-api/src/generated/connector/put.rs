@@ -7,6 +7,8 @@
 ///
 /// Made by [`Connector::put`](super::Connector::put); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// Body (optional): The connector configuration.
+///
 /// **Beta** API (cargo feature `beta-apis`): it may change in future releases.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -22,7 +24,7 @@ impl Put {
 
     /// The unique identifier of the connector to be created or updated.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn connector_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("connector_id", value.into());
         self

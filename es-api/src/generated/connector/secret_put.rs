@@ -5,6 +5,10 @@
 ///
 /// Made by [`Connector::secret_put`](super::Connector::secret_put); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The secret value to store
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[doc(hidden)]
 #[derive(Debug, Clone)]

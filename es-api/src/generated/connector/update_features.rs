@@ -7,6 +7,10 @@
 ///
 /// Made by [`Connector::update_features`](super::Connector::update_features); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: An object containing the connector's features definition.
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

@@ -7,6 +7,10 @@
 ///
 /// Made by [`Connector::update_filtering`](super::Connector::update_filtering); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: A list of connector filtering configurations.
+///
 /// **Beta** API (cargo feature `beta-apis`): it may change in future releases.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

@@ -7,6 +7,10 @@
 ///
 /// Made by [`Connector::update_service_type`](super::Connector::update_service_type); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: An object containing the connector's service type.
+///
 /// **Beta** API (cargo feature `beta-apis`): it may change in future releases.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

@@ -66,6 +66,8 @@ pub(crate) static DELETE_DANGLING_INDEX: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static IMPORT_DANGLING_INDEX: crate::endpoint::EndpointSpec =
@@ -77,6 +79,8 @@ pub(crate) static IMPORT_DANGLING_INDEX: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static LIST_DANGLING_INDICES: crate::endpoint::EndpointSpec =
@@ -88,4 +92,6 @@ pub(crate) static LIST_DANGLING_INDICES: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };

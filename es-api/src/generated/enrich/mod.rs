@@ -69,6 +69,7 @@ impl Enrich<'_> {
     /// - `name`: The name of the enrich policy
     ///
     /// Sets up [`PutPolicy`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_policy(&self, name: impl Into<String>) -> PutPolicy {
         PutPolicy::new(self.client, name.into())
     }
@@ -91,6 +92,8 @@ pub(crate) static DELETE_POLICY: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXECUTE_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -101,6 +104,8 @@ pub(crate) static EXECUTE_POLICY: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -110,6 +115,8 @@ pub(crate) static GET_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::E
         crate::endpoint::PathSpec::new("/_enrich/policy", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -120,6 +127,8 @@ pub(crate) static PUT_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -130,4 +139,6 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

@@ -71,6 +71,7 @@ impl Eql<'_> {
     /// - `index`: Comma-separated list of index names to scope the operation
     ///
     /// Sets up [`Search`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn search(&self, index: impl Into<crate::params::List>) -> Search {
         Search::new(self.client, index.into())
     }
@@ -84,6 +85,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -94,6 +97,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -104,6 +109,8 @@ pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -114,4 +121,6 @@ pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

@@ -50,6 +50,7 @@ impl Esql<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-esql-async-query>
     ///
     /// Sets up [`AsyncQuery`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn async_query(&self) -> AsyncQuery {
         AsyncQuery::new(self.client)
     }
@@ -150,6 +151,7 @@ impl Esql<'_> {
     /// - `name`: The name of the view to create or update
     ///
     /// Sets up [`PutView`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn put_view(&self, name: impl Into<String>) -> PutView {
         PutView::new(self.client, name.into())
@@ -160,6 +162,7 @@ impl Esql<'_> {
     /// <https://www.elastic.co/docs/explore-analyze/query-filter/languages/esql-rest>
     ///
     /// Sets up [`Query`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn query(&self) -> Query {
         Query::new(self.client)
     }
@@ -173,6 +176,8 @@ pub(crate) static ASYNC_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static ASYNC_QUERY_DELETE: crate::endpoint::EndpointSpec =
@@ -184,6 +189,8 @@ pub(crate) static ASYNC_QUERY_DELETE: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static ASYNC_QUERY_GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -194,6 +201,8 @@ pub(crate) static ASYNC_QUERY_GET: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ASYNC_QUERY_STOP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -204,6 +213,8 @@ pub(crate) static ASYNC_QUERY_STOP: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -214,6 +225,8 @@ pub(crate) static DELETE_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -224,6 +237,8 @@ pub(crate) static GET_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -233,6 +248,8 @@ pub(crate) static GET_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_query/view", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static LIST_QUERIES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -243,6 +260,8 @@ pub(crate) static LIST_QUERIES: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -253,6 +272,8 @@ pub(crate) static PUT_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -263,4 +284,6 @@ pub(crate) static QUERY: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

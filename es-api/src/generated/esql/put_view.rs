@@ -7,6 +7,10 @@
 ///
 /// Made by [`Esql::put_view`](super::Esql::put_view); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: Use the `query` element to define the ES|QL query to use as a non-materialized VIEW.
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 ///
 /// Only available when the server enables the feature flag `esql_views`.

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/explore-analyze/query-filter/languages/esql-rest>
 ///
 /// Made by [`Esql::query`](super::Esql::query); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: Use the `query` element to start a query. Use `columnar` to format the answer.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Query {

@@ -49,6 +49,8 @@ pub(crate) static GET_FEATURES: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static RESET_FEATURES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -59,4 +61,6 @@ pub(crate) static RESET_FEATURES: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

@@ -79,6 +79,7 @@ impl Fleet<'_> {
     /// Run multiple Fleet searches
     ///
     /// Sets up [`Msearch`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn msearch(&self) -> Msearch {
         Msearch::new(self.client)
@@ -87,6 +88,7 @@ impl Fleet<'_> {
     /// Creates a secret stored by Fleet
     ///
     /// Sets up [`PostSecret`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     #[doc(hidden)]
     pub fn post_secret(&self) -> PostSecret {
@@ -100,6 +102,7 @@ impl Fleet<'_> {
     /// - `index`: The index name to search.
     ///
     /// Sets up [`Search`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn search(&self, index: impl Into<String>) -> Search {
         Search::new(self.client, index.into())
@@ -114,6 +117,8 @@ pub(crate) static DELETE_SECRET: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_SECRET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -124,6 +129,8 @@ pub(crate) static GET_SECRET: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GLOBAL_CHECKPOINTS: crate::endpoint::EndpointSpec =
@@ -135,6 +142,8 @@ pub(crate) static GLOBAL_CHECKPOINTS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static MSEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -152,6 +161,8 @@ pub(crate) static MSEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         ),
     ],
     body: crate::endpoint::BodyKind::NdJson,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static POST_SECRET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -162,6 +173,8 @@ pub(crate) static POST_SECRET: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -172,4 +185,6 @@ pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

@@ -5,6 +5,10 @@
 ///
 /// Made by [`Fleet::msearch`](super::Fleet::msearch); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The request definitions (metadata-fleet search request definition pairs), separated by newlines
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -20,7 +24,7 @@ impl Msearch {
 
     /// The index name to use as the default
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<String>) -> Self {
         self.inner.part("index", value.into());
         self

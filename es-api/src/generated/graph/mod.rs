@@ -26,6 +26,7 @@ impl Graph<'_> {
     /// - `index`: A comma-separated list of index names to search; use `_all` or empty string to perform the operation on all indices
     ///
     /// Sets up [`Explore`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn explore(&self, index: impl Into<crate::params::List>) -> Explore {
         Explore::new(self.client, index.into())
     }
@@ -39,4 +40,6 @@ pub(crate) static EXPLORE: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

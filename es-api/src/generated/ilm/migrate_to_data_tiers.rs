@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ilm-migrate-to-data-tiers>
 ///
 /// Made by [`Ilm::migrate_to_data_tiers`](super::Ilm::migrate_to_data_tiers); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Optionally specify a legacy index template name to delete and optionally specify a node attribute name used for index shard routing (defaults to "data")
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct MigrateToDataTiers {

@@ -99,6 +99,7 @@ impl Ilm<'_> {
     /// - `index`: The name of the index whose lifecycle step is to change
     ///
     /// Sets up [`MoveToStep`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn move_to_step(&self, index: impl Into<String>) -> MoveToStep {
         MoveToStep::new(self.client, index.into())
     }
@@ -112,6 +113,7 @@ impl Ilm<'_> {
     /// - `policy`: The name of the index lifecycle policy
     ///
     /// Sets up [`PutLifecycle`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_lifecycle(&self, policy: impl Into<String>) -> PutLifecycle {
         PutLifecycle::new(self.client, policy.into())
     }
@@ -169,6 +171,8 @@ pub(crate) static DELETE_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXPLAIN_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -180,6 +184,8 @@ pub(crate) static EXPLAIN_LIFECYCLE: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -189,6 +195,8 @@ pub(crate) static GET_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint
         crate::endpoint::PathSpec::new("/_ilm/policy", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -199,6 +207,8 @@ pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static MIGRATE_TO_DATA_TIERS: crate::endpoint::EndpointSpec =
@@ -210,6 +220,8 @@ pub(crate) static MIGRATE_TO_DATA_TIERS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static MOVE_TO_STEP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -220,6 +232,8 @@ pub(crate) static MOVE_TO_STEP: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -230,6 +244,8 @@ pub(crate) static PUT_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static REMOVE_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -240,6 +256,8 @@ pub(crate) static REMOVE_POLICY: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static RETRY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -250,6 +268,8 @@ pub(crate) static RETRY: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -260,6 +280,8 @@ pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -270,4 +292,6 @@ pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

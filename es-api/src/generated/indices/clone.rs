@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-clone>
 ///
 /// Made by [`Indices::clone`](super::Indices::clone); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The configuration for the target index (`settings` and `aliases`)
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CloneRequest {

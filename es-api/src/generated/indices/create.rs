@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-create>
 ///
 /// Made by [`Indices::create`](super::Indices::create); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The configuration for the index (`settings` and `mappings`)
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Create {

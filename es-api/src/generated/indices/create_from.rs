@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-create-from>
 ///
 /// Made by [`Indices::create_from`](super::Indices::create_from); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The body contains the fields `mappings_override`, `settings_override`, and `remove_index_blocks`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateFrom {

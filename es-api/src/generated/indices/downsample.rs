@@ -7,6 +7,10 @@
 ///
 /// Made by [`Indices::downsample`](super::Indices::downsample); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The downsampling configuration
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

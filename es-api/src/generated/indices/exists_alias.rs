@@ -21,7 +21,7 @@ impl ExistsAlias {
 
     /// A comma-separated list of index names to filter aliases
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("index", value.into());
         self

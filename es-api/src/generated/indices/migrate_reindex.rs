@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-migrate-reindex>
 ///
 /// Made by [`Indices::migrate_reindex`](super::Indices::migrate_reindex); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The body contains the fields \`mode\` and \`source.index, where the only mode currently supported is \`upgrade\`, and the \`source.index\` must be a data stream name
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct MigrateReindex {

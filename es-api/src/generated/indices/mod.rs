@@ -210,6 +210,7 @@ impl Indices<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-analyze>
     ///
     /// Sets up [`Analyze`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn analyze(&self) -> Analyze {
         Analyze::new(self.client)
     }
@@ -465,6 +466,7 @@ impl Indices<'_> {
     /// - `target_index`: The name of the target index to store downsampled data
     ///
     /// Sets up [`Downsample`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn downsample(
         &self,
@@ -801,6 +803,7 @@ impl Indices<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-migrate-reindex>
     ///
     /// Sets up [`MigrateReindex`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn migrate_reindex(&self) -> MigrateReindex {
         MigrateReindex::new(self.client)
     }
@@ -823,6 +826,7 @@ impl Indices<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-modify-data-stream>
     ///
     /// Sets up [`ModifyDataStream`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn modify_data_stream(&self) -> ModifyDataStream {
         ModifyDataStream::new(self.client)
     }
@@ -880,6 +884,7 @@ impl Indices<'_> {
     /// - `name`: A comma-separated list of data streams whose lifecycle will be updated; use `*` to set the lifecycle to all data streams
     ///
     /// Sets up [`PutDataLifecycle`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_data_lifecycle(&self, name: impl Into<crate::params::List>) -> PutDataLifecycle {
         PutDataLifecycle::new(self.client, name.into())
     }
@@ -893,6 +898,7 @@ impl Indices<'_> {
     /// - `name`: A comma-separated list of data streams or data stream patterns.
     ///
     /// Sets up [`PutDataStreamMappings`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_data_stream_mappings(
         &self,
         name: impl Into<crate::params::List>,
@@ -909,6 +915,7 @@ impl Indices<'_> {
     /// - `name`: A comma-separated list of data streams whose options will be updated; use `*` to set the options to all data streams
     ///
     /// Sets up [`PutDataStreamOptions`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_data_stream_options(
         &self,
         name: impl Into<crate::params::List>,
@@ -925,6 +932,7 @@ impl Indices<'_> {
     /// - `name`: A comma-separated list of data streams or data stream patterns.
     ///
     /// Sets up [`PutDataStreamSettings`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_data_stream_settings(
         &self,
         name: impl Into<crate::params::List>,
@@ -941,6 +949,7 @@ impl Indices<'_> {
     /// - `name`: The name of the template
     ///
     /// Sets up [`PutIndexTemplate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_index_template(&self, name: impl Into<String>) -> PutIndexTemplate {
         PutIndexTemplate::new(self.client, name.into())
     }
@@ -954,6 +963,7 @@ impl Indices<'_> {
     /// - `index`: A comma-separated list of index names the mapping should be added to (supports wildcards); use `_all` or omit to add the mapping on all indices.
     ///
     /// Sets up [`PutMapping`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_mapping(&self, index: impl Into<crate::params::List>) -> PutMapping {
         PutMapping::new(self.client, index.into())
     }
@@ -967,6 +977,7 @@ impl Indices<'_> {
     /// - `index`: The name of a data stream or index
     ///
     /// Sets up [`PutSampleConfiguration`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn put_sample_configuration(&self, index: impl Into<String>) -> PutSampleConfiguration {
         PutSampleConfiguration::new(self.client, index.into())
@@ -977,6 +988,7 @@ impl Indices<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-put-settings>
     ///
     /// Sets up [`PutSettings`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_settings(&self) -> PutSettings {
         PutSettings::new(self.client)
     }
@@ -990,6 +1002,7 @@ impl Indices<'_> {
     /// - `name`: The name of the template
     ///
     /// Sets up [`PutTemplate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[deprecated(
         since = "7.8.0",
         note = "Legacy index templates are deprecated in favor of composable templates"
@@ -1113,6 +1126,7 @@ impl Indices<'_> {
     /// - `target`: The name of the target index to shrink into
     ///
     /// Sets up [`Shrink`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn shrink(&self, index: impl Into<String>, target: impl Into<String>) -> Shrink {
         Shrink::new(self.client, index.into(), target.into())
     }
@@ -1149,6 +1163,7 @@ impl Indices<'_> {
     /// - `target`: The name of the target index to split into
     ///
     /// Sets up [`Split`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn split(&self, index: impl Into<String>, target: impl Into<String>) -> Split {
         Split::new(self.client, index.into(), target.into())
     }
@@ -1167,6 +1182,7 @@ impl Indices<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-update-aliases>
     ///
     /// Sets up [`UpdateAliases`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_aliases(&self) -> UpdateAliases {
         UpdateAliases::new(self.client)
     }
@@ -1189,6 +1205,8 @@ pub(crate) static ADD_BLOCK: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ANALYZE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1202,6 +1220,8 @@ pub(crate) static ANALYZE: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         crate::endpoint::PathSpec::new("/_analyze", &[], &[http::Method::GET, http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static CANCEL_MIGRATE_REINDEX: crate::endpoint::EndpointSpec =
@@ -1213,6 +1233,8 @@ pub(crate) static CANCEL_MIGRATE_REINDEX: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static CLEAR_CACHE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1222,6 +1244,8 @@ pub(crate) static CLEAR_CACHE: crate::endpoint::EndpointSpec = crate::endpoint::
         crate::endpoint::PathSpec::new("/_cache/clear", &[], &[http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CLONE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1232,6 +1256,8 @@ pub(crate) static CLONE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CLOSE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1242,6 +1268,8 @@ pub(crate) static CLOSE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1252,6 +1280,8 @@ pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CREATE_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1263,6 +1293,8 @@ pub(crate) static CREATE_DATA_STREAM: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static CREATE_FROM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1273,6 +1305,8 @@ pub(crate) static CREATE_FROM: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DATA_STREAMS_STATS: crate::endpoint::EndpointSpec =
@@ -1287,6 +1321,8 @@ pub(crate) static DATA_STREAMS_STATS: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_data_stream/_stats", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1297,6 +1333,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1314,6 +1352,8 @@ pub(crate) static DELETE_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint:
         ),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -1325,6 +1365,8 @@ pub(crate) static DELETE_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1336,6 +1378,8 @@ pub(crate) static DELETE_DATA_STREAM: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
@@ -1347,6 +1391,8 @@ pub(crate) static DELETE_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1358,6 +1404,8 @@ pub(crate) static DELETE_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -1369,6 +1417,8 @@ pub(crate) static DELETE_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1379,6 +1429,8 @@ pub(crate) static DELETE_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DISK_USAGE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1389,6 +1441,8 @@ pub(crate) static DISK_USAGE: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DOWNSAMPLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1399,6 +1453,8 @@ pub(crate) static DOWNSAMPLE: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static EXISTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1409,6 +1465,8 @@ pub(crate) static EXISTS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::HEAD],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXISTS_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1422,6 +1480,8 @@ pub(crate) static EXISTS_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint:
         crate::endpoint::PathSpec::new("/_alias/{name}", &["name"], &[http::Method::HEAD]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXISTS_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1433,6 +1493,8 @@ pub(crate) static EXISTS_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
             &[http::Method::HEAD],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static EXISTS_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1443,6 +1505,8 @@ pub(crate) static EXISTS_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::HEAD],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXPLAIN_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -1454,6 +1518,8 @@ pub(crate) static EXPLAIN_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static FIELD_USAGE_STATS: crate::endpoint::EndpointSpec =
@@ -1465,6 +1531,8 @@ pub(crate) static FIELD_USAGE_STATS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static FLUSH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1478,6 +1546,8 @@ pub(crate) static FLUSH: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_flush", &[], &[http::Method::POST, http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static FORCEMERGE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1487,6 +1557,8 @@ pub(crate) static FORCEMERGE: crate::endpoint::EndpointSpec = crate::endpoint::E
         crate::endpoint::PathSpec::new("/_forcemerge", &[], &[http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1497,6 +1569,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1512,6 +1586,8 @@ pub(crate) static GET_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::En
         crate::endpoint::PathSpec::new("/_alias", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_ALL_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -1523,6 +1599,8 @@ pub(crate) static GET_ALL_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -1534,6 +1612,8 @@ pub(crate) static GET_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DATA_LIFECYCLE_STATS: crate::endpoint::EndpointSpec =
@@ -1545,6 +1625,8 @@ pub(crate) static GET_DATA_LIFECYCLE_STATS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DATA_STREAM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1554,6 +1636,8 @@ pub(crate) static GET_DATA_STREAM: crate::endpoint::EndpointSpec = crate::endpoi
         crate::endpoint::PathSpec::new("/_data_stream", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_DATA_STREAM_MAPPINGS: crate::endpoint::EndpointSpec =
@@ -1565,6 +1649,8 @@ pub(crate) static GET_DATA_STREAM_MAPPINGS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
@@ -1576,6 +1662,8 @@ pub(crate) static GET_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DATA_STREAM_SETTINGS: crate::endpoint::EndpointSpec =
@@ -1587,6 +1675,8 @@ pub(crate) static GET_DATA_STREAM_SETTINGS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_FIELD_MAPPING: crate::endpoint::EndpointSpec =
@@ -1605,6 +1695,8 @@ pub(crate) static GET_FIELD_MAPPING: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1619,6 +1711,8 @@ pub(crate) static GET_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_index_template", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1628,6 +1722,8 @@ pub(crate) static GET_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::
         crate::endpoint::PathSpec::new("/_mapping", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_MIGRATE_REINDEX_STATUS: crate::endpoint::EndpointSpec =
@@ -1639,6 +1735,8 @@ pub(crate) static GET_MIGRATE_REINDEX_STATUS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_SAMPLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1649,6 +1747,8 @@ pub(crate) static GET_SAMPLE: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -1660,6 +1760,8 @@ pub(crate) static GET_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_SAMPLE_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1670,6 +1772,8 @@ pub(crate) static GET_SAMPLE_STATS: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1685,6 +1789,8 @@ pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
         crate::endpoint::PathSpec::new("/_settings", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1694,6 +1800,8 @@ pub(crate) static GET_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint:
         crate::endpoint::PathSpec::new("/_template", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static MIGRATE_REINDEX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1704,6 +1812,8 @@ pub(crate) static MIGRATE_REINDEX: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static MIGRATE_TO_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1715,6 +1825,8 @@ pub(crate) static MIGRATE_TO_DATA_STREAM: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static MODIFY_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1726,6 +1838,8 @@ pub(crate) static MODIFY_DATA_STREAM: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static OPEN: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1736,6 +1850,8 @@ pub(crate) static OPEN: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PROMOTE_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1747,6 +1863,8 @@ pub(crate) static PROMOTE_DATA_STREAM: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PUT_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1764,6 +1882,8 @@ pub(crate) static PUT_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::En
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -1775,6 +1895,8 @@ pub(crate) static PUT_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_DATA_STREAM_MAPPINGS: crate::endpoint::EndpointSpec =
@@ -1786,6 +1908,8 @@ pub(crate) static PUT_DATA_STREAM_MAPPINGS: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
@@ -1797,6 +1921,8 @@ pub(crate) static PUT_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_DATA_STREAM_SETTINGS: crate::endpoint::EndpointSpec =
@@ -1808,6 +1934,8 @@ pub(crate) static PUT_DATA_STREAM_SETTINGS: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1819,6 +1947,8 @@ pub(crate) static PUT_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
             &[http::Method::PUT, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1829,6 +1959,8 @@ pub(crate) static PUT_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -1840,6 +1972,8 @@ pub(crate) static PUT_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1849,6 +1983,8 @@ pub(crate) static PUT_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
         crate::endpoint::PathSpec::new("/_settings", &[], &[http::Method::PUT]),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1859,6 +1995,8 @@ pub(crate) static PUT_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static RECOVERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1868,6 +2006,8 @@ pub(crate) static RECOVERY: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_recovery", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static REFRESH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1881,6 +2021,8 @@ pub(crate) static REFRESH: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         crate::endpoint::PathSpec::new("/_refresh", &[], &[http::Method::POST, http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static RELOAD_SEARCH_ANALYZERS: crate::endpoint::EndpointSpec =
@@ -1892,6 +2034,8 @@ pub(crate) static RELOAD_SEARCH_ANALYZERS: crate::endpoint::EndpointSpec =
             &[http::Method::GET, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static REMOVE_BLOCK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1902,6 +2046,8 @@ pub(crate) static REMOVE_BLOCK: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static RESOLVE_CLUSTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1911,6 +2057,8 @@ pub(crate) static RESOLVE_CLUSTER: crate::endpoint::EndpointSpec = crate::endpoi
         crate::endpoint::PathSpec::new("/_resolve/cluster", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static RESOLVE_INDEX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1921,6 +2069,8 @@ pub(crate) static RESOLVE_INDEX: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ROLLOVER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1934,6 +2084,8 @@ pub(crate) static ROLLOVER: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/{alias}/_rollover", &["alias"], &[http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SEGMENTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1943,6 +2095,8 @@ pub(crate) static SEGMENTS: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_segments", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SHARD_STORES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1952,6 +2106,8 @@ pub(crate) static SHARD_STORES: crate::endpoint::EndpointSpec = crate::endpoint:
         crate::endpoint::PathSpec::new("/_shard_stores", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SHRINK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1962,6 +2118,8 @@ pub(crate) static SHRINK: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SIMULATE_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1973,6 +2131,8 @@ pub(crate) static SIMULATE_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static SIMULATE_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1991,6 +2151,8 @@ pub(crate) static SIMULATE_TEMPLATE: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static SPLIT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2001,6 +2163,8 @@ pub(crate) static SPLIT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2016,6 +2180,8 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_stats", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_ALIASES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2026,6 +2192,8 @@ pub(crate) static UPDATE_ALIASES: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static VALIDATE_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2043,4 +2211,6 @@ pub(crate) static VALIDATE_QUERY: crate::endpoint::EndpointSpec = crate::endpoin
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };

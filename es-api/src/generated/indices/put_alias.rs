@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-put-alias>
 ///
 /// Made by [`Indices::put_alias`](super::Indices::put_alias); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The settings for the alias, such as `routing` or `filter`
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PutAlias {

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-put-data-lifecycle>
 ///
 /// Made by [`Indices::put_data_lifecycle`](super::Indices::put_data_lifecycle); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The data stream lifecycle configuration that consist of the data retention
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PutDataLifecycle {

@@ -7,6 +7,10 @@
 ///
 /// Made by [`Indices::put_sample_configuration`](super::Indices::put_sample_configuration); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The sampling configuration
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 ///
 /// Only available when the server enables the feature flag `random_sampling`.

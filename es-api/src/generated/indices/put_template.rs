@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-put-template>
 ///
 /// Made by [`Indices::put_template`](super::Indices::put_template); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The template definition
 #[deprecated(
     since = "7.8.0",
     note = "Legacy index templates are deprecated in favor of composable templates"

@@ -20,7 +20,7 @@ impl ResolveCluster {
 
     /// A comma-separated list of cluster:index names or wildcard expressions
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn name(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("name", value.into());
         self

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-rollover>
 ///
 /// Made by [`Indices::rollover`](super::Indices::rollover); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The conditions that needs to be met for executing rollover
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Rollover {
@@ -21,7 +23,7 @@ impl Rollover {
 
     /// The name of the rollover index
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn new_index(mut self, value: impl Into<String>) -> Self {
         self.inner.part("new_index", value.into());
         self

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-simulate-index-template>
 ///
 /// Made by [`Indices::simulate_index_template`](super::Indices::simulate_index_template); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): New index template definition, which will be included in the simulation, as if it already exists in the system
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct SimulateIndexTemplate {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-simulate-template>
 ///
 /// Made by [`Indices::simulate_template`](super::Indices::simulate_template); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): New index template definition to be simulated, if no index template name is specified
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct SimulateTemplate {
@@ -20,7 +22,7 @@ impl SimulateTemplate {
 
     /// The name of the index template
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.inner.part("name", value.into());
         self

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-indices-validate-query>
 ///
 /// Made by [`Indices::validate_query`](super::Indices::validate_query); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The query definition specified with the Query DSL
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ValidateQuery {
@@ -20,7 +22,7 @@ impl ValidateQuery {
 
     /// A comma-separated list of index names to restrict the operation; use `_all` or empty string to perform the operation on all indices
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("index", value.into());
         self

@@ -21,7 +21,7 @@ impl Delete {
 
     /// The task type
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn task_type(mut self, value: crate::generated::params::TaskType) -> Self {
         self.inner.part("task_type", value.as_str());
         self

@@ -20,7 +20,7 @@ impl Get {
 
     /// The inference Id
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn inference_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("inference_id", value.into());
         self
@@ -28,7 +28,9 @@ impl Get {
 
     /// The task type
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
+    ///
+    /// Only a path with `inference_id` takes it: set that too, or `send` fails.
     pub fn task_type(mut self, value: crate::generated::params::TaskType) -> Self {
         self.inner.part("task_type", value.as_str());
         self

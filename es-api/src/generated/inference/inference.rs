@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-inference-inference>
 ///
 /// Made by [`InferenceNamespace::inference`](super::InferenceNamespace::inference); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The inference payload
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Inference {
@@ -21,7 +25,7 @@ impl Inference {
 
     /// The task type
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn task_type(mut self, value: crate::generated::params::TaskType) -> Self {
         self.inner.part("task_type", value.as_str());
         self

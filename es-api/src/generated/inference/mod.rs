@@ -100,6 +100,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`ChatCompletionUnified`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn chat_completion_unified(
         &self,
         inference_id: impl Into<String>,
@@ -116,6 +117,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`Completion`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn completion(&self, inference_id: impl Into<String>) -> Completion {
         Completion::new(self.client, inference_id.into())
     }
@@ -142,6 +144,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`Embedding`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn embedding(&self, inference_id: impl Into<String>) -> Embedding {
         Embedding::new(self.client, inference_id.into())
@@ -165,6 +168,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`Inference`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn inference(&self, inference_id: impl Into<String>) -> Inference {
         Inference::new(self.client, inference_id.into())
     }
@@ -178,6 +182,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`Put`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put(&self, inference_id: impl Into<String>) -> Put {
         Put::new(self.client, inference_id.into())
     }
@@ -192,6 +197,7 @@ impl InferenceNamespace<'_> {
     /// - `ai21_inference_id`: The inference ID
     ///
     /// Sets up [`PutAi21`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_ai21(
         &self,
         task_type: crate::generated::params::PutAi21TaskType,
@@ -210,6 +216,7 @@ impl InferenceNamespace<'_> {
     /// - `alibabacloud_inference_id`: The inference Id
     ///
     /// Sets up [`PutAlibabacloud`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_alibabacloud(
         &self,
         task_type: crate::generated::params::PutAlibabacloudTaskType,
@@ -228,6 +235,7 @@ impl InferenceNamespace<'_> {
     /// - `amazonbedrock_inference_id`: The inference Id
     ///
     /// Sets up [`PutAmazonbedrock`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_amazonbedrock(
         &self,
         task_type: crate::generated::params::PutAmazonbedrockTaskType,
@@ -246,6 +254,7 @@ impl InferenceNamespace<'_> {
     /// - `amazonsagemaker_inference_id`: The inference Id
     ///
     /// Sets up [`PutAmazonsagemaker`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_amazonsagemaker(
         &self,
         task_type: crate::generated::params::PutAmazonsagemakerTaskType,
@@ -264,6 +273,7 @@ impl InferenceNamespace<'_> {
     /// - `anthropic_inference_id`: The inference Id
     ///
     /// Sets up [`PutAnthropic`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_anthropic(
         &self,
         task_type: crate::generated::params::PutAnthropicTaskType,
@@ -282,6 +292,7 @@ impl InferenceNamespace<'_> {
     /// - `azureaistudio_inference_id`: The inference Id
     ///
     /// Sets up [`PutAzureaistudio`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_azureaistudio(
         &self,
         task_type: crate::generated::params::PutAzureaistudioTaskType,
@@ -300,6 +311,7 @@ impl InferenceNamespace<'_> {
     /// - `azureopenai_inference_id`: The inference Id
     ///
     /// Sets up [`PutAzureopenai`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_azureopenai(
         &self,
         task_type: crate::generated::params::PutAzureopenaiTaskType,
@@ -318,6 +330,7 @@ impl InferenceNamespace<'_> {
     /// - `cohere_inference_id`: The inference Id
     ///
     /// Sets up [`PutCohere`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_cohere(
         &self,
         task_type: crate::generated::params::PutAzureaistudioTaskType,
@@ -336,6 +349,7 @@ impl InferenceNamespace<'_> {
     /// - `contextualai_inference_id`: The inference Id
     ///
     /// Sets up [`PutContextualai`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_contextualai(
         &self,
         task_type: crate::generated::params::PutContextualaiTaskType,
@@ -354,6 +368,7 @@ impl InferenceNamespace<'_> {
     /// - `custom_inference_id`: The inference Id
     ///
     /// Sets up [`PutCustom`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_custom(
         &self,
         task_type: crate::generated::params::PutCustomTaskType,
@@ -372,6 +387,7 @@ impl InferenceNamespace<'_> {
     /// - `deepseek_inference_id`: The inference Id
     ///
     /// Sets up [`PutDeepseek`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_deepseek(
         &self,
         task_type: crate::generated::params::PutAi21TaskType,
@@ -390,6 +406,7 @@ impl InferenceNamespace<'_> {
     /// - `elasticsearch_inference_id`: The inference Id
     ///
     /// Sets up [`PutElasticsearch`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_elasticsearch(
         &self,
         task_type: crate::generated::params::PutElasticsearchTaskType,
@@ -408,6 +425,7 @@ impl InferenceNamespace<'_> {
     /// - `elser_inference_id`: The inference Id
     ///
     /// Sets up [`PutElser`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[deprecated(
         since = "8.16.0",
         note = "The elser service is deprecated. Use the Elasticsearch inference integration instead, with model_id included in the service_settings."
@@ -430,6 +448,7 @@ impl InferenceNamespace<'_> {
     /// - `googleaistudio_inference_id`: The inference Id
     ///
     /// Sets up [`PutGoogleaistudio`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_googleaistudio(
         &self,
         task_type: crate::generated::params::PutAmazonbedrockTaskType,
@@ -448,6 +467,7 @@ impl InferenceNamespace<'_> {
     /// - `googlevertexai_inference_id`: The inference Id
     ///
     /// Sets up [`PutGooglevertexai`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_googlevertexai(
         &self,
         task_type: crate::generated::params::PutGooglevertexaiTaskType,
@@ -484,6 +504,7 @@ impl InferenceNamespace<'_> {
     /// - `huggingface_inference_id`: The inference Id
     ///
     /// Sets up [`PutHuggingFace`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_hugging_face(
         &self,
         task_type: crate::generated::params::PutGooglevertexaiTaskType,
@@ -502,6 +523,7 @@ impl InferenceNamespace<'_> {
     /// - `jinaai_inference_id`: The inference Id
     ///
     /// Sets up [`PutJinaai`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_jinaai(
         &self,
         task_type: crate::generated::params::PutJinaaiTaskType,
@@ -520,6 +542,7 @@ impl InferenceNamespace<'_> {
     /// - `llama_inference_id`: The inference ID
     ///
     /// Sets up [`PutLlama`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_llama(
         &self,
         task_type: crate::generated::params::PutAzureopenaiTaskType,
@@ -538,6 +561,7 @@ impl InferenceNamespace<'_> {
     /// - `mistral_inference_id`: The inference Id
     ///
     /// Sets up [`PutMistral`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_mistral(
         &self,
         task_type: crate::generated::params::PutAzureopenaiTaskType,
@@ -556,6 +580,7 @@ impl InferenceNamespace<'_> {
     /// - `nvidia_inference_id`: The inference ID
     ///
     /// Sets up [`PutNvidia`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_nvidia(
         &self,
         task_type: crate::generated::params::PutGooglevertexaiTaskType,
@@ -574,6 +599,7 @@ impl InferenceNamespace<'_> {
     /// - `openai_inference_id`: The inference ID
     ///
     /// Sets up [`PutOpenai`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_openai(
         &self,
         task_type: crate::generated::params::PutAzureopenaiTaskType,
@@ -592,6 +618,7 @@ impl InferenceNamespace<'_> {
     /// - `openshiftai_inference_id`: The inference ID
     ///
     /// Sets up [`PutOpenshiftAi`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_openshift_ai(
         &self,
         task_type: crate::generated::params::PutGooglevertexaiTaskType,
@@ -610,6 +637,7 @@ impl InferenceNamespace<'_> {
     /// - `voyageai_inference_id`: The inference ID
     ///
     /// Sets up [`PutVoyageai`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_voyageai(
         &self,
         task_type: crate::generated::params::PutVoyageaiTaskType,
@@ -628,6 +656,7 @@ impl InferenceNamespace<'_> {
     /// - `watsonx_inference_id`: The inference Id
     ///
     /// Sets up [`PutWatsonx`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_watsonx(
         &self,
         task_type: crate::generated::params::PutAzureopenaiTaskType,
@@ -645,6 +674,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`Rerank`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn rerank(&self, inference_id: impl Into<String>) -> Rerank {
         Rerank::new(self.client, inference_id.into())
     }
@@ -658,6 +688,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`SparseEmbedding`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn sparse_embedding(&self, inference_id: impl Into<String>) -> SparseEmbedding {
         SparseEmbedding::new(self.client, inference_id.into())
     }
@@ -671,6 +702,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`StreamCompletion`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn stream_completion(&self, inference_id: impl Into<String>) -> StreamCompletion {
         StreamCompletion::new(self.client, inference_id.into())
     }
@@ -684,6 +716,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`TextEmbedding`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn text_embedding(&self, inference_id: impl Into<String>) -> TextEmbedding {
         TextEmbedding::new(self.client, inference_id.into())
     }
@@ -697,6 +730,7 @@ impl InferenceNamespace<'_> {
     /// - `inference_id`: The inference Id
     ///
     /// Sets up [`Update`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update(&self, inference_id: impl Into<String>) -> Update {
         Update::new(self.client, inference_id.into())
     }
@@ -711,6 +745,8 @@ pub(crate) static CHAT_COMPLETION_UNIFIED: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static COMPLETION: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -721,6 +757,8 @@ pub(crate) static COMPLETION: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -738,6 +776,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         ),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -748,6 +788,8 @@ pub(crate) static EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -766,6 +808,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         crate::endpoint::PathSpec::new("/_inference", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static INFERENCE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -783,6 +827,8 @@ pub(crate) static INFERENCE: crate::endpoint::EndpointSpec = crate::endpoint::En
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -800,6 +846,8 @@ pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_AI21: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -810,6 +858,8 @@ pub(crate) static PUT_AI21: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_ALIBABACLOUD: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -820,6 +870,8 @@ pub(crate) static PUT_ALIBABACLOUD: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_AMAZONBEDROCK: crate::endpoint::EndpointSpec =
@@ -831,6 +883,8 @@ pub(crate) static PUT_AMAZONBEDROCK: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_AMAZONSAGEMAKER: crate::endpoint::EndpointSpec =
@@ -842,6 +896,8 @@ pub(crate) static PUT_AMAZONSAGEMAKER: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_ANTHROPIC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -852,6 +908,8 @@ pub(crate) static PUT_ANTHROPIC: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_AZUREAISTUDIO: crate::endpoint::EndpointSpec =
@@ -863,6 +921,8 @@ pub(crate) static PUT_AZUREAISTUDIO: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_AZUREOPENAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -873,6 +933,8 @@ pub(crate) static PUT_AZUREOPENAI: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_COHERE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -883,6 +945,8 @@ pub(crate) static PUT_COHERE: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_CONTEXTUALAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -893,6 +957,8 @@ pub(crate) static PUT_CONTEXTUALAI: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_CUSTOM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -903,6 +969,8 @@ pub(crate) static PUT_CUSTOM: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_DEEPSEEK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -913,6 +981,8 @@ pub(crate) static PUT_DEEPSEEK: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_ELASTICSEARCH: crate::endpoint::EndpointSpec =
@@ -924,6 +994,8 @@ pub(crate) static PUT_ELASTICSEARCH: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_ELSER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -934,6 +1006,8 @@ pub(crate) static PUT_ELSER: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_GOOGLEAISTUDIO: crate::endpoint::EndpointSpec =
@@ -945,6 +1019,8 @@ pub(crate) static PUT_GOOGLEAISTUDIO: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_GOOGLEVERTEXAI: crate::endpoint::EndpointSpec =
@@ -956,6 +1032,8 @@ pub(crate) static PUT_GOOGLEVERTEXAI: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_GROQ: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -966,6 +1044,8 @@ pub(crate) static PUT_GROQ: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_HUGGING_FACE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -976,6 +1056,8 @@ pub(crate) static PUT_HUGGING_FACE: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_JINAAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -986,6 +1068,8 @@ pub(crate) static PUT_JINAAI: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_LLAMA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -996,6 +1080,8 @@ pub(crate) static PUT_LLAMA: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_MISTRAL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1006,6 +1092,8 @@ pub(crate) static PUT_MISTRAL: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_NVIDIA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1016,6 +1104,8 @@ pub(crate) static PUT_NVIDIA: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_OPENAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1026,6 +1116,8 @@ pub(crate) static PUT_OPENAI: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_OPENSHIFT_AI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1036,6 +1128,8 @@ pub(crate) static PUT_OPENSHIFT_AI: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_VOYAGEAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1046,6 +1140,8 @@ pub(crate) static PUT_VOYAGEAI: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_WATSONX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1056,6 +1152,8 @@ pub(crate) static PUT_WATSONX: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static RERANK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1066,6 +1164,8 @@ pub(crate) static RERANK: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SPARSE_EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1076,6 +1176,8 @@ pub(crate) static SPARSE_EMBEDDING: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static STREAM_COMPLETION: crate::endpoint::EndpointSpec =
@@ -1087,6 +1189,8 @@ pub(crate) static STREAM_COMPLETION: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static TEXT_EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1097,6 +1201,8 @@ pub(crate) static TEXT_EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1114,4 +1220,6 @@ pub(crate) static UPDATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

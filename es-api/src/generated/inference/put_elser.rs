@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-inference-put-elser>
 ///
 /// Made by [`InferenceNamespace::put_elser`](super::InferenceNamespace::put_elser); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The inference endpoint's task and service settings
 #[deprecated(
     since = "8.16.0",
     note = "The elser service is deprecated. Use the Elasticsearch inference integration instead, with model_id included in the service_settings."

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-inference-put-groq>
 ///
 /// Made by [`InferenceNamespace::put_groq`](super::InferenceNamespace::put_groq); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The inference endpoint's task and service settings
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PutGroq {

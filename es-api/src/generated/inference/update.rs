@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-inference-update>
 ///
 /// Made by [`InferenceNamespace::update`](super::InferenceNamespace::update); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The inference endpoint's task and service settings
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Update {
@@ -21,7 +25,7 @@ impl Update {
 
     /// The task type
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn task_type(mut self, value: crate::generated::params::TaskType) -> Self {
         self.inner.part("task_type", value.as_str());
         self

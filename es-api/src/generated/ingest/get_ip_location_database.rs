@@ -20,7 +20,7 @@ impl GetIpLocationDatabase {
 
     /// A comma-separated list of ip location database configurations to get; use `*` to get all ip location database configurations
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("id", value.into());
         self

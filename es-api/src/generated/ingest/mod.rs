@@ -135,6 +135,7 @@ impl Ingest<'_> {
     /// - `id`: The id of the database configuration
     ///
     /// Sets up [`PutGeoipDatabase`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_geoip_database(&self, id: impl Into<String>) -> PutGeoipDatabase {
         PutGeoipDatabase::new(self.client, id.into())
     }
@@ -148,6 +149,7 @@ impl Ingest<'_> {
     /// - `id`: The id of the database configuration
     ///
     /// Sets up [`PutIpLocationDatabase`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_ip_location_database(&self, id: impl Into<String>) -> PutIpLocationDatabase {
         PutIpLocationDatabase::new(self.client, id.into())
     }
@@ -161,6 +163,7 @@ impl Ingest<'_> {
     /// - `id`: Pipeline ID
     ///
     /// Sets up [`PutPipeline`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_pipeline(&self, id: impl Into<String>) -> PutPipeline {
         PutPipeline::new(self.client, id.into())
     }
@@ -170,6 +173,7 @@ impl Ingest<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ingest-simulate>
     ///
     /// Sets up [`Simulate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn simulate(&self) -> Simulate {
         Simulate::new(self.client)
     }
@@ -184,6 +188,8 @@ pub(crate) static DELETE_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
@@ -195,6 +201,8 @@ pub(crate) static DELETE_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -205,6 +213,8 @@ pub(crate) static DELETE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GEO_IP_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -215,6 +225,8 @@ pub(crate) static GEO_IP_STATS: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
@@ -229,6 +241,8 @@ pub(crate) static GET_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_ingest/geoip/database", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
@@ -247,6 +261,8 @@ pub(crate) static GET_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -256,6 +272,8 @@ pub(crate) static GET_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint:
         crate::endpoint::PathSpec::new("/_ingest/pipeline", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PROCESSOR_GROK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -266,6 +284,8 @@ pub(crate) static PROCESSOR_GROK: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
@@ -277,6 +297,8 @@ pub(crate) static PUT_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
@@ -288,6 +310,8 @@ pub(crate) static PUT_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -298,6 +322,8 @@ pub(crate) static PUT_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SIMULATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -315,4 +341,6 @@ pub(crate) static SIMULATE: crate::endpoint::EndpointSpec = crate::endpoint::End
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/manage-data/ingest/transform-enrich/ingest-pipelines>
 ///
 /// Made by [`Ingest::put_pipeline`](super::Ingest::put_pipeline); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The ingest definition
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PutPipeline {

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ingest-simulate>
 ///
 /// Made by [`Ingest::simulate`](super::Ingest::simulate); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The simulate definition
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Simulate {
@@ -20,7 +24,7 @@ impl Simulate {
 
     /// Pipeline ID
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("id", value.into());
         self

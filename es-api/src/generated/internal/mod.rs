@@ -95,6 +95,7 @@ impl Internal<'_> {
     /// - `version`: the version number
     ///
     /// Sets up [`UpdateDesiredNodes`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     #[doc(hidden)]
     pub fn update_desired_nodes(
@@ -115,6 +116,8 @@ pub(crate) static DELETE_DESIRED_BALANCE: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_DESIRED_NODES: crate::endpoint::EndpointSpec =
@@ -126,6 +129,8 @@ pub(crate) static DELETE_DESIRED_NODES: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DESIRED_BALANCE: crate::endpoint::EndpointSpec =
@@ -137,6 +142,8 @@ pub(crate) static GET_DESIRED_BALANCE: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DESIRED_NODES: crate::endpoint::EndpointSpec =
@@ -148,6 +155,8 @@ pub(crate) static GET_DESIRED_NODES: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PREVALIDATE_NODE_REMOVAL: crate::endpoint::EndpointSpec =
@@ -159,6 +168,8 @@ pub(crate) static PREVALIDATE_NODE_REMOVAL: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_DESIRED_NODES: crate::endpoint::EndpointSpec =
@@ -170,4 +181,6 @@ pub(crate) static UPDATE_DESIRED_NODES: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };

@@ -5,6 +5,10 @@
 ///
 /// Made by [`Internal::update_desired_nodes`](super::Internal::update_desired_nodes); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: the specification of the desired nodes
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[doc(hidden)]
 #[derive(Debug, Clone)]

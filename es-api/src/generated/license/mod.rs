@@ -101,6 +101,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -111,6 +113,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_BASIC_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -121,6 +125,8 @@ pub(crate) static GET_BASIC_STATUS: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_TRIAL_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -131,6 +137,8 @@ pub(crate) static GET_TRIAL_STATUS: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static POST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -141,6 +149,8 @@ pub(crate) static POST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static POST_START_BASIC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -151,6 +161,8 @@ pub(crate) static POST_START_BASIC: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static POST_START_TRIAL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -161,4 +173,6 @@ pub(crate) static POST_START_TRIAL: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-license-post>
 ///
 /// Made by [`License::post`](super::License::post); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): licenses to be installed
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Post {

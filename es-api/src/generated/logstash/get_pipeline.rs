@@ -20,7 +20,7 @@ impl GetPipeline {
 
     /// A comma-separated list of pipeline identifiers.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("id", value.into());
         self

@@ -52,6 +52,7 @@ impl Logstash<'_> {
     /// - `id`: The ID of the Pipeline
     ///
     /// Sets up [`PutPipeline`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_pipeline(&self, id: impl Into<String>) -> PutPipeline {
         PutPipeline::new(self.client, id.into())
     }
@@ -65,6 +66,8 @@ pub(crate) static DELETE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -74,6 +77,8 @@ pub(crate) static GET_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint:
         crate::endpoint::PathSpec::new("/_logstash/pipeline", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -84,4 +89,6 @@ pub(crate) static PUT_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

@@ -60,6 +60,8 @@ pub(crate) static DEPRECATIONS: crate::endpoint::EndpointSpec = crate::endpoint:
         crate::endpoint::PathSpec::new("/_migration/deprecations", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_FEATURE_UPGRADE_STATUS: crate::endpoint::EndpointSpec =
@@ -71,6 +73,8 @@ pub(crate) static GET_FEATURE_UPGRADE_STATUS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static POST_FEATURE_UPGRADE: crate::endpoint::EndpointSpec =
@@ -82,4 +86,6 @@ pub(crate) static POST_FEATURE_UPGRADE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-delete-expired-data>
 ///
 /// Made by [`Ml::delete_expired_data`](super::Ml::delete_expired_data); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): deleting expired data parameters
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteExpiredData {
@@ -20,7 +22,7 @@ impl DeleteExpiredData {
 
     /// The ID of the job(s) to perform expired data hygiene for
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn job_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("job_id", value.into());
         self

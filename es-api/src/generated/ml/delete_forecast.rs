@@ -21,7 +21,7 @@ impl DeleteForecast {
 
     /// The ID of the forecast to delete, can be comma delimited list. Leaving blank implies `_all`
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn forecast_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("forecast_id", value.into());
         self

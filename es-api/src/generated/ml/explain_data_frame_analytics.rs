@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-explain-data-frame-analytics>
 ///
 /// Made by [`Ml::explain_data_frame_analytics`](super::Ml::explain_data_frame_analytics); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The data frame analytics config to explain
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ExplainDataFrameAnalytics {
@@ -20,7 +22,7 @@ impl ExplainDataFrameAnalytics {
 
     /// The ID of the data frame analytics to explain
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("id", value.into());
         self

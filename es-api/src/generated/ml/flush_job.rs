@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-flush-job>
 ///
 /// Made by [`Ml::flush_job`](super::Ml::flush_job); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Flush parameters
 #[deprecated(
     since = "9.1.0",
     note = "Forcing any buffered data to be processed is deprecated, in a future major version a datafeed will be required."

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-forecast>
 ///
 /// Made by [`Ml::forecast`](super::Ml::forecast); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Query parameters can be specified in the body
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Forecast {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-buckets>
 ///
 /// Made by [`Ml::get_buckets`](super::Ml::get_buckets); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Bucket selection details if not provided in URI
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetBuckets {
@@ -21,7 +23,7 @@ impl GetBuckets {
 
     /// The timestamp of the desired single bucket result
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn timestamp(mut self, value: impl Into<String>) -> Self {
         self.inner.part("timestamp", value.into());
         self

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-calendars>
 ///
 /// Made by [`Ml::get_calendars`](super::Ml::get_calendars); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The from and size parameters optionally sent in the body
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetCalendars {
@@ -20,7 +22,7 @@ impl GetCalendars {
 
     /// The ID of the calendar to fetch
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn calendar_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("calendar_id", value.into());
         self

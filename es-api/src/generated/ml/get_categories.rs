@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-categories>
 ///
 /// Made by [`Ml::get_categories`](super::Ml::get_categories); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Category selection details if not provided in URI
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetCategories {
@@ -21,7 +23,7 @@ impl GetCategories {
 
     /// The identifier of the category definition of interest
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn category_id(mut self, value: i64) -> Self {
         self.inner.part("category_id", value);
         self

@@ -20,7 +20,7 @@ impl GetDatafeedStats {
 
     /// Comma-separated list of datafeed identifiers or wildcard expressions. If you do not specify one of these options, the API returns information about all datafeeds.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn datafeed_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("datafeed_id", value.into());
         self

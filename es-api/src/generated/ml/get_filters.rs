@@ -20,7 +20,7 @@ impl GetFilters {
 
     /// Comma-separated list of strings that uniquely identify a filter.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn filter_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("filter_id", value.into());
         self

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-influencers>
 ///
 /// Made by [`Ml::get_influencers`](super::Ml::get_influencers); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Influencer selection criteria
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetInfluencers {

@@ -20,7 +20,7 @@ impl GetJobs {
 
     /// Comma-separated list of identifiers for the anomaly detection job. It can be a job identifier, a group name, or a wildcard expression. If you do not specify one of these options, the API returns information for all anomaly detection jobs.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn job_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("job_id", value.into());
         self

@@ -20,7 +20,7 @@ impl GetMemoryStats {
 
     /// Specifies the node or nodes to retrieve stats for.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn node_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("node_id", value.into());
         self

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-model-snapshots>
 ///
 /// Made by [`Ml::get_model_snapshots`](super::Ml::get_model_snapshots); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Model snapshot selection criteria
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetModelSnapshots {
@@ -21,7 +23,7 @@ impl GetModelSnapshots {
 
     /// The ID of the snapshot to fetch
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn snapshot_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("snapshot_id", value.into());
         self

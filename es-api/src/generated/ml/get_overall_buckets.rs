@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-overall-buckets>
 ///
 /// Made by [`Ml::get_overall_buckets`](super::Ml::get_overall_buckets); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Overall bucket selection details if not provided in URI
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetOverallBuckets {

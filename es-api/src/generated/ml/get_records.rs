@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-get-records>
 ///
 /// Made by [`Ml::get_records`](super::Ml::get_records); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Record selection criteria
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetRecords {

@@ -20,7 +20,7 @@ impl GetTrainedModelsStats {
 
     /// The unique identifier of the trained model or a model alias. It can be a comma-separated list or a wildcard expression.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn model_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("model_id", value.into());
         self

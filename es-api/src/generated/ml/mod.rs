@@ -367,6 +367,7 @@ impl Ml<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-estimate-model-memory>
     ///
     /// Sets up [`EstimateModelMemory`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn estimate_model_memory(&self) -> EstimateModelMemory {
         EstimateModelMemory::new(self.client)
     }
@@ -376,6 +377,7 @@ impl Ml<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-evaluate-data-frame>
     ///
     /// Sets up [`EvaluateDataFrame`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn evaluate_data_frame(&self) -> EvaluateDataFrame {
         EvaluateDataFrame::new(self.client)
     }
@@ -636,6 +638,7 @@ impl Ml<'_> {
     /// - `model_id`: The unique identifier of the trained model.
     ///
     /// Sets up [`InferTrainedModel`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn infer_trained_model(&self, model_id: impl Into<String>) -> InferTrainedModel {
         InferTrainedModel::new(self.client, model_id.into())
     }
@@ -671,6 +674,7 @@ impl Ml<'_> {
     /// - `calendar_id`: The ID of the calendar to modify
     ///
     /// Sets up [`PostCalendarEvents`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn post_calendar_events(&self, calendar_id: impl Into<String>) -> PostCalendarEvents {
         PostCalendarEvents::new(self.client, calendar_id.into())
     }
@@ -684,6 +688,7 @@ impl Ml<'_> {
     /// - `job_id`: The name of the job receiving the data
     ///
     /// Sets up [`PostData`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[deprecated(
         since = "7.11.0",
         note = "Posting data directly to anomaly detection jobs is deprecated, in a future major version a datafeed will be required."
@@ -750,6 +755,7 @@ impl Ml<'_> {
     /// - `id`: The ID of the data frame analytics to create
     ///
     /// Sets up [`PutDataFrameAnalytics`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_data_frame_analytics(&self, id: impl Into<String>) -> PutDataFrameAnalytics {
         PutDataFrameAnalytics::new(self.client, id.into())
     }
@@ -763,6 +769,7 @@ impl Ml<'_> {
     /// - `datafeed_id`: The ID of the datafeed to create
     ///
     /// Sets up [`PutDatafeed`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_datafeed(&self, datafeed_id: impl Into<String>) -> PutDatafeed {
         PutDatafeed::new(self.client, datafeed_id.into())
     }
@@ -776,6 +783,7 @@ impl Ml<'_> {
     /// - `filter_id`: The ID of the filter to create
     ///
     /// Sets up [`PutFilter`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_filter(&self, filter_id: impl Into<String>) -> PutFilter {
         PutFilter::new(self.client, filter_id.into())
     }
@@ -789,6 +797,7 @@ impl Ml<'_> {
     /// - `job_id`: The ID of the job to create
     ///
     /// Sets up [`PutJob`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_job(&self, job_id: impl Into<String>) -> PutJob {
         PutJob::new(self.client, job_id.into())
     }
@@ -802,6 +811,7 @@ impl Ml<'_> {
     /// - `model_id`: The ID of the trained models to store
     ///
     /// Sets up [`PutTrainedModel`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_trained_model(&self, model_id: impl Into<String>) -> PutTrainedModel {
         PutTrainedModel::new(self.client, model_id.into())
     }
@@ -834,6 +844,7 @@ impl Ml<'_> {
     /// - `part`: The part number
     ///
     /// Sets up [`PutTrainedModelDefinitionPart`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_trained_model_definition_part(
         &self,
         model_id: impl Into<String>,
@@ -851,6 +862,7 @@ impl Ml<'_> {
     /// - `model_id`: The ID of the trained model for this vocabulary
     ///
     /// Sets up [`PutTrainedModelVocabulary`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_trained_model_vocabulary(
         &self,
         model_id: impl Into<String>,
@@ -991,6 +1003,7 @@ impl Ml<'_> {
     /// - `id`: The ID of the data frame analytics to update
     ///
     /// Sets up [`UpdateDataFrameAnalytics`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_data_frame_analytics(&self, id: impl Into<String>) -> UpdateDataFrameAnalytics {
         UpdateDataFrameAnalytics::new(self.client, id.into())
     }
@@ -1004,6 +1017,7 @@ impl Ml<'_> {
     /// - `datafeed_id`: The ID of the datafeed to update
     ///
     /// Sets up [`UpdateDatafeed`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_datafeed(&self, datafeed_id: impl Into<String>) -> UpdateDatafeed {
         UpdateDatafeed::new(self.client, datafeed_id.into())
     }
@@ -1017,6 +1031,7 @@ impl Ml<'_> {
     /// - `filter_id`: The ID of the filter to update
     ///
     /// Sets up [`UpdateFilter`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_filter(&self, filter_id: impl Into<String>) -> UpdateFilter {
         UpdateFilter::new(self.client, filter_id.into())
     }
@@ -1030,6 +1045,7 @@ impl Ml<'_> {
     /// - `job_id`: The ID of the job to create
     ///
     /// Sets up [`UpdateJob`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_job(&self, job_id: impl Into<String>) -> UpdateJob {
         UpdateJob::new(self.client, job_id.into())
     }
@@ -1044,6 +1060,7 @@ impl Ml<'_> {
     /// - `snapshot_id`: The ID of the snapshot to update
     ///
     /// Sets up [`UpdateModelSnapshot`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_model_snapshot(
         &self,
         job_id: impl Into<String>,
@@ -1091,6 +1108,7 @@ impl Ml<'_> {
     /// <https://www.elastic.co/guide/en/machine-learning/current/ml-jobs.html>
     ///
     /// Sets up [`Validate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[doc(hidden)]
     pub fn validate(&self) -> Validate {
         Validate::new(self.client)
@@ -1099,6 +1117,7 @@ impl Ml<'_> {
     /// Validate an anomaly detection job
     ///
     /// Sets up [`ValidateDetector`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[doc(hidden)]
     pub fn validate_detector(&self) -> ValidateDetector {
         ValidateDetector::new(self.client)
@@ -1114,6 +1133,8 @@ pub(crate) static CLEAR_TRAINED_MODEL_DEPLOYMENT_CACHE: crate::endpoint::Endpoin
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static CLOSE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1124,6 +1145,8 @@ pub(crate) static CLOSE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_CALENDAR: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1134,6 +1157,8 @@ pub(crate) static DELETE_CALENDAR: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_CALENDAR_EVENT: crate::endpoint::EndpointSpec =
@@ -1145,6 +1170,8 @@ pub(crate) static DELETE_CALENDAR_EVENT: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_CALENDAR_JOB: crate::endpoint::EndpointSpec =
@@ -1156,6 +1183,8 @@ pub(crate) static DELETE_CALENDAR_JOB: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1167,6 +1196,8 @@ pub(crate) static DELETE_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1177,6 +1208,8 @@ pub(crate) static DELETE_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_EXPIRED_DATA: crate::endpoint::EndpointSpec =
@@ -1195,6 +1228,8 @@ pub(crate) static DELETE_EXPIRED_DATA: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_FILTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1205,6 +1240,8 @@ pub(crate) static DELETE_FILTER: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_FORECAST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1222,6 +1259,8 @@ pub(crate) static DELETE_FORECAST: crate::endpoint::EndpointSpec = crate::endpoi
         ),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1232,6 +1271,8 @@ pub(crate) static DELETE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
@@ -1243,6 +1284,8 @@ pub(crate) static DELETE_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_TRAINED_MODEL: crate::endpoint::EndpointSpec =
@@ -1254,6 +1297,8 @@ pub(crate) static DELETE_TRAINED_MODEL: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_TRAINED_MODEL_ALIAS: crate::endpoint::EndpointSpec =
@@ -1265,6 +1310,8 @@ pub(crate) static DELETE_TRAINED_MODEL_ALIAS: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static ESTIMATE_MODEL_MEMORY: crate::endpoint::EndpointSpec =
@@ -1276,6 +1323,8 @@ pub(crate) static ESTIMATE_MODEL_MEMORY: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static EVALUATE_DATA_FRAME: crate::endpoint::EndpointSpec =
@@ -1287,6 +1336,8 @@ pub(crate) static EVALUATE_DATA_FRAME: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static EXPLAIN_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1305,6 +1356,8 @@ pub(crate) static EXPLAIN_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static FLUSH_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1315,6 +1368,8 @@ pub(crate) static FLUSH_JOB: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static FORECAST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1325,6 +1380,8 @@ pub(crate) static FORECAST: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_BUCKETS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1342,6 +1399,8 @@ pub(crate) static GET_BUCKETS: crate::endpoint::EndpointSpec = crate::endpoint::
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_CALENDAR_EVENTS: crate::endpoint::EndpointSpec =
@@ -1353,6 +1412,8 @@ pub(crate) static GET_CALENDAR_EVENTS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_CALENDARS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1370,6 +1431,8 @@ pub(crate) static GET_CALENDARS: crate::endpoint::EndpointSpec = crate::endpoint
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_CATEGORIES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1387,6 +1450,8 @@ pub(crate) static GET_CATEGORIES: crate::endpoint::EndpointSpec = crate::endpoin
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1401,6 +1466,8 @@ pub(crate) static GET_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_ml/data_frame/analytics", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DATA_FRAME_ANALYTICS_STATS: crate::endpoint::EndpointSpec =
@@ -1419,6 +1486,8 @@ pub(crate) static GET_DATA_FRAME_ANALYTICS_STATS: crate::endpoint::EndpointSpec 
             ),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DATAFEED_STATS: crate::endpoint::EndpointSpec =
@@ -1433,6 +1502,8 @@ pub(crate) static GET_DATAFEED_STATS: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_ml/datafeeds/_stats", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_DATAFEEDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1446,6 +1517,8 @@ pub(crate) static GET_DATAFEEDS: crate::endpoint::EndpointSpec = crate::endpoint
         crate::endpoint::PathSpec::new("/_ml/datafeeds", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_FILTERS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1459,6 +1532,8 @@ pub(crate) static GET_FILTERS: crate::endpoint::EndpointSpec = crate::endpoint::
         crate::endpoint::PathSpec::new("/_ml/filters", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_INFLUENCERS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1469,6 +1544,8 @@ pub(crate) static GET_INFLUENCERS: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_JOB_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1482,6 +1559,8 @@ pub(crate) static GET_JOB_STATS: crate::endpoint::EndpointSpec = crate::endpoint
         crate::endpoint::PathSpec::new("/_ml/anomaly_detectors/_stats", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1495,6 +1574,8 @@ pub(crate) static GET_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_ml/anomaly_detectors", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_MEMORY_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1508,6 +1589,8 @@ pub(crate) static GET_MEMORY_STATS: crate::endpoint::EndpointSpec = crate::endpo
         crate::endpoint::PathSpec::new("/_ml/memory/_stats", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_MODEL_SNAPSHOT_UPGRADE_STATS: crate::endpoint::EndpointSpec =
@@ -1519,6 +1602,8 @@ pub(crate) static GET_MODEL_SNAPSHOT_UPGRADE_STATS: crate::endpoint::EndpointSpe
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_MODEL_SNAPSHOTS: crate::endpoint::EndpointSpec =
@@ -1537,6 +1622,8 @@ pub(crate) static GET_MODEL_SNAPSHOTS: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_OVERALL_BUCKETS: crate::endpoint::EndpointSpec =
@@ -1548,6 +1635,8 @@ pub(crate) static GET_OVERALL_BUCKETS: crate::endpoint::EndpointSpec =
             &[http::Method::GET, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_RECORDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1558,6 +1647,8 @@ pub(crate) static GET_RECORDS: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_TRAINED_MODELS: crate::endpoint::EndpointSpec =
@@ -1572,6 +1663,8 @@ pub(crate) static GET_TRAINED_MODELS: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_ml/trained_models", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_TRAINED_MODELS_STATS: crate::endpoint::EndpointSpec =
@@ -1586,6 +1679,8 @@ pub(crate) static GET_TRAINED_MODELS_STATS: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_ml/trained_models/_stats", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static INFER_TRAINED_MODEL: crate::endpoint::EndpointSpec =
@@ -1597,6 +1692,8 @@ pub(crate) static INFER_TRAINED_MODEL: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1607,6 +1704,8 @@ pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static OPEN_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1617,6 +1716,8 @@ pub(crate) static OPEN_JOB: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static POST_CALENDAR_EVENTS: crate::endpoint::EndpointSpec =
@@ -1628,6 +1729,8 @@ pub(crate) static POST_CALENDAR_EVENTS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static POST_DATA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1638,6 +1741,8 @@ pub(crate) static POST_DATA: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::NdJson,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PREVIEW_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1656,6 +1761,8 @@ pub(crate) static PREVIEW_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PREVIEW_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1673,6 +1780,8 @@ pub(crate) static PREVIEW_DATAFEED: crate::endpoint::EndpointSpec = crate::endpo
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_CALENDAR: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1683,6 +1792,8 @@ pub(crate) static PUT_CALENDAR: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_CALENDAR_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1693,6 +1804,8 @@ pub(crate) static PUT_CALENDAR_JOB: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1704,6 +1817,8 @@ pub(crate) static PUT_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1714,6 +1829,8 @@ pub(crate) static PUT_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_FILTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1724,6 +1841,8 @@ pub(crate) static PUT_FILTER: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1734,6 +1853,8 @@ pub(crate) static PUT_JOB: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_TRAINED_MODEL: crate::endpoint::EndpointSpec =
@@ -1745,6 +1866,8 @@ pub(crate) static PUT_TRAINED_MODEL: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_TRAINED_MODEL_ALIAS: crate::endpoint::EndpointSpec =
@@ -1756,6 +1879,8 @@ pub(crate) static PUT_TRAINED_MODEL_ALIAS: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PUT_TRAINED_MODEL_DEFINITION_PART: crate::endpoint::EndpointSpec =
@@ -1767,6 +1892,8 @@ pub(crate) static PUT_TRAINED_MODEL_DEFINITION_PART: crate::endpoint::EndpointSp
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_TRAINED_MODEL_VOCABULARY: crate::endpoint::EndpointSpec =
@@ -1778,6 +1905,8 @@ pub(crate) static PUT_TRAINED_MODEL_VOCABULARY: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static RESET_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1788,6 +1917,8 @@ pub(crate) static RESET_JOB: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static REVERT_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
@@ -1799,6 +1930,8 @@ pub(crate) static REVERT_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static SET_UPGRADE_MODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1809,6 +1942,8 @@ pub(crate) static SET_UPGRADE_MODE: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static START_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1820,6 +1955,8 @@ pub(crate) static START_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static START_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1830,6 +1967,8 @@ pub(crate) static START_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static START_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec =
@@ -1841,6 +1980,8 @@ pub(crate) static START_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec 
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static STOP_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1852,6 +1993,8 @@ pub(crate) static STOP_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static STOP_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1862,6 +2005,8 @@ pub(crate) static STOP_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STOP_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec =
@@ -1873,6 +2018,8 @@ pub(crate) static STOP_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1884,6 +2031,8 @@ pub(crate) static UPDATE_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1894,6 +2043,8 @@ pub(crate) static UPDATE_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_FILTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1904,6 +2055,8 @@ pub(crate) static UPDATE_FILTER: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1914,6 +2067,8 @@ pub(crate) static UPDATE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
@@ -1925,6 +2080,8 @@ pub(crate) static UPDATE_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec =
@@ -1936,6 +2093,8 @@ pub(crate) static UPDATE_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static UPGRADE_JOB_SNAPSHOT: crate::endpoint::EndpointSpec =
@@ -1947,6 +2106,8 @@ pub(crate) static UPGRADE_JOB_SNAPSHOT: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static VALIDATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1957,6 +2118,8 @@ pub(crate) static VALIDATE: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static VALIDATE_DETECTOR: crate::endpoint::EndpointSpec =
@@ -1968,4 +2131,6 @@ pub(crate) static VALIDATE_DETECTOR: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };

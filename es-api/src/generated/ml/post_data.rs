@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-post-data>
 ///
 /// Made by [`Ml::post_data`](super::Ml::post_data); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The data to process
 #[deprecated(
     since = "7.11.0",
     note = "Posting data directly to anomaly detection jobs is deprecated, in a future major version a datafeed will be required."

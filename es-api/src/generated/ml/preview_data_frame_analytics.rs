@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-preview-data-frame-analytics>
 ///
 /// Made by [`Ml::preview_data_frame_analytics`](super::Ml::preview_data_frame_analytics); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The data frame analytics config to preview
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PreviewDataFrameAnalytics {
@@ -20,7 +22,7 @@ impl PreviewDataFrameAnalytics {
 
     /// The ID of the data frame analytics to preview
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("id", value.into());
         self

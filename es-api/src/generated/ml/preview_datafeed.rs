@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-preview-datafeed>
 ///
 /// Made by [`Ml::preview_datafeed`](super::Ml::preview_datafeed); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The datafeed config and job config with which to execute the preview
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PreviewDatafeed {
@@ -20,7 +22,7 @@ impl PreviewDatafeed {
 
     /// The ID of the datafeed to preview
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn datafeed_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("datafeed_id", value.into());
         self

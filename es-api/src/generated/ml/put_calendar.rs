@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-put-calendar>
 ///
 /// Made by [`Ml::put_calendar`](super::Ml::put_calendar); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The calendar details
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PutCalendar {

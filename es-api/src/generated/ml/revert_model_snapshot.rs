@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-revert-model-snapshot>
 ///
 /// Made by [`Ml::revert_model_snapshot`](super::Ml::revert_model_snapshot); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Reversion options
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct RevertModelSnapshot {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-start-datafeed>
 ///
 /// Made by [`Ml::start_datafeed`](super::Ml::start_datafeed); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The start datafeed parameters
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct StartDatafeed {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-start-trained-model-deployment>
 ///
 /// Made by [`Ml::start_trained_model_deployment`](super::Ml::start_trained_model_deployment); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The settings for the trained model deployment
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct StartTrainedModelDeployment {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-stop-data-frame-analytics>
 ///
 /// Made by [`Ml::stop_data_frame_analytics`](super::Ml::stop_data_frame_analytics); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The stop data frame analytics parameters
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct StopDataFrameAnalytics {

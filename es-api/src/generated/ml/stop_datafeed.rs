@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-stop-datafeed>
 ///
 /// Made by [`Ml::stop_datafeed`](super::Ml::stop_datafeed); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The URL params optionally sent in the body
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct StopDatafeed {

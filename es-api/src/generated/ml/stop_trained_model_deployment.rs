@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-stop-trained-model-deployment>
 ///
 /// Made by [`Ml::stop_trained_model_deployment`](super::Ml::stop_trained_model_deployment); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The stop deployment parameters
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct StopTrainedModelDeployment {

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-update-datafeed>
 ///
 /// Made by [`Ml::update_datafeed`](super::Ml::update_datafeed); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The datafeed update settings
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateDatafeed {

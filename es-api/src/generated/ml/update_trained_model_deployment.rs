@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-ml-update-trained-model-deployment>
 ///
 /// Made by [`Ml::update_trained_model_deployment`](super::Ml::update_trained_model_deployment); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The updated trained model deployment settings
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateTrainedModelDeployment {

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/guide/en/machine-learning/current/ml-jobs.html>
 ///
 /// Made by [`Ml::validate`](super::Ml::validate); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The job config
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

@@ -4,6 +4,10 @@
 /// Validate an anomaly detection job
 ///
 /// Made by [`Ml::validate_detector`](super::Ml::validate_detector); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The detector
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

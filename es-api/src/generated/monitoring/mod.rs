@@ -22,6 +22,7 @@ impl Monitoring<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch>
     ///
     /// Sets up [`Bulk`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[doc(hidden)]
     pub fn bulk(&self) -> Bulk {
         Bulk::new(self.client)
@@ -36,4 +37,6 @@ pub(crate) static BULK: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::POST, http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::NdJson,
+    body_required: true,
+    required_params: &[],
 };

@@ -124,6 +124,8 @@ pub(crate) static CLEAR_REPOSITORIES_METERING_ARCHIVE: crate::endpoint::Endpoint
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_REPOSITORIES_METERING_INFO: crate::endpoint::EndpointSpec =
@@ -135,6 +137,8 @@ pub(crate) static GET_REPOSITORIES_METERING_INFO: crate::endpoint::EndpointSpec 
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static HOT_THREADS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -148,6 +152,8 @@ pub(crate) static HOT_THREADS: crate::endpoint::EndpointSpec = crate::endpoint::
         crate::endpoint::PathSpec::new("/_nodes/hot_threads", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -163,6 +169,8 @@ pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         crate::endpoint::PathSpec::new("/_nodes", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static RELOAD_SECURE_SETTINGS: crate::endpoint::EndpointSpec =
@@ -181,6 +189,8 @@ pub(crate) static RELOAD_SECURE_SETTINGS: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -210,6 +220,8 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_nodes/stats", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static USAGE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -229,4 +241,6 @@ pub(crate) static USAGE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_nodes/usage", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-nodes-reload-secure-settings>
 ///
 /// Made by [`Nodes::reload_secure_settings`](super::Nodes::reload_secure_settings); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): An object containing the password for the elasticsearch keystore
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ReloadSecureSettings {
@@ -20,7 +22,7 @@ impl ReloadSecureSettings {
 
     /// A comma-separated list of node IDs to span the reload/reinit call. Should stay empty because reloading usually involves all cluster nodes.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn node_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("node_id", value.into());
         self

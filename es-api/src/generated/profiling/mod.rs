@@ -28,6 +28,7 @@ impl Profiling<'_> {
     /// <https://www.elastic.co/guide/en/observability/current/universal-profiling.html>
     ///
     /// Sets up [`Flamegraph`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[doc(hidden)]
     pub fn flamegraph(&self) -> Flamegraph {
         Flamegraph::new(self.client)
@@ -38,6 +39,7 @@ impl Profiling<'_> {
     /// <https://www.elastic.co/guide/en/observability/current/universal-profiling.html>
     ///
     /// Sets up [`Stacktraces`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[doc(hidden)]
     pub fn stacktraces(&self) -> Stacktraces {
         Stacktraces::new(self.client)
@@ -58,6 +60,7 @@ impl Profiling<'_> {
     /// <https://www.elastic.co/guide/en/observability/current/universal-profiling.html>
     ///
     /// Sets up [`TopnFunctions`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[doc(hidden)]
     pub fn topn_functions(&self) -> TopnFunctions {
         TopnFunctions::new(self.client)
@@ -72,6 +75,8 @@ pub(crate) static FLAMEGRAPH: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static STACKTRACES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -82,6 +87,8 @@ pub(crate) static STACKTRACES: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -92,6 +99,8 @@ pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static TOPN_FUNCTIONS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -102,4 +111,6 @@ pub(crate) static TOPN_FUNCTIONS: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

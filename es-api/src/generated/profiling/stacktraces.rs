@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/guide/en/observability/current/universal-profiling.html>
 ///
 /// Made by [`Profiling::stacktraces`](super::Profiling::stacktraces); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The filter conditions for stacktraces
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

@@ -35,4 +35,6 @@ pub(crate) static TAGS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch-serverless/operation/operation-project-tags>
 ///
 /// Made by [`Project::tags`](super::Project::tags); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): A query using project metadata tags used to filter which projects are returned in the response, such as _alias:_origin or _alias:*pr*.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Tags {

@@ -45,6 +45,7 @@ impl ProjectRouting<'_> {
     /// - `name`: The name of the project routing expression
     ///
     /// Sets up [`Create`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn create(&self, name: impl Into<String>) -> Create {
         Create::new(self.client, name.into())
@@ -53,6 +54,7 @@ impl ProjectRouting<'_> {
     /// Create or update named project routing expressions
     ///
     /// Sets up [`CreateMany`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn create_many(&self) -> CreateMany {
         CreateMany::new(self.client)
@@ -99,6 +101,8 @@ pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static CREATE_MANY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -109,6 +113,8 @@ pub(crate) static CREATE_MANY: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -119,6 +125,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -129,6 +137,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_MANY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -139,4 +149,6 @@ pub(crate) static GET_MANY: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

@@ -108,6 +108,7 @@ impl QueryRules<'_> {
     /// - `rule_id`: The unique identifier of the rule to be created or updated.
     ///
     /// Sets up [`PutRule`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_rule(&self, ruleset_id: impl Into<String>, rule_id: impl Into<String>) -> PutRule {
         PutRule::new(self.client, ruleset_id.into(), rule_id.into())
     }
@@ -121,6 +122,7 @@ impl QueryRules<'_> {
     /// - `ruleset_id`: The unique identifier of the ruleset to be created or updated.
     ///
     /// Sets up [`PutRuleset`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_ruleset(&self, ruleset_id: impl Into<String>) -> PutRuleset {
         PutRuleset::new(self.client, ruleset_id.into())
     }
@@ -134,6 +136,7 @@ impl QueryRules<'_> {
     /// - `ruleset_id`: The unique identifier of the ruleset to test.
     ///
     /// Sets up [`Test`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn test(&self, ruleset_id: impl Into<String>) -> Test {
         Test::new(self.client, ruleset_id.into())
     }
@@ -147,6 +150,8 @@ pub(crate) static DELETE_RULE: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -157,6 +162,8 @@ pub(crate) static DELETE_RULESET: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_RULE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -167,6 +174,8 @@ pub(crate) static GET_RULE: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -177,6 +186,8 @@ pub(crate) static GET_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static LIST_RULESETS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -187,6 +198,8 @@ pub(crate) static LIST_RULESETS: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_RULE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -197,6 +210,8 @@ pub(crate) static PUT_RULE: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -207,6 +222,8 @@ pub(crate) static PUT_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static TEST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -217,4 +234,6 @@ pub(crate) static TEST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

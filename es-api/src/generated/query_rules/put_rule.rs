@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-query-rules-put-rule>
 ///
 /// Made by [`QueryRules::put_rule`](super::QueryRules::put_rule); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The query rule configuration, including the type of rule, the criteria to match the rule, and the action that should be taken if the rule matches.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PutRule {

@@ -26,7 +26,7 @@ impl GetRollupCaps {
 
     /// The ID of the index to check rollup capabilities on, or left blank for all jobs
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("id", value.into());
         self

@@ -126,6 +126,7 @@ impl Rollup<'_> {
     /// - `id`: The ID of the job to create
     ///
     /// Sets up [`PutJob`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     #[deprecated(
         since = "8.11.0",
@@ -144,6 +145,7 @@ impl Rollup<'_> {
     /// - `index`: The indices or index-pattern(s) (containing rollup or regular data) that should be searched
     ///
     /// Sets up [`RollupSearch`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     #[deprecated(
         since = "8.11.0",
@@ -198,6 +200,8 @@ pub(crate) static DELETE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -207,6 +211,8 @@ pub(crate) static GET_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_rollup/job", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_ROLLUP_CAPS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -216,6 +222,8 @@ pub(crate) static GET_ROLLUP_CAPS: crate::endpoint::EndpointSpec = crate::endpoi
         crate::endpoint::PathSpec::new("/_rollup/data", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_ROLLUP_INDEX_CAPS: crate::endpoint::EndpointSpec =
@@ -227,6 +235,8 @@ pub(crate) static GET_ROLLUP_INDEX_CAPS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PUT_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -237,6 +247,8 @@ pub(crate) static PUT_JOB: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static ROLLUP_SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -247,6 +259,8 @@ pub(crate) static ROLLUP_SEARCH: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static START_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -257,6 +271,8 @@ pub(crate) static START_JOB: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STOP_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -267,4 +283,6 @@ pub(crate) static STOP_JOB: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

@@ -7,6 +7,10 @@
 ///
 /// Made by [`Rollup::put_job`](super::Rollup::put_job); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The job configuration
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[deprecated(
     since = "8.11.0",

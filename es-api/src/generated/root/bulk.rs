@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-bulk>
 ///
 /// Made by [`Client::bulk`](crate::Client::bulk); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The operation definition and data (action-data pairs), separated by newlines
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Bulk {
@@ -20,7 +24,7 @@ impl Bulk {
 
     /// Default index for items which don't provide one
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<String>) -> Self {
         self.inner.part("index", value.into());
         self

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-clear-scroll>
 ///
 /// Made by [`Client::clear_scroll`](crate::Client::clear_scroll); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): A comma-separated list of scroll IDs to clear if none was specified via the scroll_id parameter
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ClearScroll {

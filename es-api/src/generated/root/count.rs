@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-count>
 ///
 /// Made by [`Client::count`](crate::Client::count); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): A query to restrict the results specified with the Query DSL (optional)
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Count {
@@ -20,7 +22,7 @@ impl Count {
 
     /// A comma-separated list of indices to restrict the results
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("index", value.into());
         self

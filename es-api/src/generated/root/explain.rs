@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-explain>
 ///
 /// Made by [`Client::explain`](crate::Client::explain); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The query definition using the Query DSL
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Explain {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-field-caps>
 ///
 /// Made by [`Client::field_caps`](crate::Client::field_caps); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): An index filter specified with the Query DSL
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct FieldCaps {
@@ -20,7 +22,7 @@ impl FieldCaps {
 
     /// A comma-separated list of index names; use `_all` or empty string to perform the operation on all indices
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("index", value.into());
         self

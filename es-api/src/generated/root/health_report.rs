@@ -20,7 +20,7 @@ impl HealthReport {
 
     /// Comma-separated list of cluster features, as returned by the top-level health report API.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn feature(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("feature", value.into());
         self

@@ -5,6 +5,10 @@
 ///
 /// Made by [`Client::knn_search`](crate::Client::knn_search); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The search definition
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[deprecated(
     since = "8.4.0",

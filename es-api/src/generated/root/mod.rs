@@ -104,6 +104,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-bulk>
     ///
     /// Sets up [`Bulk`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn bulk(&self) -> Bulk {
         Bulk::new(self)
     }
@@ -133,6 +134,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-open-point-in-time>
     ///
     /// Sets up [`ClosePointInTime`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn close_point_in_time(&self) -> ClosePointInTime {
         ClosePointInTime::new(self)
     }
@@ -156,6 +158,7 @@ impl crate::Client {
     /// - `id`: Document ID
     ///
     /// Sets up [`Create`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn create(&self, index: impl Into<String>, id: impl Into<String>) -> Create {
         Create::new(self, index.into(), id.into())
     }
@@ -183,6 +186,7 @@ impl crate::Client {
     /// - `index`: A comma-separated list of index names to search; use `_all` or empty string to perform the operation on all indices
     ///
     /// Sets up [`DeleteByQuery`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn delete_by_query(&self, index: impl Into<crate::params::List>) -> DeleteByQuery {
         DeleteByQuery::new(self, index.into())
     }
@@ -194,13 +198,15 @@ impl crate::Client {
     /// # Arguments
     ///
     /// - `task_id`: The task id to rethrottle
+    /// - `requests_per_second`: The throttle to set on this request in floating sub-requests per second. -1 means set no throttle. Required query parameter `requests_per_second`.
     ///
     /// Sets up [`DeleteByQueryRethrottle`]; send it with `.send().await` (or `.await` it).
     pub fn delete_by_query_rethrottle(
         &self,
         task_id: impl Into<String>,
+        requests_per_second: impl Into<f64>,
     ) -> DeleteByQueryRethrottle {
-        DeleteByQueryRethrottle::new(self, task_id.into())
+        DeleteByQueryRethrottle::new(self, task_id.into(), requests_per_second.into())
     }
 
     /// Delete a script or search template
@@ -344,6 +350,7 @@ impl crate::Client {
     /// - `index`: The name of the index
     ///
     /// Sets up [`Index`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn index(&self, index: impl Into<String>) -> Index {
         Index::new(self, index.into())
     }
@@ -364,6 +371,7 @@ impl crate::Client {
     /// - `index`: A comma-separated list of index names to search; use `_all` to perform the operation on all indices
     ///
     /// Sets up [`KnnSearch`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     #[deprecated(
         since = "8.4.0",
@@ -378,6 +386,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-mget>
     ///
     /// Sets up [`Mget`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn mget(&self) -> Mget {
         Mget::new(self)
     }
@@ -387,6 +396,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-msearch>
     ///
     /// Sets up [`Msearch`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn msearch(&self) -> Msearch {
         Msearch::new(self)
     }
@@ -396,6 +406,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-msearch-template>
     ///
     /// Sets up [`MsearchTemplate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn msearch_template(&self) -> MsearchTemplate {
         MsearchTemplate::new(self)
     }
@@ -416,10 +427,15 @@ impl crate::Client {
     /// # Arguments
     ///
     /// - `index`: A comma-separated list of index names to open point in time; use `_all` or empty string to perform the operation on all indices
+    /// - `keep_alive`: Specific the time to live for the point in time. Required query parameter `keep_alive`.
     ///
     /// Sets up [`OpenPointInTime`]; send it with `.send().await` (or `.await` it).
-    pub fn open_point_in_time(&self, index: impl Into<crate::params::List>) -> OpenPointInTime {
-        OpenPointInTime::new(self, index.into())
+    pub fn open_point_in_time(
+        &self,
+        index: impl Into<crate::params::List>,
+        keep_alive: impl Into<String>,
+    ) -> OpenPointInTime {
+        OpenPointInTime::new(self, index.into(), keep_alive.into())
     }
 
     /// Ping the cluster
@@ -440,6 +456,7 @@ impl crate::Client {
     /// - `id`: Script ID
     ///
     /// Sets up [`PutScript`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_script(&self, id: impl Into<String>) -> PutScript {
         PutScript::new(self, id.into())
     }
@@ -449,6 +466,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-rank-eval>
     ///
     /// Sets up [`RankEval`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn rank_eval(&self) -> RankEval {
         RankEval::new(self)
     }
@@ -458,6 +476,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-reindex>
     ///
     /// Sets up [`Reindex`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn reindex(&self) -> Reindex {
         Reindex::new(self)
     }
@@ -469,10 +488,15 @@ impl crate::Client {
     /// # Arguments
     ///
     /// - `task_id`: The task id to rethrottle
+    /// - `requests_per_second`: The throttle to set on this request in floating sub-requests per second. -1 means set no throttle. Required query parameter `requests_per_second`.
     ///
     /// Sets up [`ReindexRethrottle`]; send it with `.send().await` (or `.await` it).
-    pub fn reindex_rethrottle(&self, task_id: impl Into<String>) -> ReindexRethrottle {
-        ReindexRethrottle::new(self, task_id.into())
+    pub fn reindex_rethrottle(
+        &self,
+        task_id: impl Into<String>,
+        requests_per_second: impl Into<f64>,
+    ) -> ReindexRethrottle {
+        ReindexRethrottle::new(self, task_id.into(), requests_per_second.into())
     }
 
     /// Render a search template
@@ -480,6 +504,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-render-search-template>
     ///
     /// Sets up [`RenderSearchTemplate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn render_search_template(&self) -> RenderSearchTemplate {
         RenderSearchTemplate::new(self)
     }
@@ -489,6 +514,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/reference/scripting-languages/painless/painless-api-examples>
     ///
     /// Sets up [`ScriptsPainlessExecute`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn scripts_painless_execute(&self) -> ScriptsPainlessExecute {
         ScriptsPainlessExecute::new(self)
@@ -550,6 +576,7 @@ impl crate::Client {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-search-template>
     ///
     /// Sets up [`SearchTemplate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn search_template(&self) -> SearchTemplate {
         SearchTemplate::new(self)
     }
@@ -563,6 +590,7 @@ impl crate::Client {
     /// - `index`: A comma-separated list of index names to search; use `_all` or empty string to perform the operation on all indices
     ///
     /// Sets up [`TermsEnum`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn terms_enum(&self, index: impl Into<crate::params::List>) -> TermsEnum {
         TermsEnum::new(self, index.into())
     }
@@ -590,6 +618,7 @@ impl crate::Client {
     /// - `id`: Document ID
     ///
     /// Sets up [`Update`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update(&self, index: impl Into<String>, id: impl Into<String>) -> Update {
         Update::new(self, index.into(), id.into())
     }
@@ -614,13 +643,15 @@ impl crate::Client {
     /// # Arguments
     ///
     /// - `task_id`: The task id to rethrottle
+    /// - `requests_per_second`: The throttle to set on this request in floating sub-requests per second. -1 means set no throttle. Required query parameter `requests_per_second`.
     ///
     /// Sets up [`UpdateByQueryRethrottle`]; send it with `.send().await` (or `.await` it).
     pub fn update_by_query_rethrottle(
         &self,
         task_id: impl Into<String>,
+        requests_per_second: impl Into<f64>,
     ) -> UpdateByQueryRethrottle {
-        UpdateByQueryRethrottle::new(self, task_id.into())
+        UpdateByQueryRethrottle::new(self, task_id.into(), requests_per_second.into())
     }
 }
 
@@ -635,6 +666,8 @@ pub(crate) static BULK: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         crate::endpoint::PathSpec::new("/_bulk", &[], &[http::Method::POST, http::Method::PUT]),
     ],
     body: crate::endpoint::BodyKind::NdJson,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static CAPABILITIES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -645,6 +678,8 @@ pub(crate) static CAPABILITIES: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CLEAR_SCROLL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -658,6 +693,8 @@ pub(crate) static CLEAR_SCROLL: crate::endpoint::EndpointSpec = crate::endpoint:
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CLOSE_POINT_IN_TIME: crate::endpoint::EndpointSpec =
@@ -669,6 +706,8 @@ pub(crate) static CLOSE_POINT_IN_TIME: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static COUNT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -682,6 +721,8 @@ pub(crate) static COUNT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_count", &[], &[http::Method::POST, http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -692,6 +733,8 @@ pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -702,6 +745,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_BY_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -712,6 +757,8 @@ pub(crate) static DELETE_BY_QUERY: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_BY_QUERY_RETHROTTLE: crate::endpoint::EndpointSpec =
@@ -723,6 +770,8 @@ pub(crate) static DELETE_BY_QUERY_RETHROTTLE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &["requests_per_second"],
     };
 
 pub(crate) static DELETE_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -733,6 +782,8 @@ pub(crate) static DELETE_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXISTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -743,6 +794,8 @@ pub(crate) static EXISTS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::HEAD],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXISTS_SOURCE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -753,6 +806,8 @@ pub(crate) static EXISTS_SOURCE: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::HEAD],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXPLAIN: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -763,6 +818,8 @@ pub(crate) static EXPLAIN: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static FIELD_CAPS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -780,6 +837,8 @@ pub(crate) static FIELD_CAPS: crate::endpoint::EndpointSpec = crate::endpoint::E
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -790,6 +849,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -800,6 +861,8 @@ pub(crate) static GET_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_SCRIPT_CONTEXT: crate::endpoint::EndpointSpec =
@@ -811,6 +874,8 @@ pub(crate) static GET_SCRIPT_CONTEXT: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_SCRIPT_LANGUAGES: crate::endpoint::EndpointSpec =
@@ -822,6 +887,8 @@ pub(crate) static GET_SCRIPT_LANGUAGES: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_SOURCE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -832,6 +899,8 @@ pub(crate) static GET_SOURCE: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static HEALTH_REPORT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -845,6 +914,8 @@ pub(crate) static HEALTH_REPORT: crate::endpoint::EndpointSpec = crate::endpoint
         crate::endpoint::PathSpec::new("/_health_report", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static INDEX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -858,6 +929,8 @@ pub(crate) static INDEX: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/{index}/_doc", &["index"], &[http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -868,6 +941,8 @@ pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static KNN_SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -878,6 +953,8 @@ pub(crate) static KNN_SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static MGET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -891,6 +968,8 @@ pub(crate) static MGET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         crate::endpoint::PathSpec::new("/_mget", &[], &[http::Method::GET, http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static MSEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -904,6 +983,8 @@ pub(crate) static MSEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         crate::endpoint::PathSpec::new("/_msearch", &[], &[http::Method::GET, http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::NdJson,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static MSEARCH_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -921,6 +1002,8 @@ pub(crate) static MSEARCH_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpo
         ),
     ],
     body: crate::endpoint::BodyKind::NdJson,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static MTERMVECTORS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -938,6 +1021,8 @@ pub(crate) static MTERMVECTORS: crate::endpoint::EndpointSpec = crate::endpoint:
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static OPEN_POINT_IN_TIME: crate::endpoint::EndpointSpec =
@@ -949,6 +1034,8 @@ pub(crate) static OPEN_POINT_IN_TIME: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &["keep_alive"],
     };
 
 pub(crate) static PING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -959,6 +1046,8 @@ pub(crate) static PING: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::HEAD],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -976,6 +1065,8 @@ pub(crate) static PUT_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::E
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static RANK_EVAL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -993,6 +1084,8 @@ pub(crate) static RANK_EVAL: crate::endpoint::EndpointSpec = crate::endpoint::En
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static REINDEX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1003,6 +1096,8 @@ pub(crate) static REINDEX: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static REINDEX_RETHROTTLE: crate::endpoint::EndpointSpec =
@@ -1014,6 +1109,8 @@ pub(crate) static REINDEX_RETHROTTLE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &["requests_per_second"],
     };
 
 pub(crate) static RENDER_SEARCH_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1032,6 +1129,8 @@ pub(crate) static RENDER_SEARCH_TEMPLATE: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static SCRIPTS_PAINLESS_EXECUTE: crate::endpoint::EndpointSpec =
@@ -1043,6 +1142,8 @@ pub(crate) static SCRIPTS_PAINLESS_EXECUTE: crate::endpoint::EndpointSpec =
             &[http::Method::GET, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static SCROLL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1060,6 +1161,8 @@ pub(crate) static SCROLL: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1073,6 +1176,8 @@ pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         crate::endpoint::PathSpec::new("/_search", &[], &[http::Method::GET, http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SEARCH_MVT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1083,6 +1188,8 @@ pub(crate) static SEARCH_MVT: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::POST, http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SEARCH_SHARDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1100,6 +1207,8 @@ pub(crate) static SEARCH_SHARDS: crate::endpoint::EndpointSpec = crate::endpoint
         ),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SEARCH_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1117,6 +1226,8 @@ pub(crate) static SEARCH_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoi
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static TERMS_ENUM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1127,6 +1238,8 @@ pub(crate) static TERMS_ENUM: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static TERMVECTORS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1144,6 +1257,8 @@ pub(crate) static TERMVECTORS: crate::endpoint::EndpointSpec = crate::endpoint::
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1154,6 +1269,8 @@ pub(crate) static UPDATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_BY_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1164,6 +1281,8 @@ pub(crate) static UPDATE_BY_QUERY: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_BY_QUERY_RETHROTTLE: crate::endpoint::EndpointSpec =
@@ -1175,4 +1294,6 @@ pub(crate) static UPDATE_BY_QUERY_RETHROTTLE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &["requests_per_second"],
     };

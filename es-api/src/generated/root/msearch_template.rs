@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-msearch-template>
 ///
 /// Made by [`Client::msearch_template`](crate::Client::msearch_template); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The request definitions (metadata-search request definition pairs), separated by newlines
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct MsearchTemplate {
@@ -20,7 +24,7 @@ impl MsearchTemplate {
 
     /// A comma-separated list of index names to use as default
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("index", value.into());
         self

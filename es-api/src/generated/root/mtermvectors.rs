@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-mtermvectors>
 ///
 /// Made by [`Client::mtermvectors`](crate::Client::mtermvectors); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Define ids, documents, parameters or a list of parameters per document here. You must at least provide a list of document ids. See documentation.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Mtermvectors {
@@ -20,7 +22,7 @@ impl Mtermvectors {
 
     /// The index in which the document resides.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<String>) -> Self {
         self.inner.part("index", value.into());
         self

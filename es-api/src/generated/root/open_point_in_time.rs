@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-open-point-in-time>
 ///
 /// Made by [`Client::open_point_in_time`](crate::Client::open_point_in_time); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): An index_filter specified with the Query DSL
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct OpenPointInTime {
@@ -13,9 +15,14 @@ pub struct OpenPointInTime {
 }
 
 impl OpenPointInTime {
-    pub(crate) fn new(client: &crate::Client, index: crate::params::List) -> Self {
+    pub(crate) fn new(
+        client: &crate::Client,
+        index: crate::params::List,
+        keep_alive: String,
+    ) -> Self {
         let mut inner = crate::endpoint::Builder::new(client, &super::OPEN_POINT_IN_TIME);
         inner.part("index", index);
+        inner.query("keep_alive", keep_alive);
         Self { inner }
     }
 
@@ -50,14 +57,6 @@ impl OpenPointInTime {
     /// Server default: `false`.
     pub fn ignore_unavailable(mut self, value: bool) -> Self {
         self.inner.query("ignore_unavailable", value);
-        self
-    }
-
-    /// Specific the time to live for the point in time
-    ///
-    /// Required by the server.
-    pub fn keep_alive(mut self, value: impl Into<String>) -> Self {
-        self.inner.query("keep_alive", value.into());
         self
     }
 

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-put-script>
 ///
 /// Made by [`Client::put_script`](crate::Client::put_script); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The document
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PutScript {
@@ -21,7 +25,7 @@ impl PutScript {
 
     /// Script context
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn context(mut self, value: impl Into<String>) -> Self {
         self.inner.part("context", value.into());
         self

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-rank-eval>
 ///
 /// Made by [`Client::rank_eval`](crate::Client::rank_eval); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The ranking evaluation search definition, including search requests, document ratings and ranking metric definition.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct RankEval {
@@ -20,7 +24,7 @@ impl RankEval {
 
     /// A comma-separated list of index names to search; use `_all` or empty string to perform the operation on all indices
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("index", value.into());
         self

@@ -13,18 +13,11 @@ pub struct ReindexRethrottle {
 }
 
 impl ReindexRethrottle {
-    pub(crate) fn new(client: &crate::Client, task_id: String) -> Self {
+    pub(crate) fn new(client: &crate::Client, task_id: String, requests_per_second: f64) -> Self {
         let mut inner = crate::endpoint::Builder::new(client, &super::REINDEX_RETHROTTLE);
         inner.part("task_id", task_id);
+        inner.query("requests_per_second", requests_per_second);
         Self { inner }
-    }
-
-    /// The throttle to set on this request in floating sub-requests per second. -1 means set no throttle.
-    ///
-    /// Required by the server.
-    pub fn requests_per_second(mut self, value: impl Into<f64>) -> Self {
-        self.inner.query("requests_per_second", value.into());
-        self
     }
 }
 

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-scroll>
 ///
 /// Made by [`Client::scroll`](crate::Client::scroll); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The scroll ID if not passed by URL or query parameter.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Scroll {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-search-mvt>
 ///
 /// Made by [`Client::search_mvt`](crate::Client::search_mvt); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Search request body.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct SearchMvt {

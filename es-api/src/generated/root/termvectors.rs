@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-termvectors>
 ///
 /// Made by [`Client::termvectors`](crate::Client::termvectors); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Define parameters and or supply a document to get termvectors for. See documentation.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Termvectors {
@@ -21,7 +23,7 @@ impl Termvectors {
 
     /// The id of the document, when not specified a doc param should be supplied.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("id", value.into());
         self

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-update-by-query>
 ///
 /// Made by [`Client::update_by_query`](crate::Client::update_by_query); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The search definition using the Query DSL
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateByQuery {

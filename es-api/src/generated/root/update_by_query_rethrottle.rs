@@ -13,20 +13,11 @@ pub struct UpdateByQueryRethrottle {
 }
 
 impl UpdateByQueryRethrottle {
-    pub(crate) fn new(client: &crate::Client, task_id: String) -> Self {
+    pub(crate) fn new(client: &crate::Client, task_id: String, requests_per_second: f64) -> Self {
         let mut inner = crate::endpoint::Builder::new(client, &super::UPDATE_BY_QUERY_RETHROTTLE);
         inner.part("task_id", task_id);
+        inner.query("requests_per_second", requests_per_second);
         Self { inner }
-    }
-
-    /// The throttle to set on this request in floating sub-requests per second. -1 means set no throttle.
-    ///
-    /// Required by the server.
-    ///
-    /// Server default: `-1`.
-    pub fn requests_per_second(mut self, value: impl Into<f64>) -> Self {
-        self.inner.query("requests_per_second", value.into());
-        self
     }
 }
 

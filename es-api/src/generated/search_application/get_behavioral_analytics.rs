@@ -26,7 +26,7 @@ impl GetBehavioralAnalytics {
 
     /// A comma-separated list of analytics collections to limit the returned information
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn name(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("name", value.into());
         self

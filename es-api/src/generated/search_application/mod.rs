@@ -141,6 +141,7 @@ impl SearchApplication<'_> {
     /// - `event_type`: Behavioral analytics event type. Available: page_view, search, search_click
     ///
     /// Sets up [`PostBehavioralAnalyticsEvent`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     #[deprecated(
         since = "9.0.0",
@@ -163,6 +164,7 @@ impl SearchApplication<'_> {
     /// - `name`: The name of the search application to be created or updated
     ///
     /// Sets up [`Put`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "beta-apis")]
     pub fn put(&self, name: impl Into<String>) -> Put {
         Put::new(self.client, name.into())
@@ -223,6 +225,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -234,6 +238,8 @@ pub(crate) static DELETE_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -244,6 +250,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -258,6 +266,8 @@ pub(crate) static GET_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_application/analytics", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -268,6 +278,8 @@ pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static POST_BEHAVIORAL_ANALYTICS_EVENT: crate::endpoint::EndpointSpec =
@@ -279,6 +291,8 @@ pub(crate) static POST_BEHAVIORAL_ANALYTICS_EVENT: crate::endpoint::EndpointSpec
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -289,6 +303,8 @@ pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -300,6 +316,8 @@ pub(crate) static PUT_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static RENDER_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -310,6 +328,8 @@ pub(crate) static RENDER_QUERY: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -320,4 +340,6 @@ pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };

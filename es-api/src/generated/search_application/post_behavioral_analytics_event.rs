@@ -7,6 +7,10 @@
 ///
 /// Made by [`SearchApplication::post_behavioral_analytics_event`](super::SearchApplication::post_behavioral_analytics_event); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The event definition
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[deprecated(
     since = "9.0.0",

@@ -7,6 +7,8 @@
 ///
 /// Made by [`SearchApplication::render_query`](super::SearchApplication::render_query); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// Body (optional): Search parameters, which will override any default search parameters defined in the search application template
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

@@ -7,6 +7,8 @@
 ///
 /// Made by [`SearchApplication::search`](super::SearchApplication::search); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// Body (optional): Search parameters, including template parameters that override defaults
+///
 /// **Beta** API (cargo feature `beta-apis`): it may change in future releases.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

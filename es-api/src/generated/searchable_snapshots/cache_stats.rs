@@ -22,7 +22,7 @@ impl CacheStats {
 
     /// A comma-separated list of node IDs or names to limit the returned information; use `_local` to return information from the node you're connecting to, leave empty to get information from all nodes
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn node_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("node_id", value.into());
         self

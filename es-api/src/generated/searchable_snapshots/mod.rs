@@ -57,6 +57,7 @@ impl SearchableSnapshots<'_> {
     /// - `snapshot`: The name of the snapshot of the index to mount
     ///
     /// Sets up [`Mount`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn mount(&self, repository: impl Into<String>, snapshot: impl Into<String>) -> Mount {
         Mount::new(self.client, repository.into(), snapshot.into())
     }
@@ -86,6 +87,8 @@ pub(crate) static CACHE_STATS: crate::endpoint::EndpointSpec = crate::endpoint::
         ),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CLEAR_CACHE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -103,6 +106,8 @@ pub(crate) static CLEAR_CACHE: crate::endpoint::EndpointSpec = crate::endpoint::
         ),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static MOUNT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -113,6 +118,8 @@ pub(crate) static MOUNT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -126,4 +133,6 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_searchable_snapshots/stats", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

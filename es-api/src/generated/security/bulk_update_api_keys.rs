@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-bulk-update-api-keys>
 ///
 /// Made by [`Security::bulk_update_api_keys`](super::Security::bulk_update_api_keys); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The API key request to update the attributes of multiple API keys.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct BulkUpdateApiKeys {

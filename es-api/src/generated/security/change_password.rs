@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-change-password>
 ///
 /// Made by [`Security::change_password`](super::Security::change_password); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: the new password for the user
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ChangePassword {
@@ -20,7 +24,7 @@ impl ChangePassword {
 
     /// The username of the user to change the password for
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.inner.part("username", value.into());
         self

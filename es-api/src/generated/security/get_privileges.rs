@@ -20,7 +20,7 @@ impl GetPrivileges {
 
     /// Application name
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn application(mut self, value: impl Into<String>) -> Self {
         self.inner.part("application", value.into());
         self
@@ -28,7 +28,9 @@ impl GetPrivileges {
 
     /// Comma-separated list of privilege names. If you do not specify this parameter, the API returns information about all privileges for the requested application.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
+    ///
+    /// Only a path with `application` takes it: set that too, or `send` fails.
     pub fn name(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("name", value.into());
         self

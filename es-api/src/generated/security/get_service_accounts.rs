@@ -20,7 +20,7 @@ impl GetServiceAccounts {
 
     /// An identifier for the namespace
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn namespace(mut self, value: impl Into<String>) -> Self {
         self.inner.part("namespace", value.into());
         self
@@ -28,7 +28,9 @@ impl GetServiceAccounts {
 
     /// An identifier for the service name
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
+    ///
+    /// Only a path with `namespace` takes it: set that too, or `send` fails.
     pub fn service(mut self, value: impl Into<String>) -> Self {
         self.inner.part("service", value.into());
         self

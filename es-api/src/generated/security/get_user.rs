@@ -20,7 +20,7 @@ impl GetUser {
 
     /// A comma-separated list of usernames
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn username(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("username", value.into());
         self

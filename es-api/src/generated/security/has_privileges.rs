@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-has-privileges>
 ///
 /// Made by [`Security::has_privileges`](super::Security::has_privileges); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The privileges to test
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct HasPrivileges {
@@ -20,7 +24,7 @@ impl HasPrivileges {
 
     /// Username
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn user(mut self, value: impl Into<String>) -> Self {
         self.inner.part("user", value.into());
         self

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-has-privileges-user-profile>
 ///
 /// Made by [`Security::has_privileges_user_profile`](super::Security::has_privileges_user_profile); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The privileges to check and the list of profile IDs
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct HasPrivilegesUserProfile {

@@ -150,6 +150,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-activate-user-profile>
     ///
     /// Sets up [`ActivateUserProfile`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn activate_user_profile(&self) -> ActivateUserProfile {
         ActivateUserProfile::new(self.client)
     }
@@ -168,6 +169,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-bulk-delete-role>
     ///
     /// Sets up [`BulkDeleteRole`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn bulk_delete_role(&self) -> BulkDeleteRole {
         BulkDeleteRole::new(self.client)
     }
@@ -177,6 +179,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-bulk-put-role>
     ///
     /// Sets up [`BulkPutRole`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn bulk_put_role(&self) -> BulkPutRole {
         BulkPutRole::new(self.client)
     }
@@ -186,6 +189,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-bulk-update-api-keys>
     ///
     /// Sets up [`BulkUpdateApiKeys`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn bulk_update_api_keys(&self) -> BulkUpdateApiKeys {
         BulkUpdateApiKeys::new(self.client)
     }
@@ -195,6 +199,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-change-password>
     ///
     /// Sets up [`ChangePassword`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn change_password(&self) -> ChangePassword {
         ChangePassword::new(self.client)
     }
@@ -279,6 +284,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-create-api-key>
     ///
     /// Sets up [`CreateApiKey`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn create_api_key(&self) -> CreateApiKey {
         CreateApiKey::new(self.client)
     }
@@ -288,6 +294,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-create-cross-cluster-api-key>
     ///
     /// Sets up [`CreateCrossClusterApiKey`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn create_cross_cluster_api_key(&self) -> CreateCrossClusterApiKey {
         CreateCrossClusterApiKey::new(self.client)
     }
@@ -315,6 +322,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-delegate-pki>
     ///
     /// Sets up [`DelegatePki`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn delegate_pki(&self) -> DelegatePki {
         DelegatePki::new(self.client)
     }
@@ -561,6 +569,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-get-token>
     ///
     /// Sets up [`GetToken`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn get_token(&self) -> GetToken {
         GetToken::new(self.client)
     }
@@ -601,6 +610,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-grant-api-key>
     ///
     /// Sets up [`GrantApiKey`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn grant_api_key(&self) -> GrantApiKey {
         GrantApiKey::new(self.client)
     }
@@ -610,6 +620,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-has-privileges>
     ///
     /// Sets up [`HasPrivileges`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn has_privileges(&self) -> HasPrivileges {
         HasPrivileges::new(self.client)
     }
@@ -619,6 +630,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-has-privileges-user-profile>
     ///
     /// Sets up [`HasPrivilegesUserProfile`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn has_privileges_user_profile(&self) -> HasPrivilegesUserProfile {
         HasPrivilegesUserProfile::new(self.client)
     }
@@ -628,6 +640,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-invalidate-api-key>
     ///
     /// Sets up [`InvalidateApiKey`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn invalidate_api_key(&self) -> InvalidateApiKey {
         InvalidateApiKey::new(self.client)
     }
@@ -637,6 +650,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-invalidate-token>
     ///
     /// Sets up [`InvalidateToken`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn invalidate_token(&self) -> InvalidateToken {
         InvalidateToken::new(self.client)
     }
@@ -646,6 +660,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-oidc-authenticate>
     ///
     /// Sets up [`OidcAuthenticate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn oidc_authenticate(&self) -> OidcAuthenticate {
         OidcAuthenticate::new(self.client)
     }
@@ -655,6 +670,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-oidc-logout>
     ///
     /// Sets up [`OidcLogout`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn oidc_logout(&self) -> OidcLogout {
         OidcLogout::new(self.client)
     }
@@ -664,6 +680,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-oidc-prepare-authentication>
     ///
     /// Sets up [`OidcPrepareAuthentication`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn oidc_prepare_authentication(&self) -> OidcPrepareAuthentication {
         OidcPrepareAuthentication::new(self.client)
     }
@@ -673,6 +690,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-put-privileges>
     ///
     /// Sets up [`PutPrivileges`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_privileges(&self) -> PutPrivileges {
         PutPrivileges::new(self.client)
     }
@@ -686,6 +704,7 @@ impl Security<'_> {
     /// - `name`: Role name
     ///
     /// Sets up [`PutRole`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_role(&self, name: impl Into<String>) -> PutRole {
         PutRole::new(self.client, name.into())
     }
@@ -699,6 +718,7 @@ impl Security<'_> {
     /// - `name`: Role-mapping name
     ///
     /// Sets up [`PutRoleMapping`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_role_mapping(&self, name: impl Into<String>) -> PutRoleMapping {
         PutRoleMapping::new(self.client, name.into())
     }
@@ -712,6 +732,7 @@ impl Security<'_> {
     /// - `username`: The username of the User
     ///
     /// Sets up [`PutUser`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_user(&self, username: impl Into<String>) -> PutUser {
         PutUser::new(self.client, username.into())
     }
@@ -748,6 +769,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-saml-authenticate>
     ///
     /// Sets up [`SamlAuthenticate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn saml_authenticate(&self) -> SamlAuthenticate {
         SamlAuthenticate::new(self.client)
     }
@@ -757,6 +779,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-saml-complete-logout>
     ///
     /// Sets up [`SamlCompleteLogout`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn saml_complete_logout(&self) -> SamlCompleteLogout {
         SamlCompleteLogout::new(self.client)
     }
@@ -766,6 +789,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-saml-invalidate>
     ///
     /// Sets up [`SamlInvalidate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn saml_invalidate(&self) -> SamlInvalidate {
         SamlInvalidate::new(self.client)
     }
@@ -775,6 +799,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-saml-logout>
     ///
     /// Sets up [`SamlLogout`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn saml_logout(&self) -> SamlLogout {
         SamlLogout::new(self.client)
     }
@@ -784,6 +809,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-saml-prepare-authentication>
     ///
     /// Sets up [`SamlPrepareAuthentication`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn saml_prepare_authentication(&self) -> SamlPrepareAuthentication {
         SamlPrepareAuthentication::new(self.client)
     }
@@ -835,6 +861,7 @@ impl Security<'_> {
     /// - `id`: The ID of the cross-cluster API key to update
     ///
     /// Sets up [`UpdateCrossClusterApiKey`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_cross_cluster_api_key(&self, id: impl Into<String>) -> UpdateCrossClusterApiKey {
         UpdateCrossClusterApiKey::new(self.client, id.into())
     }
@@ -844,6 +871,7 @@ impl Security<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-update-settings>
     ///
     /// Sets up [`UpdateSettings`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_settings(&self) -> UpdateSettings {
         UpdateSettings::new(self.client)
     }
@@ -857,6 +885,7 @@ impl Security<'_> {
     /// - `uid`: An unique identifier of the user profile
     ///
     /// Sets up [`UpdateUserProfileData`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_user_profile_data(&self, uid: impl Into<String>) -> UpdateUserProfileData {
         UpdateUserProfileData::new(self.client, uid.into())
     }
@@ -871,6 +900,8 @@ pub(crate) static ACTIVATE_USER_PROFILE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static AUTHENTICATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -881,6 +912,8 @@ pub(crate) static AUTHENTICATE: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static BULK_DELETE_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -891,6 +924,8 @@ pub(crate) static BULK_DELETE_ROLE: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static BULK_PUT_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -901,6 +936,8 @@ pub(crate) static BULK_PUT_ROLE: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static BULK_UPDATE_API_KEYS: crate::endpoint::EndpointSpec =
@@ -912,6 +949,8 @@ pub(crate) static BULK_UPDATE_API_KEYS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static CHANGE_PASSWORD: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -929,6 +968,8 @@ pub(crate) static CHANGE_PASSWORD: crate::endpoint::EndpointSpec = crate::endpoi
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static CLEAR_API_KEY_CACHE: crate::endpoint::EndpointSpec =
@@ -940,6 +981,8 @@ pub(crate) static CLEAR_API_KEY_CACHE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static CLEAR_CACHED_PRIVILEGES: crate::endpoint::EndpointSpec =
@@ -951,6 +994,8 @@ pub(crate) static CLEAR_CACHED_PRIVILEGES: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static CLEAR_CACHED_REALMS: crate::endpoint::EndpointSpec =
@@ -962,6 +1007,8 @@ pub(crate) static CLEAR_CACHED_REALMS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static CLEAR_CACHED_ROLES: crate::endpoint::EndpointSpec =
@@ -973,6 +1020,8 @@ pub(crate) static CLEAR_CACHED_ROLES: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static CLEAR_CACHED_SERVICE_TOKENS: crate::endpoint::EndpointSpec =
@@ -984,6 +1033,8 @@ pub(crate) static CLEAR_CACHED_SERVICE_TOKENS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static CREATE_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -994,6 +1045,8 @@ pub(crate) static CREATE_API_KEY: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static CREATE_CROSS_CLUSTER_API_KEY: crate::endpoint::EndpointSpec =
@@ -1005,6 +1058,8 @@ pub(crate) static CREATE_CROSS_CLUSTER_API_KEY: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static CREATE_SERVICE_TOKEN: crate::endpoint::EndpointSpec =
@@ -1023,6 +1078,8 @@ pub(crate) static CREATE_SERVICE_TOKEN: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELEGATE_PKI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1033,6 +1090,8 @@ pub(crate) static DELEGATE_PKI: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_PRIVILEGES: crate::endpoint::EndpointSpec =
@@ -1044,6 +1103,8 @@ pub(crate) static DELETE_PRIVILEGES: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1054,6 +1115,8 @@ pub(crate) static DELETE_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_ROLE_MAPPING: crate::endpoint::EndpointSpec =
@@ -1065,6 +1128,8 @@ pub(crate) static DELETE_ROLE_MAPPING: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_SERVICE_TOKEN: crate::endpoint::EndpointSpec =
@@ -1076,6 +1141,8 @@ pub(crate) static DELETE_SERVICE_TOKEN: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static DELETE_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1086,6 +1153,8 @@ pub(crate) static DELETE_USER: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DISABLE_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1096,6 +1165,8 @@ pub(crate) static DISABLE_USER: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DISABLE_USER_PROFILE: crate::endpoint::EndpointSpec =
@@ -1107,6 +1178,8 @@ pub(crate) static DISABLE_USER_PROFILE: crate::endpoint::EndpointSpec =
             &[http::Method::PUT, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static ENABLE_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1117,6 +1190,8 @@ pub(crate) static ENABLE_USER: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ENABLE_USER_PROFILE: crate::endpoint::EndpointSpec =
@@ -1128,6 +1203,8 @@ pub(crate) static ENABLE_USER_PROFILE: crate::endpoint::EndpointSpec =
             &[http::Method::PUT, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static ENROLL_KIBANA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1138,6 +1215,8 @@ pub(crate) static ENROLL_KIBANA: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ENROLL_NODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1148,6 +1227,8 @@ pub(crate) static ENROLL_NODE: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1158,6 +1239,8 @@ pub(crate) static GET_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_BUILTIN_PRIVILEGES: crate::endpoint::EndpointSpec =
@@ -1169,6 +1252,8 @@ pub(crate) static GET_BUILTIN_PRIVILEGES: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1187,6 +1272,8 @@ pub(crate) static GET_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoin
         crate::endpoint::PathSpec::new("/_security/privilege", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1196,6 +1283,8 @@ pub(crate) static GET_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_security/role", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_ROLE_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1209,6 +1298,8 @@ pub(crate) static GET_ROLE_MAPPING: crate::endpoint::EndpointSpec = crate::endpo
         crate::endpoint::PathSpec::new("/_security/role_mapping", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_SERVICE_ACCOUNTS: crate::endpoint::EndpointSpec =
@@ -1228,6 +1319,8 @@ pub(crate) static GET_SERVICE_ACCOUNTS: crate::endpoint::EndpointSpec =
             crate::endpoint::PathSpec::new("/_security/service", &[], &[http::Method::GET]),
         ],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_SERVICE_CREDENTIALS: crate::endpoint::EndpointSpec =
@@ -1239,6 +1332,8 @@ pub(crate) static GET_SERVICE_CREDENTIALS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1249,6 +1344,8 @@ pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1259,6 +1356,8 @@ pub(crate) static GET_STATS: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_TOKEN: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1269,6 +1368,8 @@ pub(crate) static GET_TOKEN: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static GET_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1282,6 +1383,8 @@ pub(crate) static GET_USER: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_security/user", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_USER_PRIVILEGES: crate::endpoint::EndpointSpec =
@@ -1293,6 +1396,8 @@ pub(crate) static GET_USER_PRIVILEGES: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_USER_PROFILE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1303,6 +1408,8 @@ pub(crate) static GET_USER_PROFILE: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GRANT_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1313,6 +1420,8 @@ pub(crate) static GRANT_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static HAS_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1330,6 +1439,8 @@ pub(crate) static HAS_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoin
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static HAS_PRIVILEGES_USER_PROFILE: crate::endpoint::EndpointSpec =
@@ -1341,6 +1452,8 @@ pub(crate) static HAS_PRIVILEGES_USER_PROFILE: crate::endpoint::EndpointSpec =
             &[http::Method::GET, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static INVALIDATE_API_KEY: crate::endpoint::EndpointSpec =
@@ -1352,6 +1465,8 @@ pub(crate) static INVALIDATE_API_KEY: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static INVALIDATE_TOKEN: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1362,6 +1477,8 @@ pub(crate) static INVALIDATE_TOKEN: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static OIDC_AUTHENTICATE: crate::endpoint::EndpointSpec =
@@ -1373,6 +1490,8 @@ pub(crate) static OIDC_AUTHENTICATE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static OIDC_LOGOUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1383,6 +1502,8 @@ pub(crate) static OIDC_LOGOUT: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static OIDC_PREPARE_AUTHENTICATION: crate::endpoint::EndpointSpec =
@@ -1394,6 +1515,8 @@ pub(crate) static OIDC_PREPARE_AUTHENTICATION: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static PUT_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1404,6 +1527,8 @@ pub(crate) static PUT_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1414,6 +1539,8 @@ pub(crate) static PUT_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_ROLE_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1424,6 +1551,8 @@ pub(crate) static PUT_ROLE_MAPPING: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1434,6 +1563,8 @@ pub(crate) static PUT_USER: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static QUERY_API_KEYS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1444,6 +1575,8 @@ pub(crate) static QUERY_API_KEYS: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static QUERY_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1454,6 +1587,8 @@ pub(crate) static QUERY_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static QUERY_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1464,6 +1599,8 @@ pub(crate) static QUERY_USER: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SAML_AUTHENTICATE: crate::endpoint::EndpointSpec =
@@ -1475,6 +1612,8 @@ pub(crate) static SAML_AUTHENTICATE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static SAML_COMPLETE_LOGOUT: crate::endpoint::EndpointSpec =
@@ -1486,6 +1625,8 @@ pub(crate) static SAML_COMPLETE_LOGOUT: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static SAML_INVALIDATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1496,6 +1637,8 @@ pub(crate) static SAML_INVALIDATE: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SAML_LOGOUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1506,6 +1649,8 @@ pub(crate) static SAML_LOGOUT: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static SAML_PREPARE_AUTHENTICATION: crate::endpoint::EndpointSpec =
@@ -1517,6 +1662,8 @@ pub(crate) static SAML_PREPARE_AUTHENTICATION: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static SAML_SERVICE_PROVIDER_METADATA: crate::endpoint::EndpointSpec =
@@ -1528,6 +1675,8 @@ pub(crate) static SAML_SERVICE_PROVIDER_METADATA: crate::endpoint::EndpointSpec 
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static SUGGEST_USER_PROFILES: crate::endpoint::EndpointSpec =
@@ -1539,6 +1688,8 @@ pub(crate) static SUGGEST_USER_PROFILES: crate::endpoint::EndpointSpec =
             &[http::Method::GET, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1549,6 +1700,8 @@ pub(crate) static UPDATE_API_KEY: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_CROSS_CLUSTER_API_KEY: crate::endpoint::EndpointSpec =
@@ -1560,6 +1713,8 @@ pub(crate) static UPDATE_CROSS_CLUSTER_API_KEY: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static UPDATE_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1570,6 +1725,8 @@ pub(crate) static UPDATE_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_USER_PROFILE_DATA: crate::endpoint::EndpointSpec =
@@ -1581,4 +1738,6 @@ pub(crate) static UPDATE_USER_PROFILE_DATA: crate::endpoint::EndpointSpec =
             &[http::Method::PUT, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-oidc-logout>
 ///
 /// Made by [`Security::oidc_logout`](super::Security::oidc_logout); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: Access token and refresh token to invalidate
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct OidcLogout {

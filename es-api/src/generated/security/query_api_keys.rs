@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-query-api-keys>
 ///
 /// Made by [`Security::query_api_keys`](super::Security::query_api_keys); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): From, size, query, sort and search_after
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct QueryApiKeys {

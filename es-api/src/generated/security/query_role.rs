@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-query-role>
 ///
 /// Made by [`Security::query_role`](super::Security::query_role); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): From, size, query, sort and search_after
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct QueryRole {

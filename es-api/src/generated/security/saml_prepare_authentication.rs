@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-saml-prepare-authentication>
 ///
 /// Made by [`Security::saml_prepare_authentication`](super::Security::saml_prepare_authentication); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The realm for which to create the authentication request, identified by either its name or the ACS URL
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct SamlPrepareAuthentication {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-suggest-user-profiles>
 ///
 /// Made by [`Security::suggest_user_profiles`](super::Security::suggest_user_profiles); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The suggestion definition for user profiles
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct SuggestUserProfiles {

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-security-update-api-key>
 ///
 /// Made by [`Security::update_api_key`](super::Security::update_api_key); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The API key request to update attributes of an API key.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateApiKey {

@@ -21,7 +21,7 @@ impl GetNode {
 
     /// Comma-separated list of nodes for which to retrieve the shutdown status
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn node_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("node_id", value.into());
         self

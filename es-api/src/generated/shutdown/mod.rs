@@ -54,6 +54,7 @@ impl Shutdown<'_> {
     /// - `node_id`: The node id of node to be shut down
     ///
     /// Sets up [`PutNode`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[doc(hidden)]
     pub fn put_node(&self, node_id: impl Into<String>) -> PutNode {
         PutNode::new(self.client, node_id.into())
@@ -68,6 +69,8 @@ pub(crate) static DELETE_NODE: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_NODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -81,6 +84,8 @@ pub(crate) static GET_NODE: crate::endpoint::EndpointSpec = crate::endpoint::End
         crate::endpoint::PathSpec::new("/_nodes/shutdown", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_NODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -91,4 +96,6 @@ pub(crate) static PUT_NODE: crate::endpoint::EndpointSpec = crate::endpoint::End
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-shutdown-put-node>
 ///
 /// Made by [`Shutdown::put_node`](super::Shutdown::put_node); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The shutdown type definition to register
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]

@@ -7,6 +7,10 @@
 ///
 /// Made by [`Simulate::ingest`](super::Simulate::ingest); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
 ///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: The simulate definition
+///
 /// **Experimental** API (cargo feature `experimental-apis`): it may change or be removed.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
@@ -22,7 +26,7 @@ impl Ingest {
 
     /// Default index for docs which don't provide one
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn index(mut self, value: impl Into<String>) -> Self {
         self.inner.part("index", value.into());
         self

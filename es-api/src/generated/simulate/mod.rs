@@ -27,6 +27,7 @@ impl Simulate<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-simulate-ingest>
     ///
     /// Sets up [`Ingest`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     #[cfg(feature = "experimental-apis")]
     pub fn ingest(&self) -> Ingest {
         Ingest::new(self.client)
@@ -48,4 +49,6 @@ pub(crate) static INGEST: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

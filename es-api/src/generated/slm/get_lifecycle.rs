@@ -20,7 +20,7 @@ impl GetLifecycle {
 
     /// Comma-separated list of snapshot lifecycle policies to retrieve
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn policy_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("policy_id", value.into());
         self

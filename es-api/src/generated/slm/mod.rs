@@ -104,6 +104,7 @@ impl Slm<'_> {
     /// - `policy_id`: The id of the snapshot lifecycle policy
     ///
     /// Sets up [`PutLifecycle`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_lifecycle(&self, policy_id: impl Into<String>) -> PutLifecycle {
         PutLifecycle::new(self.client, policy_id.into())
     }
@@ -135,6 +136,8 @@ pub(crate) static DELETE_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXECUTE_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -146,6 +149,8 @@ pub(crate) static EXECUTE_LIFECYCLE: crate::endpoint::EndpointSpec =
             &[http::Method::PUT],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static EXECUTE_RETENTION: crate::endpoint::EndpointSpec =
@@ -157,6 +162,8 @@ pub(crate) static EXECUTE_RETENTION: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -170,6 +177,8 @@ pub(crate) static GET_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint
         crate::endpoint::PathSpec::new("/_slm/policy", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -180,6 +189,8 @@ pub(crate) static GET_STATS: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -190,6 +201,8 @@ pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::E
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -200,6 +213,8 @@ pub(crate) static PUT_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -210,6 +225,8 @@ pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -220,4 +237,6 @@ pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

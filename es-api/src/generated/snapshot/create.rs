@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-snapshot-create>
 ///
 /// Made by [`Snapshot::create`](super::Snapshot::create); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The snapshot definition
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Create {

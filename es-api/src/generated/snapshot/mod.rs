@@ -67,6 +67,7 @@ impl Snapshot<'_> {
     /// - `target_snapshot`: The name of the cloned snapshot to create
     ///
     /// Sets up [`CloneRequest`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn clone(
         &self,
         repository: impl Into<String>,
@@ -104,6 +105,7 @@ impl Snapshot<'_> {
     /// - `repository`: A repository name
     ///
     /// Sets up [`CreateRepository`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn create_repository(&self, repository: impl Into<String>) -> CreateRepository {
         CreateRepository::new(self.client, repository.into())
     }
@@ -245,6 +247,8 @@ pub(crate) static CLEANUP_REPOSITORY: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static CLONE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -255,6 +259,8 @@ pub(crate) static CLONE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -265,6 +271,8 @@ pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static CREATE_REPOSITORY: crate::endpoint::EndpointSpec =
@@ -276,6 +284,8 @@ pub(crate) static CREATE_REPOSITORY: crate::endpoint::EndpointSpec =
             &[http::Method::PUT, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -286,6 +296,8 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_REPOSITORY: crate::endpoint::EndpointSpec =
@@ -297,6 +309,8 @@ pub(crate) static DELETE_REPOSITORY: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -307,6 +321,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_REPOSITORY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -320,6 +336,8 @@ pub(crate) static GET_REPOSITORY: crate::endpoint::EndpointSpec = crate::endpoin
         crate::endpoint::PathSpec::new("/_snapshot", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static REPOSITORY_ANALYZE: crate::endpoint::EndpointSpec =
@@ -331,6 +349,8 @@ pub(crate) static REPOSITORY_ANALYZE: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static REPOSITORY_VERIFY_INTEGRITY: crate::endpoint::EndpointSpec =
@@ -342,6 +362,8 @@ pub(crate) static REPOSITORY_VERIFY_INTEGRITY: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static RESTORE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -352,6 +374,8 @@ pub(crate) static RESTORE: crate::endpoint::EndpointSpec = crate::endpoint::Endp
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -370,6 +394,8 @@ pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         crate::endpoint::PathSpec::new("/_snapshot/_status", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static VERIFY_REPOSITORY: crate::endpoint::EndpointSpec =
@@ -381,4 +407,6 @@ pub(crate) static VERIFY_REPOSITORY: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-snapshot-restore>
 ///
 /// Made by [`Snapshot::restore`](super::Snapshot::restore); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Details of what to restore
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct Restore {

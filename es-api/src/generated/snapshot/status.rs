@@ -20,7 +20,7 @@ impl Status {
 
     /// A repository name
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn repository(mut self, value: impl Into<String>) -> Self {
         self.inner.part("repository", value.into());
         self
@@ -28,7 +28,9 @@ impl Status {
 
     /// A comma-separated list of snapshot names
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
+    ///
+    /// Only a path with `repository` takes it: set that too, or `send` fails.
     pub fn snapshot(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("snapshot", value.into());
         self

@@ -32,6 +32,7 @@ impl Sql<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-sql-clear-cursor>
     ///
     /// Sets up [`ClearCursor`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn clear_cursor(&self) -> ClearCursor {
         ClearCursor::new(self.client)
     }
@@ -80,6 +81,7 @@ impl Sql<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-sql-query>
     ///
     /// Sets up [`Query`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn query(&self) -> Query {
         Query::new(self.client)
     }
@@ -89,6 +91,7 @@ impl Sql<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-sql-translate>
     ///
     /// Sets up [`Translate`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn translate(&self) -> Translate {
         Translate::new(self.client)
     }
@@ -102,6 +105,8 @@ pub(crate) static CLEAR_CURSOR: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_ASYNC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -112,6 +117,8 @@ pub(crate) static DELETE_ASYNC: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_ASYNC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -122,6 +129,8 @@ pub(crate) static GET_ASYNC: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_ASYNC_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -132,6 +141,8 @@ pub(crate) static GET_ASYNC_STATUS: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -142,6 +153,8 @@ pub(crate) static QUERY: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::POST, http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static TRANSLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -152,4 +165,6 @@ pub(crate) static TRANSLATE: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::POST, http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

@@ -69,6 +69,8 @@ pub(crate) static LOGS_DISABLE: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static LOGS_ENABLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -79,6 +81,8 @@ pub(crate) static LOGS_ENABLE: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -89,4 +93,6 @@ pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

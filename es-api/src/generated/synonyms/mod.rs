@@ -109,6 +109,7 @@ impl Synonyms<'_> {
     /// - `id`: The id of the synonyms set to be created or updated
     ///
     /// Sets up [`PutSynonym`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_synonym(&self, id: impl Into<String>) -> PutSynonym {
         PutSynonym::new(self.client, id.into())
     }
@@ -123,6 +124,7 @@ impl Synonyms<'_> {
     /// - `rule_id`: The id of the synonym rule to be updated or created
     ///
     /// Sets up [`PutSynonymRule`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_synonym_rule(
         &self,
         set_id: impl Into<String>,
@@ -140,6 +142,8 @@ pub(crate) static DELETE_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_SYNONYM_RULE: crate::endpoint::EndpointSpec =
@@ -151,6 +155,8 @@ pub(crate) static DELETE_SYNONYM_RULE: crate::endpoint::EndpointSpec =
             &[http::Method::DELETE],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static GET_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -161,6 +167,8 @@ pub(crate) static GET_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_SYNONYM_RULE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -171,6 +179,8 @@ pub(crate) static GET_SYNONYM_RULE: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_SYNONYMS_SETS: crate::endpoint::EndpointSpec =
@@ -182,6 +192,8 @@ pub(crate) static GET_SYNONYMS_SETS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PUT_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -192,6 +204,8 @@ pub(crate) static PUT_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoint::
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static PUT_SYNONYM_RULE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -202,4 +216,6 @@ pub(crate) static PUT_SYNONYM_RULE: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

@@ -22,7 +22,7 @@ impl Cancel {
 
     /// Cancel the task with specified task id (node_id:task_number)
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn task_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("task_id", value.into());
         self

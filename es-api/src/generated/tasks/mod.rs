@@ -76,6 +76,8 @@ pub(crate) static CANCEL: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
         crate::endpoint::PathSpec::new("/_tasks/_cancel", &[], &[http::Method::POST]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -86,6 +88,8 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -96,4 +100,6 @@ pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

@@ -13,8 +13,10 @@ pub struct FindFieldStructure {
 }
 
 impl FindFieldStructure {
-    pub(crate) fn new(client: &crate::Client) -> Self {
-        let inner = crate::endpoint::Builder::new(client, &super::FIND_FIELD_STRUCTURE);
+    pub(crate) fn new(client: &crate::Client, index: String, field: String) -> Self {
+        let mut inner = crate::endpoint::Builder::new(client, &super::FIND_FIELD_STRUCTURE);
+        inner.query("index", index);
+        inner.query("field", field);
         Self { inner }
     }
 
@@ -61,14 +63,6 @@ impl FindFieldStructure {
         self
     }
 
-    /// The field that should be analyzed
-    ///
-    /// Required by the server.
-    pub fn field(mut self, value: impl Into<String>) -> Self {
-        self.inner.query("field", value.into());
-        self
-    }
-
     /// Optional parameter to specify the high level file format
     pub fn format(
         mut self,
@@ -81,14 +75,6 @@ impl FindFieldStructure {
     /// Optional parameter to specify the Grok pattern that should be used to extract fields from messages in a semi-structured text file
     pub fn grok_pattern(mut self, value: impl Into<String>) -> Self {
         self.inner.query("grok_pattern", value.into());
-        self
-    }
-
-    /// The index containing the analyzed field
-    ///
-    /// Required by the server.
-    pub fn index(mut self, value: impl Into<String>) -> Self {
-        self.inner.query("index", value.into());
         self
     }
 

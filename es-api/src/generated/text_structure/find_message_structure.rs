@@ -6,6 +6,10 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-text-structure-find-message-structure>
 ///
 /// Made by [`TextStructure::find_message_structure`](super::TextStructure::find_message_structure); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails without it, before sending.
+///
+/// Body: JSON object with one field \[messages\], containing an array of messages to be analyzed
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct FindMessageStructure {

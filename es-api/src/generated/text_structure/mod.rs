@@ -27,9 +27,18 @@ impl TextStructure<'_> {
     ///
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/group/endpoint-text_structure>
     ///
+    /// # Arguments
+    ///
+    /// - `index`: The index containing the analyzed field. Required query parameter `index`.
+    /// - `field`: The field that should be analyzed. Required query parameter `field`.
+    ///
     /// Sets up [`FindFieldStructure`]; send it with `.send().await` (or `.await` it).
-    pub fn find_field_structure(&self) -> FindFieldStructure {
-        FindFieldStructure::new(self.client)
+    pub fn find_field_structure(
+        &self,
+        index: impl Into<String>,
+        field: impl Into<String>,
+    ) -> FindFieldStructure {
+        FindFieldStructure::new(self.client, index.into(), field.into())
     }
 
     /// Find the structure of text messages
@@ -37,6 +46,7 @@ impl TextStructure<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-text-structure-find-message-structure>
     ///
     /// Sets up [`FindMessageStructure`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn find_message_structure(&self) -> FindMessageStructure {
         FindMessageStructure::new(self.client)
     }
@@ -46,6 +56,7 @@ impl TextStructure<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-text-structure-find-structure>
     ///
     /// Sets up [`FindStructure`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn find_structure(&self) -> FindStructure {
         FindStructure::new(self.client)
     }
@@ -55,6 +66,7 @@ impl TextStructure<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-text-structure-test-grok-pattern>
     ///
     /// Sets up [`TestGrokPattern`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn test_grok_pattern(&self) -> TestGrokPattern {
         TestGrokPattern::new(self.client)
     }
@@ -69,6 +81,8 @@ pub(crate) static FIND_FIELD_STRUCTURE: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &["index", "field"],
     };
 
 pub(crate) static FIND_MESSAGE_STRUCTURE: crate::endpoint::EndpointSpec =
@@ -80,6 +94,8 @@ pub(crate) static FIND_MESSAGE_STRUCTURE: crate::endpoint::EndpointSpec =
             &[http::Method::GET, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };
 
 pub(crate) static FIND_STRUCTURE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -90,6 +106,8 @@ pub(crate) static FIND_STRUCTURE: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::NdJson,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static TEST_GROK_PATTERN: crate::endpoint::EndpointSpec =
@@ -101,4 +119,6 @@ pub(crate) static TEST_GROK_PATTERN: crate::endpoint::EndpointSpec =
             &[http::Method::GET, http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::Json,
+        body_required: true,
+        required_params: &[],
     };

@@ -20,7 +20,7 @@ impl GetTransform {
 
     /// Comma-separated list of transform identifiers or wildcard expressions. You can get information for all transforms by using `_all`, by specifying `*` as the `<transform_id>`, or by omitting the `<transform_id>`.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn transform_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("transform_id", value.into());
         self

@@ -106,6 +106,7 @@ impl Transform<'_> {
     /// - `transform_id`: The id of the new transform.
     ///
     /// Sets up [`PutTransform`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_transform(&self, transform_id: impl Into<String>) -> PutTransform {
         PutTransform::new(self.client, transform_id.into())
     }
@@ -180,6 +181,7 @@ impl Transform<'_> {
     /// - `transform_id`: The id of the transform.
     ///
     /// Sets up [`UpdateTransform`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_transform(&self, transform_id: impl Into<String>) -> UpdateTransform {
         UpdateTransform::new(self.client, transform_id.into())
     }
@@ -202,6 +204,8 @@ pub(crate) static DELETE_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_NODE_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -212,6 +216,8 @@ pub(crate) static GET_NODE_STATS: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -225,6 +231,8 @@ pub(crate) static GET_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint
         crate::endpoint::PathSpec::new("/_transform", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_TRANSFORM_STATS: crate::endpoint::EndpointSpec =
@@ -236,6 +244,8 @@ pub(crate) static GET_TRANSFORM_STATS: crate::endpoint::EndpointSpec =
             &[http::Method::GET],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PREVIEW_TRANSFORM: crate::endpoint::EndpointSpec =
@@ -254,6 +264,8 @@ pub(crate) static PREVIEW_TRANSFORM: crate::endpoint::EndpointSpec =
             ),
         ],
         body: crate::endpoint::BodyKind::Json,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static PUT_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -264,6 +276,8 @@ pub(crate) static PUT_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static RESET_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -274,6 +288,8 @@ pub(crate) static RESET_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static SCHEDULE_NOW_TRANSFORM: crate::endpoint::EndpointSpec =
@@ -285,6 +301,8 @@ pub(crate) static SCHEDULE_NOW_TRANSFORM: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };
 
 pub(crate) static SET_UPGRADE_MODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -295,6 +313,8 @@ pub(crate) static SET_UPGRADE_MODE: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static START_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -305,6 +325,8 @@ pub(crate) static START_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STOP_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -315,6 +337,8 @@ pub(crate) static STOP_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -325,6 +349,8 @@ pub(crate) static UPDATE_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static UPGRADE_TRANSFORMS: crate::endpoint::EndpointSpec =
@@ -336,4 +362,6 @@ pub(crate) static UPGRADE_TRANSFORMS: crate::endpoint::EndpointSpec =
             &[http::Method::POST],
         )],
         body: crate::endpoint::BodyKind::None,
+        body_required: false,
+        required_params: &[],
     };

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-transform-preview-transform>
 ///
 /// Made by [`Transform::preview_transform`](super::Transform::preview_transform); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): The definition for the transform to preview
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct PreviewTransform {
@@ -20,7 +22,7 @@ impl PreviewTransform {
 
     /// The id of the transform to preview.
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn transform_id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("transform_id", value.into());
         self

@@ -21,7 +21,7 @@ impl AckWatch {
 
     /// A comma-separated list of the action ids to be acked
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn action_id(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("action_id", value.into());
         self

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-watcher-execute-watch>
 ///
 /// Made by [`Watcher::execute_watch`](super::Watcher::execute_watch); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): Execution control
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ExecuteWatch {
@@ -20,7 +22,7 @@ impl ExecuteWatch {
 
     /// Watch ID
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.inner.part("id", value.into());
         self

@@ -133,6 +133,7 @@ impl Watcher<'_> {
     /// - `id`: Watch ID
     ///
     /// Sets up [`PutWatch`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn put_watch(&self, id: impl Into<String>) -> PutWatch {
         PutWatch::new(self.client, id.into())
     }
@@ -178,6 +179,7 @@ impl Watcher<'_> {
     /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-watcher-update-settings>
     ///
     /// Sets up [`UpdateSettings`]; send it with `.send().await` (or `.await` it).
+    /// The body is required: set it with `.body(..)`; `send` fails without it.
     pub fn update_settings(&self) -> UpdateSettings {
         UpdateSettings::new(self.client)
     }
@@ -198,6 +200,8 @@ pub(crate) static ACK_WATCH: crate::endpoint::EndpointSpec = crate::endpoint::En
         ),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static ACTIVATE_WATCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -208,6 +212,8 @@ pub(crate) static ACTIVATE_WATCH: crate::endpoint::EndpointSpec = crate::endpoin
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DEACTIVATE_WATCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -218,6 +224,8 @@ pub(crate) static DEACTIVATE_WATCH: crate::endpoint::EndpointSpec = crate::endpo
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static DELETE_WATCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -228,6 +236,8 @@ pub(crate) static DELETE_WATCH: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::DELETE],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static EXECUTE_WATCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -245,6 +255,8 @@ pub(crate) static EXECUTE_WATCH: crate::endpoint::EndpointSpec = crate::endpoint
         ),
     ],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -255,6 +267,8 @@ pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static GET_WATCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -265,6 +279,8 @@ pub(crate) static GET_WATCH: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static PUT_WATCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -275,6 +291,8 @@ pub(crate) static PUT_WATCH: crate::endpoint::EndpointSpec = crate::endpoint::En
         &[http::Method::PUT, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };
 
 pub(crate) static QUERY_WATCHES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -285,6 +303,8 @@ pub(crate) static QUERY_WATCHES: crate::endpoint::EndpointSpec = crate::endpoint
         &[http::Method::GET, http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -295,6 +315,8 @@ pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -308,6 +330,8 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         crate::endpoint::PathSpec::new("/_watcher/stats", &[], &[http::Method::GET]),
     ],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -318,6 +342,8 @@ pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::POST],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static UPDATE_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -328,4 +354,6 @@ pub(crate) static UPDATE_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoi
         &[http::Method::PUT],
     )],
     body: crate::endpoint::BodyKind::Json,
+    body_required: true,
+    required_params: &[],
 };

@@ -6,6 +6,8 @@
 /// <https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-watcher-query-watches>
 ///
 /// Made by [`Watcher::query_watches`](super::Watcher::query_watches); `.send().await` (or `.await`) answers a [`Response`](crate::Response).
+///
+/// Body (optional): From, size, query, sort and search_after
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct QueryWatches {

@@ -20,7 +20,7 @@ impl Stats {
 
     /// Controls what additional stat metrics should be include in the response
     ///
-    /// Path part: the request goes to the most specific path whose parts are all set.
+    /// Path part: the request goes to the path that takes the most of the parts set.
     pub fn metric(mut self, value: impl Into<crate::params::List>) -> Self {
         self.inner.part("metric", value.into());
         self

@@ -46,6 +46,8 @@ pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };
 
 pub(crate) static USAGE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -56,4 +58,6 @@ pub(crate) static USAGE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
         &[http::Method::GET],
     )],
     body: crate::endpoint::BodyKind::None,
+    body_required: false,
+    required_params: &[],
 };

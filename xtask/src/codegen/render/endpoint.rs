@@ -2,10 +2,10 @@
 
 use std::fmt::Write as _;
 
-use super::super::model::{Body, Endpoint, Namespace, Param, Part, ValueType};
+use super::super::model::{Body, Endpoint, Namespace, Param, Part, ValueType, part_needs};
 use super::super::naming::string_lit;
 use super::super::spec::Stability;
-use super::{deprecated_attr, doc, doc_paragraph, doc_raw, file_start};
+use super::{deprecated_attr, doc, doc_paragraph, doc_raw, file_start, required_arg};
 
 /// Renders one builder file.
 pub(super) fn render(ns: &Namespace, ep: &Endpoint) -> String {
@@ -45,6 +45,7 @@ pub(super) fn render(ns: &Namespace, ep: &Endpoint) -> String {
         &mut out,
         &format!("Made by {origin}; `.send().await` (or `.await`) answers {answer}."),
     );
+    body_doc(&mut out, &ep.body);
     match ep.stability {
         Stability::Stable => {}
         Stability::Beta => doc_raw(
@@ -72,16 +73,23 @@ pub(super) fn render(ns: &Namespace, ep: &Endpoint) -> String {
         "#[derive(Debug, Clone)]\n#[must_use = \"a request does nothing until it is sent\"]\npub struct {t} {{\ninner: crate::endpoint::Builder,\n}}\n"
     );
     let _ = writeln!(out, "impl {t} {{");
-    // Constructor: required parts, already converted by the accessor.
+    // Constructor: required parts and query parameters, already converted by the accessor.
     let mut args = vec!["client: &crate::Client".to_owned()];
     for p in &ep.required {
         args.push(format!("{}: {}", p.ident, concrete_part_type(p)));
+    }
+    for p in &ep.required_params {
+        args.push(format!(
+            "{}: {}",
+            p.ident,
+            required_arg(&p.ty, &p.ident).concrete
+        ));
     }
     let _ = writeln!(
         out,
         "pub(crate) fn new({}) -> Self {{\n{}crate::endpoint::Builder::new(client, &super::{});",
         args.join(", "),
-        if ep.required.is_empty() {
+        if ep.required.is_empty() && ep.required_params.is_empty() {
             "let inner = "
         } else {
             "let mut inner = "
@@ -96,9 +104,27 @@ pub(super) fn render(ns: &Namespace, ep: &Endpoint) -> String {
             part_value(p, &p.ident)
         );
     }
+    for p in &ep.required_params {
+        let _ = writeln!(
+            out,
+            "inner.query({}, {});",
+            string_lit(&p.name),
+            required_arg(&p.ty, &p.ident).value
+        );
+    }
     out.push_str("Self { inner }\n}\n\n");
     for p in &ep.optional {
-        optional_part(&mut out, p);
+        // The setters of the parts it needs.
+        let needs: Vec<String> = part_needs(&ep.paths, &ep.required, &p.name)
+            .iter()
+            .map(|n| {
+                ep.optional
+                    .iter()
+                    .find(|o| &o.name == n)
+                    .map_or_else(|| n.clone(), |o| o.ident.clone())
+            })
+            .collect();
+        optional_part(&mut out, p, &needs);
     }
     for p in &ep.params {
         param(&mut out, p);
@@ -122,6 +148,34 @@ pub(super) fn render(ns: &Namespace, ep: &Endpoint) -> String {
     out
 }
 
+/// The type docs on the body: whether it is required, what it is.
+fn body_doc(out: &mut String, body: &Body) {
+    let (required, description) = match body {
+        Body::None => return,
+        Body::Json {
+            required,
+            description,
+        }
+        | Body::NdJson {
+            required,
+            description,
+        } => (*required, description),
+    };
+    let description = description.as_deref().filter(|d| !d.trim().is_empty());
+    if required {
+        doc_raw(
+            out,
+            "The body is **required**: set it with `.body(..)` or `.raw_body(..)`; `send` fails \
+             without it, before sending.",
+        );
+        if let Some(d) = description {
+            doc_paragraph(out, &format!("Body: {d}"));
+        }
+    } else if let Some(d) = description {
+        doc_paragraph(out, &format!("Body (optional): {d}"));
+    }
+}
+
 fn concrete_part_type(p: &Part) -> String {
     match &p.ty {
         ValueType::Str => "String".to_owned(),
@@ -140,12 +194,23 @@ fn part_value(p: &Part, var: &str) -> String {
     }
 }
 
-fn optional_part(out: &mut String, p: &Part) {
+fn optional_part(out: &mut String, p: &Part, needs: &[String]) {
     doc(out, p.description.as_deref().unwrap_or(&p.name));
     doc_paragraph(
         out,
-        "Path part: the request goes to the most specific path whose parts are all set.",
+        "Path part: the request goes to the path that takes the most of the parts set.",
     );
+    if !needs.is_empty() {
+        let needs: Vec<String> = needs.iter().map(|n| format!("`{n}`")).collect();
+        doc_paragraph(
+            out,
+            &format!(
+                "Only a path with {} takes it: set {} too, or `send` fails.",
+                needs.join(" and "),
+                if needs.len() == 1 { "that" } else { "those" }
+            ),
+        );
+    }
     let (arg, value) = match &p.ty {
         ValueType::Str => ("impl Into<String>".to_owned(), "value.into()".to_owned()),
         ValueType::List => (
@@ -169,9 +234,6 @@ fn optional_part(out: &mut String, p: &Part) {
 
 fn param(out: &mut String, p: &Param) {
     doc(out, p.description.as_deref().unwrap_or(&p.name));
-    if p.required {
-        doc_paragraph(out, "Required by the server.");
-    }
     if let Some(default) = &p.default {
         doc_paragraph(
             out,

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::model::{Api, Deprecated, Gate};
+use super::model::{Api, Deprecated, Gate, ValueType};
 use super::naming::{doc_text, string_lit};
 
 /// First line of every generated file.
@@ -81,5 +81,54 @@ fn deprecated_attr(out: &mut String, d: &Option<Deprecated>) {
         out.push_str("#[deprecated]\n");
     } else {
         let _ = writeln!(out, "#[deprecated({})]", args.join(", "));
+    }
+}
+
+/// How a required query parameter, an argument of the endpoint method, is taken.
+pub(super) struct RequiredArg {
+    /// The argument type of the endpoint method: `impl Into<String>`.
+    pub(super) arg: String,
+    /// The type the builder's constructor takes: `String`.
+    pub(super) concrete: String,
+    /// The expression turning the argument `var` into the constructor's type.
+    pub(super) convert: String,
+    /// The expression handing the constructor's `var` to `Builder::query`.
+    pub(super) value: String,
+}
+
+/// See [`RequiredArg`].
+pub(super) fn required_arg(ty: &ValueType, var: &str) -> RequiredArg {
+    let into = |t: &str| RequiredArg {
+        arg: format!("impl Into<{t}>"),
+        concrete: t.to_owned(),
+        convert: format!("{var}.into()"),
+        value: var.to_owned(),
+    };
+    match ty {
+        ValueType::Bool => RequiredArg {
+            arg: "bool".to_owned(),
+            concrete: "bool".to_owned(),
+            convert: var.to_owned(),
+            value: var.to_owned(),
+        },
+        ValueType::Integer => into("i64"),
+        ValueType::Number => into("f64"),
+        ValueType::Time => into("crate::params::Time"),
+        ValueType::Date => into("crate::params::Date"),
+        ValueType::Str => into("String"),
+        ValueType::List => into("crate::params::List"),
+        ValueType::Scalar => into("crate::params::Scalar"),
+        ValueType::Enum(name) => RequiredArg {
+            value: format!("{var}.as_str()"),
+            ..into(&format!("crate::generated::params::{name}"))
+        },
+        ValueType::EnumList(name) => RequiredArg {
+            arg: format!("impl IntoIterator<Item = crate::generated::params::{name}>"),
+            concrete: "crate::params::List".to_owned(),
+            convert: format!(
+                "crate::params::List::from_iter({var}.into_iter().map(crate::generated::params::{name}::as_str))"
+            ),
+            value: var.to_owned(),
+        },
     }
 }

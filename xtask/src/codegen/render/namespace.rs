@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::super::model::{Api, Body, Endpoint, Gate, Namespace, Part, ValueType};
 use super::super::naming::string_lit;
-use super::{cfg, deprecated_attr, doc, doc_paragraph, file_start};
+use super::{cfg, deprecated_attr, doc, doc_paragraph, file_start, required_arg};
 
 /// `generated/mod.rs`.
 pub(super) fn render_root_mod(api: &Api) -> String {
@@ -138,17 +138,36 @@ fn accessor(out: &mut String, ep: &Endpoint, client_expr: &str) {
     if let Some(url) = &ep.doc_url {
         doc_paragraph(out, url);
     }
-    if !ep.required.is_empty() {
+    let first_line = |d: &Option<String>| {
+        d.as_deref()
+            .unwrap_or("")
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    if !ep.required.is_empty() || !ep.required_params.is_empty() {
         out.push_str("///\n/// # Arguments\n///\n");
         for p in &ep.required {
-            let desc = p
-                .description
-                .as_deref()
-                .unwrap_or("")
-                .lines()
-                .next()
-                .unwrap_or("");
-            doc(out, &format!("- `{}`: {desc}", p.ident));
+            doc(
+                out,
+                &format!("- `{}`: {}", p.ident, first_line(&p.description)),
+            );
+        }
+        for p in &ep.required_params {
+            let desc = first_line(&p.description);
+            let sep = if desc.is_empty() || desc.ends_with('.') {
+                ""
+            } else {
+                "."
+            };
+            doc(
+                out,
+                &format!(
+                    "- `{}`: {desc}{sep} Required query parameter `{}`.",
+                    p.ident, p.name
+                ),
+            );
         }
     }
     let _ = writeln!(
@@ -156,6 +175,14 @@ fn accessor(out: &mut String, ep: &Endpoint, client_expr: &str) {
         "///\n/// Sets up [`{t}`]; send it with `.send().await` (or `.await` it).",
         t = ep.type_name
     );
+    if matches!(
+        ep.body,
+        Body::Json { required: true, .. } | Body::NdJson { required: true, .. }
+    ) {
+        out.push_str(
+            "/// The body is required: set it with `.body(..)`; `send` fails without it.\n",
+        );
+    }
     cfg(out, ep.gate);
     deprecated_attr(out, &ep.deprecated);
     if ep.hidden {
@@ -165,11 +192,21 @@ fn accessor(out: &mut String, ep: &Endpoint, client_expr: &str) {
         .required
         .iter()
         .map(|p| format!("{}: {}", p.ident, part_arg(p).0))
+        .chain(
+            ep.required_params
+                .iter()
+                .map(|p| format!("{}: {}", p.ident, required_arg(&p.ty, &p.ident).arg)),
+        )
         .collect();
     let values: Vec<String> = ep
         .required
         .iter()
         .map(|p| format!("{}{}", p.ident, part_arg(p).1))
+        .chain(
+            ep.required_params
+                .iter()
+                .map(|p| required_arg(&p.ty, &p.ident).convert),
+        )
         .collect();
     let mut call_args = vec![client_expr.to_owned()];
     call_args.extend(values);
@@ -206,10 +243,19 @@ fn spec_static(out: &mut String, ep: &Endpoint) {
             methods.join(", ")
         );
     }
-    let body = match ep.body {
-        Body::None => "None",
-        Body::Json { .. } => "Json",
-        Body::NdJson { .. } => "NdJson",
+    let (body, body_required) = match ep.body {
+        Body::None => ("None", false),
+        Body::Json { required, .. } => ("Json", required),
+        Body::NdJson { required, .. } => ("NdJson", required),
     };
-    let _ = writeln!(out, "],\nbody: crate::endpoint::BodyKind::{body},\n}};\n");
+    let required_params: Vec<String> = ep
+        .required_params
+        .iter()
+        .map(|p| string_lit(&p.name))
+        .collect();
+    let _ = writeln!(
+        out,
+        "],\nbody: crate::endpoint::BodyKind::{body},\nbody_required: {body_required},\nrequired_params: &[{}],\n}};\n",
+        required_params.join(", ")
+    );
 }
