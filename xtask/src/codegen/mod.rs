@@ -17,17 +17,22 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 const USAGE: &str = "\
-usage: cargo xtask codegen [--check] [--spec DIR] [--out DIR]
+usage: cargo xtask codegen [--check] [--spec DIR] [--schema FILE | --no-types] [--out DIR]
 
   --check     fail if the checked-in code differs from a fresh generation
   --spec DIR  the REST API spec directory (default: ../shared/rest-api-spec/elasticsearch,
               relative to the workspace root)
+  --schema FILE  the compiled specification schema the types are generated from (default:
+              ../shared/elasticsearch-specification/schema.json)
+  --no-types  generate the endpoints only (no `types/`)
   --out DIR   where to write (default: es-api/src/generated)";
 
 #[derive(Debug)]
 struct Flags {
     check: bool,
     spec: Option<PathBuf>,
+    schema: Option<PathBuf>,
+    no_types: bool,
     out: Option<PathBuf>,
 }
 
@@ -35,6 +40,8 @@ fn parse_flags(args: &[String]) -> Result<Option<Flags>> {
     let mut flags = Flags {
         check: false,
         spec: None,
+        schema: None,
+        no_types: false,
         out: None,
     };
     let mut it = args.iter();
@@ -42,6 +49,8 @@ fn parse_flags(args: &[String]) -> Result<Option<Flags>> {
         match arg.as_str() {
             "--check" => flags.check = true,
             "--spec" => flags.spec = Some(it.next().context("--spec needs a directory")?.into()),
+            "--schema" => flags.schema = Some(it.next().context("--schema needs a file")?.into()),
+            "--no-types" => flags.no_types = true,
             "--out" => flags.out = Some(it.next().context("--out needs a directory")?.into()),
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument {other:?}\n\n{USAGE}"),
@@ -72,7 +81,20 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         .out
         .unwrap_or_else(|| root.join("es-api/src/generated"));
     let started = Instant::now();
-    let files = generate(&spec_dir, &root.join("target/xtask-codegen"))?;
+    let schema = if flags.no_types {
+        None
+    } else {
+        Some(
+            flags
+                .schema
+                .unwrap_or_else(|| root.join("../shared/elasticsearch-specification/schema.json")),
+        )
+    };
+    let files = generate(
+        &spec_dir,
+        schema.as_deref(),
+        &root.join("target/xtask-codegen"),
+    )?;
     let total: usize = files.values().map(String::len).sum();
     if flags.check {
         let diff = ensure::diff(&files, &out_dir)?;
@@ -104,12 +126,17 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 
 /// Reads the spec in `spec_dir` and returns the formatted files (path relative to the
 /// output dir → text). `scratch` is a temporary directory for rustfmt.
-fn generate(spec_dir: &Path, scratch: &Path) -> Result<std::collections::BTreeMap<String, String>> {
+fn generate(
+    spec_dir: &Path,
+    schema: Option<&Path>,
+    scratch: &Path,
+) -> Result<std::collections::BTreeMap<String, String>> {
     let spec = spec::read_dir(spec_dir)?;
     let api = model::build(&spec)?;
     let mut files = render::render(&api)?;
-    let schema = workspace_root().join("../shared/elasticsearch-specification/schema.json");
-    files.extend(types::render(&schema)?);
+    if let Some(schema) = schema {
+        files.extend(types::render(schema)?);
+    }
     let scratch = scratch.join(format!("run-{}", std::process::id()));
     ensure::format(&files, &scratch)
 }
