@@ -62,6 +62,9 @@ const ROOTS: &[(&str, &str)] = &[
     ("_global.search", "Response"),
 ];
 
+/// Rust integer types.
+const INTS: &[&str] = &["i8", "i16", "i32", "i64", "u32", "u64"];
+
 /// Numeric aliases of `_types` and the Rust type each one is.
 const NUMBERS: &[(&str, &str)] = &[
     ("byte", "i8"),
@@ -105,6 +108,8 @@ struct Field {
     deprecated: Option<String>,
     /// Named type this field holds by value (for cycle breaking).
     by_value: Vec<Name>,
+    /// The Rust type with plain aliases resolved (see [`Gen::canon`]).
+    canon: String,
 }
 
 /// The behavior of an interface: extra keys beside the named properties.
@@ -633,6 +638,7 @@ impl Gen {
             }
             let mut by_value = Vec::new();
             self.by_value(&p["type"], &mut by_value);
+            let canon = self.canon(&p["type"], &ty);
             fields.push(Field {
                 json,
                 ident,
@@ -647,6 +653,7 @@ impl Gen {
                 doc: p["description"].as_str().map(String::from),
                 deprecated: p.get("deprecation").map(deprecation_note),
                 by_value,
+                canon,
             });
         }
         Ok(fields)
@@ -891,6 +898,7 @@ impl Gen {
             None => {}
         }
         s.push_str("}\n\n");
+        s.push_str(&self.constructor(t, rust, &fields, behavior.as_ref(), boxed));
         if manual {
             s.push_str(&self.manual_impls(
                 t,
@@ -902,6 +910,61 @@ impl Gen {
             )?);
         }
         Ok(s)
+    }
+
+    /// `new(required…)`: the struct with its required properties, the optional ones unset.
+    fn constructor(
+        &self,
+        t: &Value,
+        rust: &str,
+        fields: &[Field],
+        behavior: Option<&Extra>,
+        boxed: &dyn Fn(&[Name]) -> bool,
+    ) -> String {
+        let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
+        if required.is_empty() && !matches!(behavior, Some(Extra::One { .. })) {
+            return String::new();
+        }
+        let params = generic_params(t);
+        let decl = if params.is_empty() {
+            String::new()
+        } else {
+            format!("<{}>", params.join(", "))
+        };
+        let mut args = Vec::new();
+        let mut init = Vec::new();
+        for f in fields {
+            if f.required {
+                args.push(format!("{}: impl Into<{}>", f.ident, f.ty));
+                if boxed(&f.by_value) {
+                    init.push(format!("{}: Box::new({}.into())", f.ident, f.ident));
+                } else {
+                    init.push(format!("{}: {}.into()", f.ident, f.ident));
+                }
+            } else {
+                init.push(format!("{}: None", f.ident));
+            }
+        }
+        match behavior {
+            Some(Extra::One {
+                key_ident,
+                key_ty,
+                value_ident,
+                value_ty,
+            }) => {
+                args.push(format!("{key_ident}: impl Into<{key_ty}>"));
+                args.push(format!("{value_ident}: impl Into<{value_ty}>"));
+                init.push(format!("{key_ident}: {key_ident}.into()"));
+                init.push(format!("{value_ident}: {value_ident}.into()"));
+            }
+            Some(Extra::Many { ident, .. }) => init.push(format!("{ident}: Default::default()")),
+            None => {}
+        }
+        format!(
+            "impl{decl} {rust}{decl} {{\n/// A `{rust}` with its required properties; the optional ones are unset.\npub fn new({}) -> Self {{\n{rust} {{ {} }}\n}}\n}}\n\n",
+            args.join(", "),
+            init.join(", ")
+        )
     }
 
     /// `Serialize` / `Deserialize` for structs with a shortcut property or extra keys.
@@ -1311,6 +1374,31 @@ impl Gen {
             s.push_str("_ => return Ok(None),\n");
         }
         s.push_str("}))\n}\n}\n\n");
+        // `From` each kind's type (where that type is one kind's only).
+        let mut froms = String::new();
+        for (v, f) in &names {
+            if names.iter().filter(|(_, g)| g.canon == f.canon).count() != 1 {
+                continue;
+            }
+            let wrap = if boxed(&f.by_value) {
+                "Box::new(v)"
+            } else {
+                "v"
+            };
+            let _ = writeln!(
+                froms,
+                "impl From<{}> for {enum_name} {{\nfn from(v: {}) -> Self {{ Self::{v}({wrap}) }}\n}}\n",
+                f.ty, f.ty
+            );
+            if !shared.is_empty() && shared.iter().all(|f| !f.required) {
+                let _ = writeln!(
+                    froms,
+                    "impl From<{}> for {rust} {{\nfn from(v: {}) -> Self {{ {enum_name}::from(v).into() }}\n}}\n",
+                    f.ty, f.ty
+                );
+            }
+        }
+        s.push_str(&froms);
         let expecting = string_lit(&format!(
             "a {} object (exactly one kind)",
             t["name"]["name"].as_str().unwrap_or_default()
@@ -1607,6 +1695,7 @@ impl Gen {
     ) -> Result<String> {
         let base = name.split('<').next().unwrap_or(name).to_string();
         let mut variants = Vec::new();
+        let mut canon = Vec::new();
         let mut used = BTreeSet::new();
         for (i, item) in items.iter().enumerate() {
             let ty = self.ty(
@@ -1628,7 +1717,16 @@ impl Gen {
                 self.rank(item, &ty)
             };
             variants.push((rank, i, vname, ty));
+            canon.push(self.canon(
+                item,
+                &variants.last().map(|v| v.3.clone()).unwrap_or_default(),
+            ));
         }
+        let canon_of: Vec<(usize, String)> = variants
+            .iter()
+            .map(|v| v.1)
+            .zip(canon.iter().cloned())
+            .collect();
         variants.sort_by_key(|(r, i, _, _)| (*r, *i));
         let mut s = String::new();
         s.push_str(
@@ -1653,7 +1751,86 @@ impl Gen {
             }
         }
         s.push_str("}\n\n");
+        // `From` each variant's type, where that type names one variant only.
+        if !name.contains('<') {
+            let count = |c: &str| canon_of.iter().filter(|(_, k)| k == c).count();
+            let ints = canon_of
+                .iter()
+                .filter(|(_, k)| INTS.contains(&k.as_str()))
+                .count();
+            for (_, i, v, ty) in &variants {
+                let c = &canon_of
+                    .iter()
+                    .find(|(j, _)| j == i)
+                    .map(|x| x.1.clone())
+                    .unwrap_or_default();
+                if ty == "()" || count(c) != 1 {
+                    continue;
+                }
+                let boxed =
+                    ty.contains(&base) && !ty.starts_with("Vec<") && !ty.starts_with("indexmap");
+                let wrap = if boxed { "Box::new(v)" } else { "v" };
+                let _ = writeln!(
+                    s,
+                    "impl From<{ty}> for {base} {{\nfn from(v: {ty}) -> Self {{ Self::{v}({wrap}) }}\n}}\n"
+                );
+                if c == "String" {
+                    let _ = writeln!(
+                        s,
+                        "impl From<&str> for {base} {{\nfn from(v: &str) -> Self {{ Self::{v}(v.to_string()) }}\n}}\n"
+                    );
+                }
+                if c == "i64" && ints == 1 {
+                    for small in ["i32", "u32", "i16", "u16", "i8", "u8"] {
+                        let _ = writeln!(
+                            s,
+                            "impl From<{small}> for {base} {{\nfn from(v: {small}) -> Self {{ Self::{v}(v.into()) }}\n}}\n"
+                        );
+                    }
+                }
+            }
+        }
         Ok(s)
+    }
+
+    /// The type an untagged variant holds, with plain aliases resolved (`Field` is `String`),
+    /// so that two variants of one Rust type are told apart from two of different types.
+    fn canon(&self, item: &Value, rendered: &str) -> String {
+        if item["kind"] == "instance_of" {
+            let n = name_of(&item["type"]);
+            if n.0 == "_types"
+                && let Some((_, r)) = NUMBERS.iter().find(|(s, _)| *s == n.1)
+            {
+                return r.to_string();
+            }
+            if let Some(t) = self.get(&n)
+                && t["kind"] == "type_alias"
+                && t.get("variants").is_none()
+                && t["type"]["kind"] == "instance_of"
+            {
+                return self.canon(&t["type"], "");
+            }
+            if n.0 == "_builtins" {
+                return match n.1.as_str() {
+                    "string" | "binary" => "String",
+                    "boolean" => "bool",
+                    "number" => "f64",
+                    _ => "()",
+                }
+                .to_string();
+            }
+            if n.0 == "_types"
+                && let Some((_, r)) = NUMBERS.iter().find(|(s, _)| *s == n.1)
+            {
+                return r.to_string();
+            }
+            return format!("{n:?}");
+        }
+        if rendered.is_empty() {
+            item.to_string()
+        } else {
+            rendered.to_string()
+        }
     }
 
     /// Deserialization order of an untagged variant: null, bool, integers, floats, strings

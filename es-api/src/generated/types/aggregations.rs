@@ -20,6 +20,16 @@ pub struct AbstractChangePoint {
     pub change_point: i32,
 }
 
+impl AbstractChangePoint {
+    /// A `AbstractChangePoint` with its required properties; the optional ones are unset.
+    pub fn new(p_value: impl Into<f64>, change_point: impl Into<i32>) -> Self {
+        AbstractChangePoint {
+            p_value: p_value.into(),
+            change_point: change_point.into(),
+        }
+    }
+}
+
 /// The `AdjacencyMatrixAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdjacencyMatrixAggregate {
@@ -28,6 +38,16 @@ pub struct AdjacencyMatrixAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<AdjacencyMatrixBucket>,
+}
+
+impl AdjacencyMatrixAggregate {
+    /// A `AdjacencyMatrixAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<AdjacencyMatrixBucket>>) -> Self {
+        AdjacencyMatrixAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `AdjacencyMatrixAggregation` type of the specification (`_types.aggregations`).
@@ -51,6 +71,17 @@ pub struct AdjacencyMatrixBucket {
     pub key: String,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl AdjacencyMatrixBucket {
+    /// A `AdjacencyMatrixBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<String>) -> Self {
+        AdjacencyMatrixBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for AdjacencyMatrixBucket {
@@ -1026,6 +1057,954 @@ impl AggregationKind {
     }
 }
 
+impl From<AdjacencyMatrixAggregation> for AggregationKind {
+    fn from(v: AdjacencyMatrixAggregation) -> Self {
+        Self::AdjacencyMatrix(v)
+    }
+}
+
+impl From<AdjacencyMatrixAggregation> for AggregationContainer {
+    fn from(v: AdjacencyMatrixAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<AutoDateHistogramAggregation> for AggregationKind {
+    fn from(v: AutoDateHistogramAggregation) -> Self {
+        Self::AutoDateHistogram(v)
+    }
+}
+
+impl From<AutoDateHistogramAggregation> for AggregationContainer {
+    fn from(v: AutoDateHistogramAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<AverageAggregation> for AggregationKind {
+    fn from(v: AverageAggregation) -> Self {
+        Self::Avg(v)
+    }
+}
+
+impl From<AverageAggregation> for AggregationContainer {
+    fn from(v: AverageAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<AverageBucketAggregation> for AggregationKind {
+    fn from(v: AverageBucketAggregation) -> Self {
+        Self::AvgBucket(v)
+    }
+}
+
+impl From<AverageBucketAggregation> for AggregationContainer {
+    fn from(v: AverageBucketAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<BoxplotAggregation> for AggregationKind {
+    fn from(v: BoxplotAggregation) -> Self {
+        Self::Boxplot(v)
+    }
+}
+
+impl From<BoxplotAggregation> for AggregationContainer {
+    fn from(v: BoxplotAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<BucketScriptAggregation> for AggregationKind {
+    fn from(v: BucketScriptAggregation) -> Self {
+        Self::BucketScript(v)
+    }
+}
+
+impl From<BucketScriptAggregation> for AggregationContainer {
+    fn from(v: BucketScriptAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<BucketSelectorAggregation> for AggregationKind {
+    fn from(v: BucketSelectorAggregation) -> Self {
+        Self::BucketSelector(v)
+    }
+}
+
+impl From<BucketSelectorAggregation> for AggregationContainer {
+    fn from(v: BucketSelectorAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<BucketSortAggregation> for AggregationKind {
+    fn from(v: BucketSortAggregation) -> Self {
+        Self::BucketSort(v)
+    }
+}
+
+impl From<BucketSortAggregation> for AggregationContainer {
+    fn from(v: BucketSortAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<BucketKsAggregation> for AggregationKind {
+    fn from(v: BucketKsAggregation) -> Self {
+        Self::BucketCountKsTest(v)
+    }
+}
+
+impl From<BucketKsAggregation> for AggregationContainer {
+    fn from(v: BucketKsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<BucketCorrelationAggregation> for AggregationKind {
+    fn from(v: BucketCorrelationAggregation) -> Self {
+        Self::BucketCorrelation(v)
+    }
+}
+
+impl From<BucketCorrelationAggregation> for AggregationContainer {
+    fn from(v: BucketCorrelationAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<CardinalityAggregation> for AggregationKind {
+    fn from(v: CardinalityAggregation) -> Self {
+        Self::Cardinality(v)
+    }
+}
+
+impl From<CardinalityAggregation> for AggregationContainer {
+    fn from(v: CardinalityAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<CartesianBoundsAggregation> for AggregationKind {
+    fn from(v: CartesianBoundsAggregation) -> Self {
+        Self::CartesianBounds(v)
+    }
+}
+
+impl From<CartesianBoundsAggregation> for AggregationContainer {
+    fn from(v: CartesianBoundsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<CartesianCentroidAggregation> for AggregationKind {
+    fn from(v: CartesianCentroidAggregation) -> Self {
+        Self::CartesianCentroid(v)
+    }
+}
+
+impl From<CartesianCentroidAggregation> for AggregationContainer {
+    fn from(v: CartesianCentroidAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<CategorizeTextAggregation> for AggregationKind {
+    fn from(v: CategorizeTextAggregation) -> Self {
+        Self::CategorizeText(v)
+    }
+}
+
+impl From<CategorizeTextAggregation> for AggregationContainer {
+    fn from(v: CategorizeTextAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<ChangePointAggregation> for AggregationKind {
+    fn from(v: ChangePointAggregation) -> Self {
+        Self::ChangePoint(v)
+    }
+}
+
+impl From<ChangePointAggregation> for AggregationContainer {
+    fn from(v: ChangePointAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<ChildrenAggregation> for AggregationKind {
+    fn from(v: ChildrenAggregation) -> Self {
+        Self::Children(v)
+    }
+}
+
+impl From<ChildrenAggregation> for AggregationContainer {
+    fn from(v: ChildrenAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<CompositeAggregation> for AggregationKind {
+    fn from(v: CompositeAggregation) -> Self {
+        Self::Composite(v)
+    }
+}
+
+impl From<CompositeAggregation> for AggregationContainer {
+    fn from(v: CompositeAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<CumulativeCardinalityAggregation> for AggregationKind {
+    fn from(v: CumulativeCardinalityAggregation) -> Self {
+        Self::CumulativeCardinality(v)
+    }
+}
+
+impl From<CumulativeCardinalityAggregation> for AggregationContainer {
+    fn from(v: CumulativeCardinalityAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<CumulativeSumAggregation> for AggregationKind {
+    fn from(v: CumulativeSumAggregation) -> Self {
+        Self::CumulativeSum(v)
+    }
+}
+
+impl From<CumulativeSumAggregation> for AggregationContainer {
+    fn from(v: CumulativeSumAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<DateHistogramAggregation> for AggregationKind {
+    fn from(v: DateHistogramAggregation) -> Self {
+        Self::DateHistogram(v)
+    }
+}
+
+impl From<DateHistogramAggregation> for AggregationContainer {
+    fn from(v: DateHistogramAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<DateRangeAggregation> for AggregationKind {
+    fn from(v: DateRangeAggregation) -> Self {
+        Self::DateRange(v)
+    }
+}
+
+impl From<DateRangeAggregation> for AggregationContainer {
+    fn from(v: DateRangeAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<DerivativeAggregation> for AggregationKind {
+    fn from(v: DerivativeAggregation) -> Self {
+        Self::Derivative(v)
+    }
+}
+
+impl From<DerivativeAggregation> for AggregationContainer {
+    fn from(v: DerivativeAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<DiversifiedSamplerAggregation> for AggregationKind {
+    fn from(v: DiversifiedSamplerAggregation) -> Self {
+        Self::DiversifiedSampler(v)
+    }
+}
+
+impl From<DiversifiedSamplerAggregation> for AggregationContainer {
+    fn from(v: DiversifiedSamplerAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<ExtendedStatsAggregation> for AggregationKind {
+    fn from(v: ExtendedStatsAggregation) -> Self {
+        Self::ExtendedStats(v)
+    }
+}
+
+impl From<ExtendedStatsAggregation> for AggregationContainer {
+    fn from(v: ExtendedStatsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<ExtendedStatsBucketAggregation> for AggregationKind {
+    fn from(v: ExtendedStatsBucketAggregation) -> Self {
+        Self::ExtendedStatsBucket(v)
+    }
+}
+
+impl From<ExtendedStatsBucketAggregation> for AggregationContainer {
+    fn from(v: ExtendedStatsBucketAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<FrequentItemSetsAggregation> for AggregationKind {
+    fn from(v: FrequentItemSetsAggregation) -> Self {
+        Self::FrequentItemSets(v)
+    }
+}
+
+impl From<FrequentItemSetsAggregation> for AggregationContainer {
+    fn from(v: FrequentItemSetsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<super::query_dsl::QueryContainer> for AggregationKind {
+    fn from(v: super::query_dsl::QueryContainer) -> Self {
+        Self::Filter(v)
+    }
+}
+
+impl From<super::query_dsl::QueryContainer> for AggregationContainer {
+    fn from(v: super::query_dsl::QueryContainer) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<FiltersAggregation> for AggregationKind {
+    fn from(v: FiltersAggregation) -> Self {
+        Self::Filters(v)
+    }
+}
+
+impl From<FiltersAggregation> for AggregationContainer {
+    fn from(v: FiltersAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<GeoBoundsAggregation> for AggregationKind {
+    fn from(v: GeoBoundsAggregation) -> Self {
+        Self::GeoBounds(v)
+    }
+}
+
+impl From<GeoBoundsAggregation> for AggregationContainer {
+    fn from(v: GeoBoundsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<GeoCentroidAggregation> for AggregationKind {
+    fn from(v: GeoCentroidAggregation) -> Self {
+        Self::GeoCentroid(v)
+    }
+}
+
+impl From<GeoCentroidAggregation> for AggregationContainer {
+    fn from(v: GeoCentroidAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<GeoDistanceAggregation> for AggregationKind {
+    fn from(v: GeoDistanceAggregation) -> Self {
+        Self::GeoDistance(v)
+    }
+}
+
+impl From<GeoDistanceAggregation> for AggregationContainer {
+    fn from(v: GeoDistanceAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<GeoHashGridAggregation> for AggregationKind {
+    fn from(v: GeoHashGridAggregation) -> Self {
+        Self::GeohashGrid(v)
+    }
+}
+
+impl From<GeoHashGridAggregation> for AggregationContainer {
+    fn from(v: GeoHashGridAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<GeoTileGridAggregation> for AggregationKind {
+    fn from(v: GeoTileGridAggregation) -> Self {
+        Self::GeotileGrid(v)
+    }
+}
+
+impl From<GeoTileGridAggregation> for AggregationContainer {
+    fn from(v: GeoTileGridAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<GeohexGridAggregation> for AggregationKind {
+    fn from(v: GeohexGridAggregation) -> Self {
+        Self::GeohexGrid(v)
+    }
+}
+
+impl From<GeohexGridAggregation> for AggregationContainer {
+    fn from(v: GeohexGridAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<GlobalAggregation> for AggregationKind {
+    fn from(v: GlobalAggregation) -> Self {
+        Self::Global(v)
+    }
+}
+
+impl From<GlobalAggregation> for AggregationContainer {
+    fn from(v: GlobalAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<HistogramAggregation> for AggregationKind {
+    fn from(v: HistogramAggregation) -> Self {
+        Self::Histogram(v)
+    }
+}
+
+impl From<HistogramAggregation> for AggregationContainer {
+    fn from(v: HistogramAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<IpRangeAggregation> for AggregationKind {
+    fn from(v: IpRangeAggregation) -> Self {
+        Self::IpRange(v)
+    }
+}
+
+impl From<IpRangeAggregation> for AggregationContainer {
+    fn from(v: IpRangeAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<IpPrefixAggregation> for AggregationKind {
+    fn from(v: IpPrefixAggregation) -> Self {
+        Self::IpPrefix(v)
+    }
+}
+
+impl From<IpPrefixAggregation> for AggregationContainer {
+    fn from(v: IpPrefixAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<InferenceAggregation> for AggregationKind {
+    fn from(v: InferenceAggregation) -> Self {
+        Self::Inference(v)
+    }
+}
+
+impl From<InferenceAggregation> for AggregationContainer {
+    fn from(v: InferenceAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MatrixStatsAggregation> for AggregationKind {
+    fn from(v: MatrixStatsAggregation) -> Self {
+        Self::MatrixStats(v)
+    }
+}
+
+impl From<MatrixStatsAggregation> for AggregationContainer {
+    fn from(v: MatrixStatsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MaxAggregation> for AggregationKind {
+    fn from(v: MaxAggregation) -> Self {
+        Self::Max(v)
+    }
+}
+
+impl From<MaxAggregation> for AggregationContainer {
+    fn from(v: MaxAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MaxBucketAggregation> for AggregationKind {
+    fn from(v: MaxBucketAggregation) -> Self {
+        Self::MaxBucket(v)
+    }
+}
+
+impl From<MaxBucketAggregation> for AggregationContainer {
+    fn from(v: MaxBucketAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MedianAbsoluteDeviationAggregation> for AggregationKind {
+    fn from(v: MedianAbsoluteDeviationAggregation) -> Self {
+        Self::MedianAbsoluteDeviation(v)
+    }
+}
+
+impl From<MedianAbsoluteDeviationAggregation> for AggregationContainer {
+    fn from(v: MedianAbsoluteDeviationAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MinAggregation> for AggregationKind {
+    fn from(v: MinAggregation) -> Self {
+        Self::Min(v)
+    }
+}
+
+impl From<MinAggregation> for AggregationContainer {
+    fn from(v: MinAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MinBucketAggregation> for AggregationKind {
+    fn from(v: MinBucketAggregation) -> Self {
+        Self::MinBucket(v)
+    }
+}
+
+impl From<MinBucketAggregation> for AggregationContainer {
+    fn from(v: MinBucketAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MissingAggregation> for AggregationKind {
+    fn from(v: MissingAggregation) -> Self {
+        Self::Missing(v)
+    }
+}
+
+impl From<MissingAggregation> for AggregationContainer {
+    fn from(v: MissingAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MovingAverageAggregation> for AggregationKind {
+    fn from(v: MovingAverageAggregation) -> Self {
+        Self::MovingAvg(v)
+    }
+}
+
+impl From<MovingAverageAggregation> for AggregationContainer {
+    fn from(v: MovingAverageAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MovingPercentilesAggregation> for AggregationKind {
+    fn from(v: MovingPercentilesAggregation) -> Self {
+        Self::MovingPercentiles(v)
+    }
+}
+
+impl From<MovingPercentilesAggregation> for AggregationContainer {
+    fn from(v: MovingPercentilesAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MovingFunctionAggregation> for AggregationKind {
+    fn from(v: MovingFunctionAggregation) -> Self {
+        Self::MovingFn(v)
+    }
+}
+
+impl From<MovingFunctionAggregation> for AggregationContainer {
+    fn from(v: MovingFunctionAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<MultiTermsAggregation> for AggregationKind {
+    fn from(v: MultiTermsAggregation) -> Self {
+        Self::MultiTerms(v)
+    }
+}
+
+impl From<MultiTermsAggregation> for AggregationContainer {
+    fn from(v: MultiTermsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<NestedAggregation> for AggregationKind {
+    fn from(v: NestedAggregation) -> Self {
+        Self::Nested(v)
+    }
+}
+
+impl From<NestedAggregation> for AggregationContainer {
+    fn from(v: NestedAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<NormalizeAggregation> for AggregationKind {
+    fn from(v: NormalizeAggregation) -> Self {
+        Self::Normalize(v)
+    }
+}
+
+impl From<NormalizeAggregation> for AggregationContainer {
+    fn from(v: NormalizeAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<ParentAggregation> for AggregationKind {
+    fn from(v: ParentAggregation) -> Self {
+        Self::Parent(v)
+    }
+}
+
+impl From<ParentAggregation> for AggregationContainer {
+    fn from(v: ParentAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<PercentileRanksAggregation> for AggregationKind {
+    fn from(v: PercentileRanksAggregation) -> Self {
+        Self::PercentileRanks(v)
+    }
+}
+
+impl From<PercentileRanksAggregation> for AggregationContainer {
+    fn from(v: PercentileRanksAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<PercentilesAggregation> for AggregationKind {
+    fn from(v: PercentilesAggregation) -> Self {
+        Self::Percentiles(v)
+    }
+}
+
+impl From<PercentilesAggregation> for AggregationContainer {
+    fn from(v: PercentilesAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<PercentilesBucketAggregation> for AggregationKind {
+    fn from(v: PercentilesBucketAggregation) -> Self {
+        Self::PercentilesBucket(v)
+    }
+}
+
+impl From<PercentilesBucketAggregation> for AggregationContainer {
+    fn from(v: PercentilesBucketAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<RangeAggregation> for AggregationKind {
+    fn from(v: RangeAggregation) -> Self {
+        Self::Range(v)
+    }
+}
+
+impl From<RangeAggregation> for AggregationContainer {
+    fn from(v: RangeAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<RareTermsAggregation> for AggregationKind {
+    fn from(v: RareTermsAggregation) -> Self {
+        Self::RareTerms(v)
+    }
+}
+
+impl From<RareTermsAggregation> for AggregationContainer {
+    fn from(v: RareTermsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<RateAggregation> for AggregationKind {
+    fn from(v: RateAggregation) -> Self {
+        Self::Rate(v)
+    }
+}
+
+impl From<RateAggregation> for AggregationContainer {
+    fn from(v: RateAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<ReverseNestedAggregation> for AggregationKind {
+    fn from(v: ReverseNestedAggregation) -> Self {
+        Self::ReverseNested(v)
+    }
+}
+
+impl From<ReverseNestedAggregation> for AggregationContainer {
+    fn from(v: ReverseNestedAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<RandomSamplerAggregation> for AggregationKind {
+    fn from(v: RandomSamplerAggregation) -> Self {
+        Self::RandomSampler(v)
+    }
+}
+
+impl From<RandomSamplerAggregation> for AggregationContainer {
+    fn from(v: RandomSamplerAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<SamplerAggregation> for AggregationKind {
+    fn from(v: SamplerAggregation) -> Self {
+        Self::Sampler(v)
+    }
+}
+
+impl From<SamplerAggregation> for AggregationContainer {
+    fn from(v: SamplerAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<ScriptedMetricAggregation> for AggregationKind {
+    fn from(v: ScriptedMetricAggregation) -> Self {
+        Self::ScriptedMetric(v)
+    }
+}
+
+impl From<ScriptedMetricAggregation> for AggregationContainer {
+    fn from(v: ScriptedMetricAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<SerialDifferencingAggregation> for AggregationKind {
+    fn from(v: SerialDifferencingAggregation) -> Self {
+        Self::SerialDiff(v)
+    }
+}
+
+impl From<SerialDifferencingAggregation> for AggregationContainer {
+    fn from(v: SerialDifferencingAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<SignificantTermsAggregation> for AggregationKind {
+    fn from(v: SignificantTermsAggregation) -> Self {
+        Self::SignificantTerms(v)
+    }
+}
+
+impl From<SignificantTermsAggregation> for AggregationContainer {
+    fn from(v: SignificantTermsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<SignificantTextAggregation> for AggregationKind {
+    fn from(v: SignificantTextAggregation) -> Self {
+        Self::SignificantText(v)
+    }
+}
+
+impl From<SignificantTextAggregation> for AggregationContainer {
+    fn from(v: SignificantTextAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<StatsAggregation> for AggregationKind {
+    fn from(v: StatsAggregation) -> Self {
+        Self::Stats(v)
+    }
+}
+
+impl From<StatsAggregation> for AggregationContainer {
+    fn from(v: StatsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<StatsBucketAggregation> for AggregationKind {
+    fn from(v: StatsBucketAggregation) -> Self {
+        Self::StatsBucket(v)
+    }
+}
+
+impl From<StatsBucketAggregation> for AggregationContainer {
+    fn from(v: StatsBucketAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<StringStatsAggregation> for AggregationKind {
+    fn from(v: StringStatsAggregation) -> Self {
+        Self::StringStats(v)
+    }
+}
+
+impl From<StringStatsAggregation> for AggregationContainer {
+    fn from(v: StringStatsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<SumAggregation> for AggregationKind {
+    fn from(v: SumAggregation) -> Self {
+        Self::Sum(v)
+    }
+}
+
+impl From<SumAggregation> for AggregationContainer {
+    fn from(v: SumAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<SumBucketAggregation> for AggregationKind {
+    fn from(v: SumBucketAggregation) -> Self {
+        Self::SumBucket(v)
+    }
+}
+
+impl From<SumBucketAggregation> for AggregationContainer {
+    fn from(v: SumBucketAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<TermsAggregation> for AggregationKind {
+    fn from(v: TermsAggregation) -> Self {
+        Self::Terms(v)
+    }
+}
+
+impl From<TermsAggregation> for AggregationContainer {
+    fn from(v: TermsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<TimeSeriesAggregation> for AggregationKind {
+    fn from(v: TimeSeriesAggregation) -> Self {
+        Self::TimeSeries(v)
+    }
+}
+
+impl From<TimeSeriesAggregation> for AggregationContainer {
+    fn from(v: TimeSeriesAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<TopHitsAggregation> for AggregationKind {
+    fn from(v: TopHitsAggregation) -> Self {
+        Self::TopHits(v)
+    }
+}
+
+impl From<TopHitsAggregation> for AggregationContainer {
+    fn from(v: TopHitsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<TTestAggregation> for AggregationKind {
+    fn from(v: TTestAggregation) -> Self {
+        Self::TTest(v)
+    }
+}
+
+impl From<TTestAggregation> for AggregationContainer {
+    fn from(v: TTestAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<TopMetricsAggregation> for AggregationKind {
+    fn from(v: TopMetricsAggregation) -> Self {
+        Self::TopMetrics(v)
+    }
+}
+
+impl From<TopMetricsAggregation> for AggregationContainer {
+    fn from(v: TopMetricsAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<ValueCountAggregation> for AggregationKind {
+    fn from(v: ValueCountAggregation) -> Self {
+        Self::ValueCount(v)
+    }
+}
+
+impl From<ValueCountAggregation> for AggregationContainer {
+    fn from(v: ValueCountAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<WeightedAverageAggregation> for AggregationKind {
+    fn from(v: WeightedAverageAggregation) -> Self {
+        Self::WeightedAvg(v)
+    }
+}
+
+impl From<WeightedAverageAggregation> for AggregationContainer {
+    fn from(v: WeightedAverageAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
+impl From<VariableWidthHistogramAggregation> for AggregationKind {
+    fn from(v: VariableWidthHistogramAggregation) -> Self {
+        Self::VariableWidthHistogram(v)
+    }
+}
+
+impl From<VariableWidthHistogramAggregation> for AggregationContainer {
+    fn from(v: VariableWidthHistogramAggregation) -> Self {
+        AggregationKind::from(v).into()
+    }
+}
+
 /// The `AggregationContainer` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregationContainer {
@@ -1137,6 +2116,17 @@ pub struct ArrayPercentilesItem {
     pub value_as_string: Option<String>,
 }
 
+impl ArrayPercentilesItem {
+    /// A `ArrayPercentilesItem` with its required properties; the optional ones are unset.
+    pub fn new(key: impl Into<f64>, value: impl Into<Option<f64>>) -> Self {
+        ArrayPercentilesItem {
+            key: key.into(),
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
+}
+
 /// The `AutoDateHistogramAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AutoDateHistogramAggregate {
@@ -1147,6 +2137,20 @@ pub struct AutoDateHistogramAggregate {
     pub buckets: Buckets<DateHistogramBucket>,
     /// The `interval` property.
     pub interval: super::common::DurationLarge,
+}
+
+impl AutoDateHistogramAggregate {
+    /// A `AutoDateHistogramAggregate` with its required properties; the optional ones are unset.
+    pub fn new(
+        buckets: impl Into<Buckets<DateHistogramBucket>>,
+        interval: impl Into<super::common::DurationLarge>,
+    ) -> Self {
+        AutoDateHistogramAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            interval: interval.into(),
+        }
+    }
 }
 
 /// The `AutoDateHistogramAggregation` type of the specification (`_types.aggregations`).
@@ -1231,6 +2235,17 @@ pub struct AvgAggregate {
     pub value_as_string: Option<String>,
 }
 
+impl AvgAggregate {
+    /// A `AvgAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        AvgAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
+}
+
 /// The `BoxPlotAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BoxPlotAggregate {
@@ -1274,6 +2289,37 @@ pub struct BoxPlotAggregate {
     pub upper_as_string: Option<String>,
 }
 
+impl BoxPlotAggregate {
+    /// A `BoxPlotAggregate` with its required properties; the optional ones are unset.
+    pub fn new(
+        min: impl Into<f64>,
+        max: impl Into<f64>,
+        q1: impl Into<f64>,
+        q2: impl Into<f64>,
+        q3: impl Into<f64>,
+        lower: impl Into<f64>,
+        upper: impl Into<f64>,
+    ) -> Self {
+        BoxPlotAggregate {
+            meta: None,
+            min: min.into(),
+            max: max.into(),
+            q1: q1.into(),
+            q2: q2.into(),
+            q3: q3.into(),
+            lower: lower.into(),
+            upper: upper.into(),
+            min_as_string: None,
+            max_as_string: None,
+            q1_as_string: None,
+            q2_as_string: None,
+            q3_as_string: None,
+            lower_as_string: None,
+            upper_as_string: None,
+        }
+    }
+}
+
 /// The `BoxplotAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BoxplotAggregation {
@@ -1310,6 +2356,16 @@ pub struct BucketCorrelationAggregation {
     pub function: BucketCorrelationFunction,
 }
 
+impl BucketCorrelationAggregation {
+    /// A `BucketCorrelationAggregation` with its required properties; the optional ones are unset.
+    pub fn new(function: impl Into<BucketCorrelationFunction>) -> Self {
+        BucketCorrelationAggregation {
+            buckets_path: None,
+            function: function.into(),
+        }
+    }
+}
+
 /// The `BucketCorrelationFunction` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BucketCorrelationFunction {
@@ -1317,11 +2373,29 @@ pub struct BucketCorrelationFunction {
     pub count_correlation: BucketCorrelationFunctionCountCorrelation,
 }
 
+impl BucketCorrelationFunction {
+    /// A `BucketCorrelationFunction` with its required properties; the optional ones are unset.
+    pub fn new(count_correlation: impl Into<BucketCorrelationFunctionCountCorrelation>) -> Self {
+        BucketCorrelationFunction {
+            count_correlation: count_correlation.into(),
+        }
+    }
+}
+
 /// The `BucketCorrelationFunctionCountCorrelation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BucketCorrelationFunctionCountCorrelation {
     /// The indicator with which to correlate the configured `bucket_path` values.
     pub indicator: BucketCorrelationFunctionCountCorrelationIndicator,
+}
+
+impl BucketCorrelationFunctionCountCorrelation {
+    /// A `BucketCorrelationFunctionCountCorrelation` with its required properties; the optional ones are unset.
+    pub fn new(indicator: impl Into<BucketCorrelationFunctionCountCorrelationIndicator>) -> Self {
+        BucketCorrelationFunctionCountCorrelation {
+            indicator: indicator.into(),
+        }
+    }
 }
 
 /// The `BucketCorrelationFunctionCountCorrelationIndicator` type of the specification (`_types.aggregations`).
@@ -1339,6 +2413,17 @@ pub struct BucketCorrelationFunctionCountCorrelationIndicator {
     /// must equal expectations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fractions: Option<Vec<f64>>,
+}
+
+impl BucketCorrelationFunctionCountCorrelationIndicator {
+    /// A `BucketCorrelationFunctionCountCorrelationIndicator` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i32>, expectations: impl Into<Vec<f64>>) -> Self {
+        BucketCorrelationFunctionCountCorrelationIndicator {
+            doc_count: doc_count.into(),
+            expectations: expectations.into(),
+            fractions: None,
+        }
+    }
 }
 
 /// A sibling pipeline aggregation which executes a two sample Kolmogorov–Smirnov test (referred
@@ -1389,6 +2474,18 @@ pub struct BucketMetricValueAggregate {
     pub value_as_string: Option<String>,
     /// The `keys` property.
     pub keys: Vec<String>,
+}
+
+impl BucketMetricValueAggregate {
+    /// A `BucketMetricValueAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>, keys: impl Into<Vec<String>>) -> Self {
+        BucketMetricValueAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+            keys: keys.into(),
+        }
+    }
 }
 
 /// The `BucketPathAggregation` type of the specification (`_types.aggregations`).
@@ -1478,6 +2575,30 @@ pub enum BucketsPath {
     Map(indexmap::IndexMap<String, String>),
 }
 
+impl From<String> for BucketsPath {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for BucketsPath {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<Vec<String>> for BucketsPath {
+    fn from(v: Vec<String>) -> Self {
+        Self::StringList(v)
+    }
+}
+
+impl From<indexmap::IndexMap<String, String>> for BucketsPath {
+    fn from(v: indexmap::IndexMap<String, String>) -> Self {
+        Self::Map(v)
+    }
+}
+
 /// The `CalendarInterval` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CalendarInterval {
@@ -1559,6 +2680,16 @@ pub struct CardinalityAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `value` property.
     pub value: i64,
+}
+
+impl CardinalityAggregate {
+    /// A `CardinalityAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<i64>) -> Self {
+        CardinalityAggregate {
+            meta: None,
+            value: value.into(),
+        }
+    }
 }
 
 /// The `CardinalityAggregation` type of the specification (`_types.aggregations`).
@@ -1690,6 +2821,17 @@ pub struct CartesianCentroidAggregate {
     pub location: Option<super::common::CartesianPoint>,
 }
 
+impl CartesianCentroidAggregate {
+    /// A `CartesianCentroidAggregate` with its required properties; the optional ones are unset.
+    pub fn new(count: impl Into<i64>) -> Self {
+        CartesianCentroidAggregate {
+            meta: None,
+            count: count.into(),
+            location: None,
+        }
+    }
+}
+
 /// The `CartesianCentroidAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CartesianCentroidAggregation {
@@ -1755,6 +2897,24 @@ pub struct CategorizeTextAggregation {
     pub shard_min_doc_count: Option<i32>,
 }
 
+impl CategorizeTextAggregation {
+    /// A `CategorizeTextAggregation` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        CategorizeTextAggregation {
+            field: field.into(),
+            max_unique_tokens: None,
+            max_matched_tokens: None,
+            similarity_threshold: None,
+            categorization_filters: None,
+            categorization_analyzer: None,
+            shard_size: None,
+            size: None,
+            min_doc_count: None,
+            shard_min_doc_count: None,
+        }
+    }
+}
+
 /// The `CategorizeTextAnalyzer` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -1763,6 +2923,24 @@ pub enum CategorizeTextAnalyzer {
     String(String),
     /// `CustomCategorizeTextAnalyzer`
     CustomCategorizeTextAnalyzer(Box<CustomCategorizeTextAnalyzer>),
+}
+
+impl From<String> for CategorizeTextAnalyzer {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for CategorizeTextAnalyzer {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<CustomCategorizeTextAnalyzer> for CategorizeTextAnalyzer {
+    fn from(v: CustomCategorizeTextAnalyzer) -> Self {
+        Self::CustomCategorizeTextAnalyzer(Box::new(v))
+    }
 }
 
 /// The `ChangePointAggregate` type of the specification (`_types.aggregations`).
@@ -1777,6 +2955,17 @@ pub struct ChangePointAggregate {
     /// The `bucket` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bucket: Option<ChangePointBucket>,
+}
+
+impl ChangePointAggregate {
+    /// A `ChangePointAggregate` with its required properties; the optional ones are unset.
+    pub fn new(type_: impl Into<ChangeType>) -> Self {
+        ChangePointAggregate {
+            meta: None,
+            type_: type_.into(),
+            bucket: None,
+        }
+    }
 }
 
 /// The `ChangePointAggregation` type of the specification (`_types.aggregations`).
@@ -1803,6 +2992,17 @@ pub struct ChangePointBucket {
     pub key: super::common::FieldValue,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl ChangePointBucket {
+    /// A `ChangePointBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<super::common::FieldValue>) -> Self {
+        ChangePointBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for ChangePointBucket {
@@ -1921,6 +3121,54 @@ impl ChangeType {
     }
 }
 
+impl From<Dip> for ChangeType {
+    fn from(v: Dip) -> Self {
+        Self::Dip(v)
+    }
+}
+
+impl From<DistributionChange> for ChangeType {
+    fn from(v: DistributionChange) -> Self {
+        Self::DistributionChange(v)
+    }
+}
+
+impl From<Indeterminable> for ChangeType {
+    fn from(v: Indeterminable) -> Self {
+        Self::Indeterminable(v)
+    }
+}
+
+impl From<NonStationary> for ChangeType {
+    fn from(v: NonStationary) -> Self {
+        Self::NonStationary(v)
+    }
+}
+
+impl From<Spike> for ChangeType {
+    fn from(v: Spike) -> Self {
+        Self::Spike(v)
+    }
+}
+
+impl From<Stationary> for ChangeType {
+    fn from(v: Stationary) -> Self {
+        Self::Stationary(v)
+    }
+}
+
+impl From<StepChange> for ChangeType {
+    fn from(v: StepChange) -> Self {
+        Self::StepChange(v)
+    }
+}
+
+impl From<TrendChange> for ChangeType {
+    fn from(v: TrendChange) -> Self {
+        Self::TrendChange(v)
+    }
+}
+
 impl Serialize for ChangeType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -1976,6 +3224,19 @@ pub struct ChiSquareHeuristic {
     pub include_negatives: bool,
 }
 
+impl ChiSquareHeuristic {
+    /// A `ChiSquareHeuristic` with its required properties; the optional ones are unset.
+    pub fn new(
+        background_is_superset: impl Into<bool>,
+        include_negatives: impl Into<bool>,
+    ) -> Self {
+        ChiSquareHeuristic {
+            background_is_superset: background_is_superset.into(),
+            include_negatives: include_negatives.into(),
+        }
+    }
+}
+
 /// The `ChildrenAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChildrenAggregate {
@@ -1985,6 +3246,17 @@ pub struct ChildrenAggregate {
     pub doc_count: i64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl ChildrenAggregate {
+    /// A `ChildrenAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        ChildrenAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for ChildrenAggregate {
@@ -2057,6 +3329,17 @@ pub struct CompositeAggregate {
     /// The `after_key` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_key: Option<CompositeAggregateKey>,
+}
+
+impl CompositeAggregate {
+    /// A `CompositeAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<CompositeBucket>>) -> Self {
+        CompositeAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            after_key: None,
+        }
+    }
 }
 
 /// The `CompositeAggregateKey` type of the specification (`_types.aggregations`).
@@ -2147,6 +3430,30 @@ impl CompositeAggregationSource {
     }
 }
 
+impl From<CompositeTermsAggregation> for CompositeAggregationSource {
+    fn from(v: CompositeTermsAggregation) -> Self {
+        Self::Terms(v)
+    }
+}
+
+impl From<CompositeHistogramAggregation> for CompositeAggregationSource {
+    fn from(v: CompositeHistogramAggregation) -> Self {
+        Self::Histogram(v)
+    }
+}
+
+impl From<CompositeDateHistogramAggregation> for CompositeAggregationSource {
+    fn from(v: CompositeDateHistogramAggregation) -> Self {
+        Self::DateHistogram(v)
+    }
+}
+
+impl From<CompositeGeoTileGridAggregation> for CompositeAggregationSource {
+    fn from(v: CompositeGeoTileGridAggregation) -> Self {
+        Self::GeotileGrid(v)
+    }
+}
+
 impl Serialize for CompositeAggregationSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -2202,6 +3509,17 @@ pub struct CompositeBucket {
     pub key: CompositeAggregateKey,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl CompositeBucket {
+    /// A `CompositeBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<CompositeAggregateKey>) -> Self {
+        CompositeBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for CompositeBucket {
@@ -2345,6 +3663,21 @@ pub struct CompositeHistogramAggregation {
     pub interval: f64,
 }
 
+impl CompositeHistogramAggregation {
+    /// A `CompositeHistogramAggregation` with its required properties; the optional ones are unset.
+    pub fn new(interval: impl Into<f64>) -> Self {
+        CompositeHistogramAggregation {
+            field: None,
+            missing_bucket: None,
+            missing_order: None,
+            script: None,
+            value_type: None,
+            order: None,
+            interval: interval.into(),
+        }
+    }
+}
+
 /// The `CompositeTermsAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CompositeTermsAggregation {
@@ -2379,6 +3712,17 @@ pub struct CumulativeCardinalityAggregate {
     /// The `value_as_string` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_as_string: Option<String>,
+}
+
+impl CumulativeCardinalityAggregate {
+    /// A `CumulativeCardinalityAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<i64>) -> Self {
+        CumulativeCardinalityAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
 }
 
 /// The `CumulativeCardinalityAggregation` type of the specification (`_types.aggregations`).
@@ -2433,6 +3777,16 @@ pub struct DateHistogramAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<DateHistogramBucket>,
+}
+
+impl DateHistogramAggregate {
+    /// A `DateHistogramAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<DateHistogramBucket>>) -> Self {
+        DateHistogramAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `DateHistogramAggregation` type of the specification (`_types.aggregations`).
@@ -2506,6 +3860,18 @@ pub struct DateHistogramBucket {
     pub aggregations: TypedKeys<Aggregate>,
 }
 
+impl DateHistogramBucket {
+    /// A `DateHistogramBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<super::common::UnitMillis>) -> Self {
+        DateHistogramBucket {
+            doc_count: doc_count.into(),
+            key_as_string: None,
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
+}
+
 impl Serialize for DateHistogramBucket {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -2572,6 +3938,16 @@ pub struct DateRangeAggregate {
     pub buckets: Buckets<RangeBucket>,
 }
 
+impl DateRangeAggregate {
+    /// A `DateRangeAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<RangeBucket>>) -> Self {
+        DateRangeAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
+}
+
 /// The `DateRangeAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DateRangeAggregation {
@@ -2630,6 +4006,19 @@ pub struct DerivativeAggregate {
     pub normalized_value_as_string: Option<String>,
 }
 
+impl DerivativeAggregate {
+    /// A `DerivativeAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        DerivativeAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+            normalized_value: None,
+            normalized_value_as_string: None,
+        }
+    }
+}
+
 /// The `DerivativeAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DerivativeAggregation {
@@ -2654,6 +4043,16 @@ pub struct Dip {
     pub change_point: i32,
 }
 
+impl Dip {
+    /// A `Dip` with its required properties; the optional ones are unset.
+    pub fn new(p_value: impl Into<f64>, change_point: impl Into<i32>) -> Self {
+        Dip {
+            p_value: p_value.into(),
+            change_point: change_point.into(),
+        }
+    }
+}
+
 /// The `DistributionChange` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionChange {
@@ -2661,6 +4060,16 @@ pub struct DistributionChange {
     pub p_value: f64,
     /// The `change_point` property.
     pub change_point: i32,
+}
+
+impl DistributionChange {
+    /// A `DistributionChange` with its required properties; the optional ones are unset.
+    pub fn new(p_value: impl Into<f64>, change_point: impl Into<i32>) -> Self {
+        DistributionChange {
+            p_value: p_value.into(),
+            change_point: change_point.into(),
+        }
+    }
 }
 
 /// The `DiversifiedSamplerAggregation` type of the specification (`_types.aggregations`).
@@ -2699,6 +4108,18 @@ pub struct DoubleTermsAggregate {
     pub sum_other_doc_count: Option<i64>,
 }
 
+impl DoubleTermsAggregate {
+    /// A `DoubleTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<DoubleTermsBucket>>) -> Self {
+        DoubleTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            doc_count_error_upper_bound: None,
+            sum_other_doc_count: None,
+        }
+    }
+}
+
 /// The `DoubleTermsBucket` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DoubleTermsBucket {
@@ -2712,6 +4133,19 @@ pub struct DoubleTermsBucket {
     pub key_as_string: Option<String>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl DoubleTermsBucket {
+    /// A `DoubleTermsBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<f64>) -> Self {
+        DoubleTermsBucket {
+            doc_count: doc_count.into(),
+            doc_count_error_upper_bound: None,
+            key: key.into(),
+            key_as_string: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for DoubleTermsBucket {
@@ -2811,6 +4245,21 @@ pub struct EwmaMovingAverageAggregation {
     pub settings: EwmaModelSettings,
 }
 
+impl EwmaMovingAverageAggregation {
+    /// A `EwmaMovingAverageAggregation` with its required properties; the optional ones are unset.
+    pub fn new(settings: impl Into<EwmaModelSettings>) -> Self {
+        EwmaMovingAverageAggregation {
+            buckets_path: None,
+            format: None,
+            gap_policy: None,
+            minimize: None,
+            predict: None,
+            window: None,
+            settings: settings.into(),
+        }
+    }
+}
+
 /// The `ExtendedBounds` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExtendedBounds<T> {
@@ -2885,6 +4334,51 @@ pub struct ExtendedStatsAggregate {
     /// The `std_deviation_bounds_as_string` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub std_deviation_bounds_as_string: Option<StandardDeviationBoundsAsString>,
+}
+
+impl ExtendedStatsAggregate {
+    /// A `ExtendedStatsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(
+        count: impl Into<i64>,
+        min: impl Into<Option<f64>>,
+        max: impl Into<Option<f64>>,
+        avg: impl Into<Option<f64>>,
+        sum: impl Into<f64>,
+        sum_of_squares: impl Into<Option<f64>>,
+        variance: impl Into<Option<f64>>,
+        variance_population: impl Into<Option<f64>>,
+        variance_sampling: impl Into<Option<f64>>,
+        std_deviation: impl Into<Option<f64>>,
+        std_deviation_population: impl Into<Option<f64>>,
+        std_deviation_sampling: impl Into<Option<f64>>,
+    ) -> Self {
+        ExtendedStatsAggregate {
+            meta: None,
+            count: count.into(),
+            min: min.into(),
+            max: max.into(),
+            avg: avg.into(),
+            sum: sum.into(),
+            min_as_string: None,
+            max_as_string: None,
+            avg_as_string: None,
+            sum_as_string: None,
+            sum_of_squares: sum_of_squares.into(),
+            variance: variance.into(),
+            variance_population: variance_population.into(),
+            variance_sampling: variance_sampling.into(),
+            std_deviation: std_deviation.into(),
+            std_deviation_population: std_deviation_population.into(),
+            std_deviation_sampling: std_deviation_sampling.into(),
+            std_deviation_bounds: None,
+            sum_of_squares_as_string: None,
+            variance_as_string: None,
+            variance_population_as_string: None,
+            variance_sampling_as_string: None,
+            std_deviation_as_string: None,
+            std_deviation_bounds_as_string: None,
+        }
+    }
 }
 
 /// The `ExtendedStatsAggregation` type of the specification (`_types.aggregations`).
@@ -2973,6 +4467,51 @@ pub struct ExtendedStatsBucketAggregate {
     pub std_deviation_bounds_as_string: Option<StandardDeviationBoundsAsString>,
 }
 
+impl ExtendedStatsBucketAggregate {
+    /// A `ExtendedStatsBucketAggregate` with its required properties; the optional ones are unset.
+    pub fn new(
+        count: impl Into<i64>,
+        min: impl Into<Option<f64>>,
+        max: impl Into<Option<f64>>,
+        avg: impl Into<Option<f64>>,
+        sum: impl Into<f64>,
+        sum_of_squares: impl Into<Option<f64>>,
+        variance: impl Into<Option<f64>>,
+        variance_population: impl Into<Option<f64>>,
+        variance_sampling: impl Into<Option<f64>>,
+        std_deviation: impl Into<Option<f64>>,
+        std_deviation_population: impl Into<Option<f64>>,
+        std_deviation_sampling: impl Into<Option<f64>>,
+    ) -> Self {
+        ExtendedStatsBucketAggregate {
+            meta: None,
+            count: count.into(),
+            min: min.into(),
+            max: max.into(),
+            avg: avg.into(),
+            sum: sum.into(),
+            min_as_string: None,
+            max_as_string: None,
+            avg_as_string: None,
+            sum_as_string: None,
+            sum_of_squares: sum_of_squares.into(),
+            variance: variance.into(),
+            variance_population: variance_population.into(),
+            variance_sampling: variance_sampling.into(),
+            std_deviation: std_deviation.into(),
+            std_deviation_population: std_deviation_population.into(),
+            std_deviation_sampling: std_deviation_sampling.into(),
+            std_deviation_bounds: None,
+            sum_of_squares_as_string: None,
+            variance_as_string: None,
+            variance_population_as_string: None,
+            variance_sampling_as_string: None,
+            std_deviation_as_string: None,
+            std_deviation_bounds_as_string: None,
+        }
+    }
+}
+
 /// The `ExtendedStatsBucketAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ExtendedStatsBucketAggregation {
@@ -3002,6 +4541,60 @@ pub enum FieldDateMath {
     DateMath(super::common::DateMath),
 }
 
+impl From<i64> for FieldDateMath {
+    fn from(v: i64) -> Self {
+        Self::Long(v)
+    }
+}
+
+impl From<i32> for FieldDateMath {
+    fn from(v: i32) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u32> for FieldDateMath {
+    fn from(v: u32) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<i16> for FieldDateMath {
+    fn from(v: i16) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u16> for FieldDateMath {
+    fn from(v: u16) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<i8> for FieldDateMath {
+    fn from(v: i8) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u8> for FieldDateMath {
+    fn from(v: u8) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<super::common::DateMath> for FieldDateMath {
+    fn from(v: super::common::DateMath) -> Self {
+        Self::DateMath(v)
+    }
+}
+
+impl From<&str> for FieldDateMath {
+    fn from(v: &str) -> Self {
+        Self::DateMath(v.to_string())
+    }
+}
+
 /// The `FilterAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FilterAggregate {
@@ -3011,6 +4604,17 @@ pub struct FilterAggregate {
     pub doc_count: i64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl FilterAggregate {
+    /// A `FilterAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        FilterAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for FilterAggregate {
@@ -3074,6 +4678,16 @@ pub struct FiltersAggregate {
     pub buckets: Buckets<FiltersBucket>,
 }
 
+impl FiltersAggregate {
+    /// A `FiltersAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<FiltersBucket>>) -> Self {
+        FiltersAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
+}
+
 /// The `FiltersAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FiltersAggregation {
@@ -3101,6 +4715,17 @@ pub struct FiltersBucket {
     pub key: Option<String>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl FiltersBucket {
+    /// A `FiltersBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        FiltersBucket {
+            doc_count: doc_count.into(),
+            key: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for FiltersBucket {
@@ -3200,6 +4825,16 @@ pub struct FrequentItemSetsAggregate {
     pub buckets: Buckets<FrequentItemSetsBucket>,
 }
 
+impl FrequentItemSetsAggregate {
+    /// A `FrequentItemSetsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<FrequentItemSetsBucket>>) -> Self {
+        FrequentItemSetsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
+}
+
 /// The `FrequentItemSetsAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FrequentItemSetsAggregation {
@@ -3219,6 +4854,19 @@ pub struct FrequentItemSetsAggregation {
     pub filter: Option<super::query_dsl::QueryContainer>,
 }
 
+impl FrequentItemSetsAggregation {
+    /// A `FrequentItemSetsAggregation` with its required properties; the optional ones are unset.
+    pub fn new(fields: impl Into<Vec<FrequentItemSetsField>>) -> Self {
+        FrequentItemSetsAggregation {
+            fields: fields.into(),
+            minimum_set_size: None,
+            minimum_support: None,
+            size: None,
+            filter: None,
+        }
+    }
+}
+
 /// The `FrequentItemSetsBucket` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FrequentItemSetsBucket {
@@ -3230,6 +4878,22 @@ pub struct FrequentItemSetsBucket {
     pub support: f64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl FrequentItemSetsBucket {
+    /// A `FrequentItemSetsBucket` with its required properties; the optional ones are unset.
+    pub fn new(
+        doc_count: impl Into<i64>,
+        key: impl Into<indexmap::IndexMap<super::common::Field, Vec<String>>>,
+        support: impl Into<f64>,
+    ) -> Self {
+        FrequentItemSetsBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            support: support.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for FrequentItemSetsBucket {
@@ -3298,6 +4962,17 @@ pub struct FrequentItemSetsField {
     /// Can be regular expression strings or arrays of strings of exact terms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub include: Option<TermsInclude>,
+}
+
+impl FrequentItemSetsField {
+    /// A `FrequentItemSetsField` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        FrequentItemSetsField {
+            field: field.into(),
+            exclude: None,
+            include: None,
+        }
+    }
 }
 
 /// The `GapPolicy` type of the specification (`_types.aggregations`).
@@ -3395,6 +5070,17 @@ pub struct GeoCentroidAggregate {
     pub location: Option<super::common::GeoLocation>,
 }
 
+impl GeoCentroidAggregate {
+    /// A `GeoCentroidAggregate` with its required properties; the optional ones are unset.
+    pub fn new(count: impl Into<i64>) -> Self {
+        GeoCentroidAggregate {
+            meta: None,
+            count: count.into(),
+            location: None,
+        }
+    }
+}
+
 /// The `GeoCentroidAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GeoCentroidAggregation {
@@ -3426,6 +5112,16 @@ pub struct GeoDistanceAggregate {
     pub buckets: Buckets<RangeBucket>,
 }
 
+impl GeoDistanceAggregate {
+    /// A `GeoDistanceAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<RangeBucket>>) -> Self {
+        GeoDistanceAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
+}
+
 /// The `GeoDistanceAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GeoDistanceAggregation {
@@ -3454,6 +5150,16 @@ pub struct GeoHashGridAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<GeoHashGridBucket>,
+}
+
+impl GeoHashGridAggregate {
+    /// A `GeoHashGridAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<GeoHashGridBucket>>) -> Self {
+        GeoHashGridAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `GeoHashGridAggregation` type of the specification (`_types.aggregations`).
@@ -3487,6 +5193,17 @@ pub struct GeoHashGridBucket {
     pub key: super::common::GeoHash,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl GeoHashGridBucket {
+    /// A `GeoHashGridBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<super::common::GeoHash>) -> Self {
+        GeoHashGridBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for GeoHashGridBucket {
@@ -3548,6 +5265,16 @@ pub struct GeoHexGridAggregate {
     pub buckets: Buckets<GeoHexGridBucket>,
 }
 
+impl GeoHexGridAggregate {
+    /// A `GeoHexGridAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<GeoHexGridBucket>>) -> Self {
+        GeoHexGridAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
+}
+
 /// The `GeoHexGridBucket` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeoHexGridBucket {
@@ -3557,6 +5284,17 @@ pub struct GeoHexGridBucket {
     pub key: super::common::GeoHexCell,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl GeoHexGridBucket {
+    /// A `GeoHexGridBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<super::common::GeoHexCell>) -> Self {
+        GeoHexGridBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for GeoHexGridBucket {
@@ -3623,6 +5361,22 @@ pub struct GeoLineAggregate {
     pub properties: serde_json::Value,
 }
 
+impl GeoLineAggregate {
+    /// A `GeoLineAggregate` with its required properties; the optional ones are unset.
+    pub fn new(
+        type_: impl Into<String>,
+        geometry: impl Into<super::common::GeoLine>,
+        properties: impl Into<serde_json::Value>,
+    ) -> Self {
+        GeoLineAggregate {
+            meta: None,
+            type_: type_.into(),
+            geometry: geometry.into(),
+            properties: properties.into(),
+        }
+    }
+}
+
 /// The `GeoLineAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeoLineAggregation {
@@ -3644,6 +5398,19 @@ pub struct GeoLineAggregation {
     pub size: Option<i32>,
 }
 
+impl GeoLineAggregation {
+    /// A `GeoLineAggregation` with its required properties; the optional ones are unset.
+    pub fn new(point: impl Into<GeoLinePoint>) -> Self {
+        GeoLineAggregation {
+            point: point.into(),
+            sort: None,
+            include_sort: None,
+            sort_order: None,
+            size: None,
+        }
+    }
+}
+
 /// The `GeoLinePoint` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeoLinePoint {
@@ -3651,11 +5418,29 @@ pub struct GeoLinePoint {
     pub field: super::common::Field,
 }
 
+impl GeoLinePoint {
+    /// A `GeoLinePoint` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        GeoLinePoint {
+            field: field.into(),
+        }
+    }
+}
+
 /// The `GeoLineSort` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeoLineSort {
     /// The name of the numeric field to use as the sort key for ordering the points.
     pub field: super::common::Field,
+}
+
+impl GeoLineSort {
+    /// A `GeoLineSort` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        GeoLineSort {
+            field: field.into(),
+        }
+    }
 }
 
 /// The `GeoTileGridAggregate` type of the specification (`_types.aggregations`).
@@ -3666,6 +5451,16 @@ pub struct GeoTileGridAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<GeoTileGridBucket>,
+}
+
+impl GeoTileGridAggregate {
+    /// A `GeoTileGridAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<GeoTileGridBucket>>) -> Self {
+        GeoTileGridAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `GeoTileGridAggregation` type of the specification (`_types.aggregations`).
@@ -3700,6 +5495,17 @@ pub struct GeoTileGridBucket {
     pub key: super::common::GeoTile,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl GeoTileGridBucket {
+    /// A `GeoTileGridBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<super::common::GeoTile>) -> Self {
+        GeoTileGridBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for GeoTileGridBucket {
@@ -3772,6 +5578,19 @@ pub struct GeohexGridAggregation {
     pub shard_size: Option<i32>,
 }
 
+impl GeohexGridAggregation {
+    /// A `GeohexGridAggregation` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        GeohexGridAggregation {
+            field: field.into(),
+            precision: None,
+            bounds: None,
+            size: None,
+            shard_size: None,
+        }
+    }
+}
+
 /// The `GlobalAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GlobalAggregate {
@@ -3781,6 +5600,17 @@ pub struct GlobalAggregate {
     pub doc_count: i64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl GlobalAggregate {
+    /// A `GlobalAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        GlobalAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for GlobalAggregate {
@@ -3864,6 +5694,16 @@ pub struct HdrPercentileRanksAggregate {
     pub values: Percentiles,
 }
 
+impl HdrPercentileRanksAggregate {
+    /// A `HdrPercentileRanksAggregate` with its required properties; the optional ones are unset.
+    pub fn new(values: impl Into<Percentiles>) -> Self {
+        HdrPercentileRanksAggregate {
+            meta: None,
+            values: values.into(),
+        }
+    }
+}
+
 /// The `HdrPercentilesAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HdrPercentilesAggregate {
@@ -3874,6 +5714,16 @@ pub struct HdrPercentilesAggregate {
     pub values: Percentiles,
 }
 
+impl HdrPercentilesAggregate {
+    /// A `HdrPercentilesAggregate` with its required properties; the optional ones are unset.
+    pub fn new(values: impl Into<Percentiles>) -> Self {
+        HdrPercentilesAggregate {
+            meta: None,
+            values: values.into(),
+        }
+    }
+}
+
 /// The `HistogramAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistogramAggregate {
@@ -3882,6 +5732,16 @@ pub struct HistogramAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<HistogramBucket>,
+}
+
+impl HistogramAggregate {
+    /// A `HistogramAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<HistogramBucket>>) -> Self {
+        HistogramAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `HistogramAggregation` type of the specification (`_types.aggregations`).
@@ -3939,6 +5799,18 @@ pub struct HistogramBucket {
     pub key: f64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl HistogramBucket {
+    /// A `HistogramBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<f64>) -> Self {
+        HistogramBucket {
+            doc_count: doc_count.into(),
+            key_as_string: None,
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for HistogramBucket {
@@ -4033,6 +5905,21 @@ pub struct HoltMovingAverageAggregation {
     pub settings: HoltLinearModelSettings,
 }
 
+impl HoltMovingAverageAggregation {
+    /// A `HoltMovingAverageAggregation` with its required properties; the optional ones are unset.
+    pub fn new(settings: impl Into<HoltLinearModelSettings>) -> Self {
+        HoltMovingAverageAggregation {
+            buckets_path: None,
+            format: None,
+            gap_policy: None,
+            minimize: None,
+            predict: None,
+            window: None,
+            settings: settings.into(),
+        }
+    }
+}
+
 /// The `HoltWintersModelSettings` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HoltWintersModelSettings {
@@ -4082,6 +5969,21 @@ pub struct HoltWintersMovingAverageAggregation {
     pub settings: HoltWintersModelSettings,
 }
 
+impl HoltWintersMovingAverageAggregation {
+    /// A `HoltWintersMovingAverageAggregation` with its required properties; the optional ones are unset.
+    pub fn new(settings: impl Into<HoltWintersModelSettings>) -> Self {
+        HoltWintersMovingAverageAggregation {
+            buckets_path: None,
+            format: None,
+            gap_policy: None,
+            minimize: None,
+            predict: None,
+            window: None,
+            settings: settings.into(),
+        }
+    }
+}
+
 /// The `HoltWintersType` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HoltWintersType {
@@ -4129,6 +6031,15 @@ impl<'de> Deserialize<'de> for HoltWintersType {
 pub struct Indeterminable {
     /// The `reason` property.
     pub reason: String,
+}
+
+impl Indeterminable {
+    /// A `Indeterminable` with its required properties; the optional ones are unset.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Indeterminable {
+            reason: reason.into(),
+        }
+    }
 }
 
 /// The `InferenceAggregate` type of the specification (`_types.aggregations`).
@@ -4239,6 +6150,19 @@ pub struct InferenceAggregation {
     pub inference_config: Option<InferenceConfigContainer>,
 }
 
+impl InferenceAggregation {
+    /// A `InferenceAggregation` with its required properties; the optional ones are unset.
+    pub fn new(model_id: impl Into<super::common::Name>) -> Self {
+        InferenceAggregation {
+            buckets_path: None,
+            format: None,
+            gap_policy: None,
+            model_id: model_id.into(),
+            inference_config: None,
+        }
+    }
+}
+
 /// The `InferenceClassImportance` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InferenceClassImportance {
@@ -4246,6 +6170,16 @@ pub struct InferenceClassImportance {
     pub class_name: String,
     /// The `importance` property.
     pub importance: f64,
+}
+
+impl InferenceClassImportance {
+    /// A `InferenceClassImportance` with its required properties; the optional ones are unset.
+    pub fn new(class_name: impl Into<String>, importance: impl Into<f64>) -> Self {
+        InferenceClassImportance {
+            class_name: class_name.into(),
+            importance: importance.into(),
+        }
+    }
 }
 
 /// The `InferenceConfigContainer` type of the specification (`_types.aggregations`).
@@ -4282,6 +6216,18 @@ impl InferenceConfigContainer {
             "classification" => Self::Classification(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<super::ml::RegressionInferenceOptions> for InferenceConfigContainer {
+    fn from(v: super::ml::RegressionInferenceOptions) -> Self {
+        Self::Regression(v)
+    }
+}
+
+impl From<super::ml::ClassificationInferenceOptions> for InferenceConfigContainer {
+    fn from(v: super::ml::ClassificationInferenceOptions) -> Self {
+        Self::Classification(v)
     }
 }
 
@@ -4344,6 +6290,17 @@ pub struct InferenceFeatureImportance {
     pub classes: Option<Vec<InferenceClassImportance>>,
 }
 
+impl InferenceFeatureImportance {
+    /// A `InferenceFeatureImportance` with its required properties; the optional ones are unset.
+    pub fn new(feature_name: impl Into<String>) -> Self {
+        InferenceFeatureImportance {
+            feature_name: feature_name.into(),
+            importance: None,
+            classes: None,
+        }
+    }
+}
+
 /// The `InferenceTopClassEntry` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InferenceTopClassEntry {
@@ -4355,6 +6312,21 @@ pub struct InferenceTopClassEntry {
     pub class_score: f64,
 }
 
+impl InferenceTopClassEntry {
+    /// A `InferenceTopClassEntry` with its required properties; the optional ones are unset.
+    pub fn new(
+        class_name: impl Into<super::common::FieldValue>,
+        class_probability: impl Into<f64>,
+        class_score: impl Into<f64>,
+    ) -> Self {
+        InferenceTopClassEntry {
+            class_name: class_name.into(),
+            class_probability: class_probability.into(),
+            class_score: class_score.into(),
+        }
+    }
+}
+
 /// The `IpPrefixAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IpPrefixAggregate {
@@ -4363,6 +6335,16 @@ pub struct IpPrefixAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<IpPrefixBucket>,
+}
+
+impl IpPrefixAggregate {
+    /// A `IpPrefixAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<IpPrefixBucket>>) -> Self {
+        IpPrefixAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `IpPrefixAggregation` type of the specification (`_types.aggregations`).
@@ -4387,6 +6369,20 @@ pub struct IpPrefixAggregation {
     pub min_doc_count: Option<i64>,
 }
 
+impl IpPrefixAggregation {
+    /// A `IpPrefixAggregation` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>, prefix_length: impl Into<i32>) -> Self {
+        IpPrefixAggregation {
+            field: field.into(),
+            prefix_length: prefix_length.into(),
+            is_ipv6: None,
+            append_prefix_length: None,
+            keyed: None,
+            min_doc_count: None,
+        }
+    }
+}
+
 /// The `IpPrefixBucket` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IpPrefixBucket {
@@ -4402,6 +6398,25 @@ pub struct IpPrefixBucket {
     pub netmask: Option<String>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl IpPrefixBucket {
+    /// A `IpPrefixBucket` with its required properties; the optional ones are unset.
+    pub fn new(
+        doc_count: impl Into<i64>,
+        is_ipv6: impl Into<bool>,
+        key: impl Into<String>,
+        prefix_length: impl Into<i32>,
+    ) -> Self {
+        IpPrefixBucket {
+            doc_count: doc_count.into(),
+            is_ipv6: is_ipv6.into(),
+            key: key.into(),
+            prefix_length: prefix_length.into(),
+            netmask: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for IpPrefixBucket {
@@ -4478,6 +6493,16 @@ pub struct IpRangeAggregate {
     pub buckets: Buckets<IpRangeBucket>,
 }
 
+impl IpRangeAggregate {
+    /// A `IpRangeAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<IpRangeBucket>>) -> Self {
+        IpRangeAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
+}
+
 /// The `IpRangeAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IpRangeAggregation {
@@ -4516,6 +6541,19 @@ pub struct IpRangeBucket {
     pub to: Option<String>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl IpRangeBucket {
+    /// A `IpRangeBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        IpRangeBucket {
+            doc_count: doc_count.into(),
+            key: None,
+            from: None,
+            to: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for IpRangeBucket {
@@ -4609,6 +6647,21 @@ pub struct LinearMovingAverageAggregation {
     pub settings: super::common::EmptyObject,
 }
 
+impl LinearMovingAverageAggregation {
+    /// A `LinearMovingAverageAggregation` with its required properties; the optional ones are unset.
+    pub fn new(settings: impl Into<super::common::EmptyObject>) -> Self {
+        LinearMovingAverageAggregation {
+            buckets_path: None,
+            format: None,
+            gap_policy: None,
+            minimize: None,
+            predict: None,
+            window: None,
+            settings: settings.into(),
+        }
+    }
+}
+
 /// Result of the `rare_terms` aggregation when the field is some kind of whole number like a integer, long, or a date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LongRareTermsAggregate {
@@ -4617,6 +6670,16 @@ pub struct LongRareTermsAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<LongRareTermsBucket>,
+}
+
+impl LongRareTermsAggregate {
+    /// A `LongRareTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<LongRareTermsBucket>>) -> Self {
+        LongRareTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `LongRareTermsBucket` type of the specification (`_types.aggregations`).
@@ -4630,6 +6693,18 @@ pub struct LongRareTermsBucket {
     pub key_as_string: Option<String>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl LongRareTermsBucket {
+    /// A `LongRareTermsBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<i64>) -> Self {
+        LongRareTermsBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            key_as_string: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for LongRareTermsBucket {
@@ -4703,6 +6778,18 @@ pub struct LongTermsAggregate {
     pub sum_other_doc_count: Option<i64>,
 }
 
+impl LongTermsAggregate {
+    /// A `LongTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<LongTermsBucket>>) -> Self {
+        LongTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            doc_count_error_upper_bound: None,
+            sum_other_doc_count: None,
+        }
+    }
+}
+
 /// The `LongTermsBucket` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LongTermsBucket {
@@ -4716,6 +6803,19 @@ pub struct LongTermsBucket {
     pub key_as_string: Option<String>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl LongTermsBucket {
+    /// A `LongTermsBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<i64>) -> Self {
+        LongTermsBucket {
+            doc_count: doc_count.into(),
+            doc_count_error_upper_bound: None,
+            key: key.into(),
+            key_as_string: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for LongTermsBucket {
@@ -4806,6 +6906,17 @@ pub struct MatrixStatsAggregate {
     pub fields: Option<Vec<MatrixStatsFields>>,
 }
 
+impl MatrixStatsAggregate {
+    /// A `MatrixStatsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        MatrixStatsAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            fields: None,
+        }
+    }
+}
+
 /// The `MatrixStatsAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MatrixStatsAggregation {
@@ -4842,6 +6953,31 @@ pub struct MatrixStatsFields {
     pub correlation: indexmap::IndexMap<super::common::Field, f64>,
 }
 
+impl MatrixStatsFields {
+    /// A `MatrixStatsFields` with its required properties; the optional ones are unset.
+    pub fn new(
+        name: impl Into<super::common::Field>,
+        count: impl Into<i64>,
+        mean: impl Into<f64>,
+        variance: impl Into<f64>,
+        skewness: impl Into<f64>,
+        kurtosis: impl Into<f64>,
+        covariance: impl Into<indexmap::IndexMap<super::common::Field, f64>>,
+        correlation: impl Into<indexmap::IndexMap<super::common::Field, f64>>,
+    ) -> Self {
+        MatrixStatsFields {
+            name: name.into(),
+            count: count.into(),
+            mean: mean.into(),
+            variance: variance.into(),
+            skewness: skewness.into(),
+            kurtosis: kurtosis.into(),
+            covariance: covariance.into(),
+            correlation: correlation.into(),
+        }
+    }
+}
+
 /// The `MaxAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MaxAggregate {
@@ -4854,6 +6990,17 @@ pub struct MaxAggregate {
     /// The `value_as_string` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_as_string: Option<String>,
+}
+
+impl MaxAggregate {
+    /// A `MaxAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        MaxAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
 }
 
 /// The `MaxAggregation` type of the specification (`_types.aggregations`).
@@ -4901,6 +7048,17 @@ pub struct MedianAbsoluteDeviationAggregate {
     /// The `value_as_string` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_as_string: Option<String>,
+}
+
+impl MedianAbsoluteDeviationAggregate {
+    /// A `MedianAbsoluteDeviationAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        MedianAbsoluteDeviationAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
 }
 
 /// The `MedianAbsoluteDeviationAggregation` type of the specification (`_types.aggregations`).
@@ -4955,6 +7113,17 @@ pub struct MinAggregate {
     /// The `value_as_string` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_as_string: Option<String>,
+}
+
+impl MinAggregate {
+    /// A `MinAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        MinAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
 }
 
 /// The `MinAggregation` type of the specification (`_types.aggregations`).
@@ -5067,6 +7236,36 @@ pub enum Missing {
     String(String),
 }
 
+impl From<bool> for Missing {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+impl From<i32> for Missing {
+    fn from(v: i32) -> Self {
+        Self::Integer(v)
+    }
+}
+
+impl From<f64> for Missing {
+    fn from(v: f64) -> Self {
+        Self::Double(v)
+    }
+}
+
+impl From<String> for Missing {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for Missing {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
 /// The `MissingAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MissingAggregate {
@@ -5076,6 +7275,17 @@ pub struct MissingAggregate {
     pub doc_count: i64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl MissingAggregate {
+    /// A `MissingAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        MissingAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for MissingAggregate {
@@ -5361,6 +7571,16 @@ pub struct MultiBucketAggregateBase<TBucket> {
     pub buckets: Buckets<TBucket>,
 }
 
+impl<TBucket> MultiBucketAggregateBase<TBucket> {
+    /// A `MultiBucketAggregateBase` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<TBucket>>) -> Self {
+        MultiBucketAggregateBase {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
+}
+
 /// Base type for multi-bucket aggregation results that can hold sub-aggregations results.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MultiBucketBase {
@@ -5368,6 +7588,16 @@ pub struct MultiBucketBase {
     pub doc_count: i64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl MultiBucketBase {
+    /// A `MultiBucketBase` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        MultiBucketBase {
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for MultiBucketBase {
@@ -5451,6 +7681,30 @@ impl MultiTermLookupKind {
             "script" => Self::Script(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<super::common::Field> for MultiTermLookupKind {
+    fn from(v: super::common::Field) -> Self {
+        Self::Field(v)
+    }
+}
+
+impl From<super::common::Field> for MultiTermLookup {
+    fn from(v: super::common::Field) -> Self {
+        MultiTermLookupKind::from(v).into()
+    }
+}
+
+impl From<super::common::Script> for MultiTermLookupKind {
+    fn from(v: super::common::Script) -> Self {
+        Self::Script(v)
+    }
+}
+
+impl From<super::common::Script> for MultiTermLookup {
+    fn from(v: super::common::Script) -> Self {
+        MultiTermLookupKind::from(v).into()
     }
 }
 
@@ -5545,6 +7799,18 @@ pub struct MultiTermsAggregate {
     pub sum_other_doc_count: Option<i64>,
 }
 
+impl MultiTermsAggregate {
+    /// A `MultiTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<MultiTermsBucket>>) -> Self {
+        MultiTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            doc_count_error_upper_bound: None,
+            sum_other_doc_count: None,
+        }
+    }
+}
+
 /// The `MultiTermsAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MultiTermsAggregation {
@@ -5575,6 +7841,22 @@ pub struct MultiTermsAggregation {
     pub terms: Vec<MultiTermLookup>,
 }
 
+impl MultiTermsAggregation {
+    /// A `MultiTermsAggregation` with its required properties; the optional ones are unset.
+    pub fn new(terms: impl Into<Vec<MultiTermLookup>>) -> Self {
+        MultiTermsAggregation {
+            collect_mode: None,
+            order: None,
+            min_doc_count: None,
+            shard_min_doc_count: None,
+            shard_size: None,
+            show_term_doc_count_error: None,
+            size: None,
+            terms: terms.into(),
+        }
+    }
+}
+
 /// The `MultiTermsBucket` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MultiTermsBucket {
@@ -5588,6 +7870,19 @@ pub struct MultiTermsBucket {
     pub doc_count_error_upper_bound: Option<i64>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl MultiTermsBucket {
+    /// A `MultiTermsBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<Vec<super::common::FieldValue>>) -> Self {
+        MultiTermsBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            key_as_string: None,
+            doc_count_error_upper_bound: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for MultiTermsBucket {
@@ -5675,6 +7970,17 @@ pub struct NestedAggregate {
     pub aggregations: TypedKeys<Aggregate>,
 }
 
+impl NestedAggregate {
+    /// A `NestedAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        NestedAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
+}
+
 impl Serialize for NestedAggregate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -5743,6 +8049,17 @@ pub struct NonStationary {
     pub r_value: f64,
     /// The `trend` property.
     pub trend: String,
+}
+
+impl NonStationary {
+    /// A `NonStationary` with its required properties; the optional ones are unset.
+    pub fn new(p_value: impl Into<f64>, r_value: impl Into<f64>, trend: impl Into<String>) -> Self {
+        NonStationary {
+            p_value: p_value.into(),
+            r_value: r_value.into(),
+            trend: trend.into(),
+        }
+    }
 }
 
 /// The `NormalizeAggregation` type of the specification (`_types.aggregations`).
@@ -5857,6 +8174,17 @@ pub struct ParentAggregate {
     pub aggregations: TypedKeys<Aggregate>,
 }
 
+impl ParentAggregate {
+    /// A `ParentAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        ParentAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
+}
+
 impl Serialize for ParentAggregate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -5961,6 +8289,18 @@ pub enum Percentiles {
     KeyedPercentiles(Box<KeyedPercentiles>),
 }
 
+impl From<Vec<ArrayPercentilesItem>> for Percentiles {
+    fn from(v: Vec<ArrayPercentilesItem>) -> Self {
+        Self::ArrayPercentilesItemList(v)
+    }
+}
+
+impl From<KeyedPercentiles> for Percentiles {
+    fn from(v: KeyedPercentiles) -> Self {
+        Self::KeyedPercentiles(Box::new(v))
+    }
+}
+
 /// The `PercentilesAggregateBase` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PercentilesAggregateBase {
@@ -5969,6 +8309,16 @@ pub struct PercentilesAggregateBase {
     pub meta: Option<super::common::Metadata>,
     /// The `values` property.
     pub values: Percentiles,
+}
+
+impl PercentilesAggregateBase {
+    /// A `PercentilesAggregateBase` with its required properties; the optional ones are unset.
+    pub fn new(values: impl Into<Percentiles>) -> Self {
+        PercentilesAggregateBase {
+            meta: None,
+            values: values.into(),
+        }
+    }
 }
 
 /// The `PercentilesAggregation` type of the specification (`_types.aggregations`).
@@ -6010,6 +8360,16 @@ pub struct PercentilesBucketAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `values` property.
     pub values: Percentiles,
+}
+
+impl PercentilesBucketAggregate {
+    /// A `PercentilesBucketAggregate` with its required properties; the optional ones are unset.
+    pub fn new(values: impl Into<Percentiles>) -> Self {
+        PercentilesBucketAggregate {
+            meta: None,
+            values: values.into(),
+        }
+    }
 }
 
 /// The `PercentilesBucketAggregation` type of the specification (`_types.aggregations`).
@@ -6061,6 +8421,17 @@ pub struct RandomSamplerAggregation {
     pub shard_seed: Option<i32>,
 }
 
+impl RandomSamplerAggregation {
+    /// A `RandomSamplerAggregation` with its required properties; the optional ones are unset.
+    pub fn new(probability: impl Into<f64>) -> Self {
+        RandomSamplerAggregation {
+            probability: probability.into(),
+            seed: None,
+            shard_seed: None,
+        }
+    }
+}
+
 /// The `RangeAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RangeAggregate {
@@ -6069,6 +8440,16 @@ pub struct RangeAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<RangeBucket>,
+}
+
+impl RangeAggregate {
+    /// A `RangeAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<RangeBucket>>) -> Self {
+        RangeAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `RangeAggregation` type of the specification (`_types.aggregations`).
@@ -6112,6 +8493,21 @@ pub struct RangeBucket {
     pub key: Option<String>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl RangeBucket {
+    /// A `RangeBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        RangeBucket {
+            doc_count: doc_count.into(),
+            from: None,
+            to: None,
+            from_as_string: None,
+            to_as_string: None,
+            key: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for RangeBucket {
@@ -6230,6 +8626,17 @@ pub struct RateAggregate {
     pub value_as_string: Option<String>,
 }
 
+impl RateAggregate {
+    /// A `RateAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<f64>) -> Self {
+        RateAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
+}
+
 /// The `RateAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RateAggregation {
@@ -6313,6 +8720,17 @@ pub struct ReverseNestedAggregate {
     pub aggregations: TypedKeys<Aggregate>,
 }
 
+impl ReverseNestedAggregate {
+    /// A `ReverseNestedAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        ReverseNestedAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
+}
+
 impl Serialize for ReverseNestedAggregate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -6382,6 +8800,17 @@ pub struct SamplerAggregate {
     pub doc_count: i64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl SamplerAggregate {
+    /// A `SamplerAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        SamplerAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for SamplerAggregate {
@@ -6501,6 +8930,15 @@ pub struct ScriptedHeuristic {
     pub script: super::common::Script,
 }
 
+impl ScriptedHeuristic {
+    /// A `ScriptedHeuristic` with its required properties; the optional ones are unset.
+    pub fn new(script: impl Into<super::common::Script>) -> Self {
+        ScriptedHeuristic {
+            script: script.into(),
+        }
+    }
+}
+
 /// The `ScriptedMetricAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScriptedMetricAggregate {
@@ -6509,6 +8947,16 @@ pub struct ScriptedMetricAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `value` property.
     pub value: serde_json::Value,
+}
+
+impl ScriptedMetricAggregate {
+    /// A `ScriptedMetricAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<serde_json::Value>) -> Self {
+        ScriptedMetricAggregate {
+            meta: None,
+            value: value.into(),
+        }
+    }
 }
 
 /// The `ScriptedMetricAggregation` type of the specification (`_types.aggregations`).
@@ -6581,6 +9029,18 @@ pub struct SignificantLongTermsAggregate {
     pub doc_count: Option<i64>,
 }
 
+impl SignificantLongTermsAggregate {
+    /// A `SignificantLongTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<SignificantLongTermsBucket>>) -> Self {
+        SignificantLongTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            bg_count: None,
+            doc_count: None,
+        }
+    }
+}
+
 /// The `SignificantLongTermsBucket` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignificantLongTermsBucket {
@@ -6596,6 +9056,25 @@ pub struct SignificantLongTermsBucket {
     pub key_as_string: Option<String>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl SignificantLongTermsBucket {
+    /// A `SignificantLongTermsBucket` with its required properties; the optional ones are unset.
+    pub fn new(
+        doc_count: impl Into<i64>,
+        score: impl Into<f64>,
+        bg_count: impl Into<i64>,
+        key: impl Into<i64>,
+    ) -> Self {
+        SignificantLongTermsBucket {
+            doc_count: doc_count.into(),
+            score: score.into(),
+            bg_count: bg_count.into(),
+            key: key.into(),
+            key_as_string: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for SignificantLongTermsBucket {
@@ -6678,6 +9157,18 @@ pub struct SignificantStringTermsAggregate {
     pub doc_count: Option<i64>,
 }
 
+impl SignificantStringTermsAggregate {
+    /// A `SignificantStringTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<SignificantStringTermsBucket>>) -> Self {
+        SignificantStringTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            bg_count: None,
+            doc_count: None,
+        }
+    }
+}
+
 /// The `SignificantStringTermsBucket` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignificantStringTermsBucket {
@@ -6691,6 +9182,24 @@ pub struct SignificantStringTermsBucket {
     pub key: String,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl SignificantStringTermsBucket {
+    /// A `SignificantStringTermsBucket` with its required properties; the optional ones are unset.
+    pub fn new(
+        doc_count: impl Into<i64>,
+        score: impl Into<f64>,
+        bg_count: impl Into<i64>,
+        key: impl Into<String>,
+    ) -> Self {
+        SignificantStringTermsBucket {
+            doc_count: doc_count.into(),
+            score: score.into(),
+            bg_count: bg_count.into(),
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for SignificantStringTermsBucket {
@@ -6767,6 +9276,18 @@ pub struct SignificantTermsAggregateBase<T> {
     pub doc_count: Option<i64>,
 }
 
+impl<T> SignificantTermsAggregateBase<T> {
+    /// A `SignificantTermsAggregateBase` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<T>>) -> Self {
+        SignificantTermsAggregateBase {
+            meta: None,
+            buckets: buckets.into(),
+            bg_count: None,
+            doc_count: None,
+        }
+    }
+}
+
 /// The `SignificantTermsAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SignificantTermsAggregation {
@@ -6839,6 +9360,18 @@ pub struct SignificantTermsBucketBase {
     pub bg_count: i64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl SignificantTermsBucketBase {
+    /// A `SignificantTermsBucketBase` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, score: impl Into<f64>, bg_count: impl Into<i64>) -> Self {
+        SignificantTermsBucketBase {
+            doc_count: doc_count.into(),
+            score: score.into(),
+            bg_count: bg_count.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for SignificantTermsBucketBase {
@@ -6979,6 +9512,21 @@ pub struct SimpleMovingAverageAggregation {
     pub settings: super::common::EmptyObject,
 }
 
+impl SimpleMovingAverageAggregation {
+    /// A `SimpleMovingAverageAggregation` with its required properties; the optional ones are unset.
+    pub fn new(settings: impl Into<super::common::EmptyObject>) -> Self {
+        SimpleMovingAverageAggregation {
+            buckets_path: None,
+            format: None,
+            gap_policy: None,
+            minimize: None,
+            predict: None,
+            window: None,
+            settings: settings.into(),
+        }
+    }
+}
+
 /// The `SimpleValueAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SimpleValueAggregate {
@@ -6993,6 +9541,17 @@ pub struct SimpleValueAggregate {
     pub value_as_string: Option<String>,
 }
 
+impl SimpleValueAggregate {
+    /// A `SimpleValueAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        SimpleValueAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
+}
+
 /// Base type for single-bucket aggregation results that can hold sub-aggregations results.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SingleBucketAggregateBase {
@@ -7002,6 +9561,17 @@ pub struct SingleBucketAggregateBase {
     pub doc_count: i64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl SingleBucketAggregateBase {
+    /// A `SingleBucketAggregateBase` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        SingleBucketAggregateBase {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for SingleBucketAggregateBase {
@@ -7069,6 +9639,17 @@ pub struct SingleMetricAggregateBase {
     pub value_as_string: Option<String>,
 }
 
+impl SingleMetricAggregateBase {
+    /// A `SingleMetricAggregateBase` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        SingleMetricAggregateBase {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
+}
+
 /// The `Spike` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Spike {
@@ -7076,6 +9657,16 @@ pub struct Spike {
     pub p_value: f64,
     /// The `change_point` property.
     pub change_point: i32,
+}
+
+impl Spike {
+    /// A `Spike` with its required properties; the optional ones are unset.
+    pub fn new(p_value: impl Into<f64>, change_point: impl Into<i32>) -> Self {
+        Spike {
+            p_value: p_value.into(),
+            change_point: change_point.into(),
+        }
+    }
 }
 
 /// The `StandardDeviationBounds` type of the specification (`_types.aggregations`).
@@ -7095,6 +9686,27 @@ pub struct StandardDeviationBounds {
     pub lower_sampling: Option<f64>,
 }
 
+impl StandardDeviationBounds {
+    /// A `StandardDeviationBounds` with its required properties; the optional ones are unset.
+    pub fn new(
+        upper: impl Into<Option<f64>>,
+        lower: impl Into<Option<f64>>,
+        upper_population: impl Into<Option<f64>>,
+        lower_population: impl Into<Option<f64>>,
+        upper_sampling: impl Into<Option<f64>>,
+        lower_sampling: impl Into<Option<f64>>,
+    ) -> Self {
+        StandardDeviationBounds {
+            upper: upper.into(),
+            lower: lower.into(),
+            upper_population: upper_population.into(),
+            lower_population: lower_population.into(),
+            upper_sampling: upper_sampling.into(),
+            lower_sampling: lower_sampling.into(),
+        }
+    }
+}
+
 /// The `StandardDeviationBoundsAsString` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StandardDeviationBoundsAsString {
@@ -7110,6 +9722,27 @@ pub struct StandardDeviationBoundsAsString {
     pub upper_sampling: String,
     /// The `lower_sampling` property.
     pub lower_sampling: String,
+}
+
+impl StandardDeviationBoundsAsString {
+    /// A `StandardDeviationBoundsAsString` with its required properties; the optional ones are unset.
+    pub fn new(
+        upper: impl Into<String>,
+        lower: impl Into<String>,
+        upper_population: impl Into<String>,
+        lower_population: impl Into<String>,
+        upper_sampling: impl Into<String>,
+        lower_sampling: impl Into<String>,
+    ) -> Self {
+        StandardDeviationBoundsAsString {
+            upper: upper.into(),
+            lower: lower.into(),
+            upper_population: upper_population.into(),
+            lower_population: lower_population.into(),
+            upper_sampling: upper_sampling.into(),
+            lower_sampling: lower_sampling.into(),
+        }
+    }
 }
 
 /// The `Stationary` type of the specification (`_types.aggregations`).
@@ -7145,6 +9778,30 @@ pub struct StatsAggregate {
     /// The `sum_as_string` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sum_as_string: Option<String>,
+}
+
+impl StatsAggregate {
+    /// A `StatsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(
+        count: impl Into<i64>,
+        min: impl Into<Option<f64>>,
+        max: impl Into<Option<f64>>,
+        avg: impl Into<Option<f64>>,
+        sum: impl Into<f64>,
+    ) -> Self {
+        StatsAggregate {
+            meta: None,
+            count: count.into(),
+            min: min.into(),
+            max: max.into(),
+            avg: avg.into(),
+            sum: sum.into(),
+            min_as_string: None,
+            max_as_string: None,
+            avg_as_string: None,
+            sum_as_string: None,
+        }
+    }
 }
 
 /// The `StatsAggregation` type of the specification (`_types.aggregations`).
@@ -7195,6 +9852,30 @@ pub struct StatsBucketAggregate {
     pub sum_as_string: Option<String>,
 }
 
+impl StatsBucketAggregate {
+    /// A `StatsBucketAggregate` with its required properties; the optional ones are unset.
+    pub fn new(
+        count: impl Into<i64>,
+        min: impl Into<Option<f64>>,
+        max: impl Into<Option<f64>>,
+        avg: impl Into<Option<f64>>,
+        sum: impl Into<f64>,
+    ) -> Self {
+        StatsBucketAggregate {
+            meta: None,
+            count: count.into(),
+            min: min.into(),
+            max: max.into(),
+            avg: avg.into(),
+            sum: sum.into(),
+            min_as_string: None,
+            max_as_string: None,
+            avg_as_string: None,
+            sum_as_string: None,
+        }
+    }
+}
+
 /// The `StatsBucketAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StatsBucketAggregation {
@@ -7219,6 +9900,16 @@ pub struct StepChange {
     pub change_point: i32,
 }
 
+impl StepChange {
+    /// A `StepChange` with its required properties; the optional ones are unset.
+    pub fn new(p_value: impl Into<f64>, change_point: impl Into<i32>) -> Self {
+        StepChange {
+            p_value: p_value.into(),
+            change_point: change_point.into(),
+        }
+    }
+}
+
 /// Result of the `rare_terms` aggregation when the field is a string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StringRareTermsAggregate {
@@ -7227,6 +9918,16 @@ pub struct StringRareTermsAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<StringRareTermsBucket>,
+}
+
+impl StringRareTermsAggregate {
+    /// A `StringRareTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<StringRareTermsBucket>>) -> Self {
+        StringRareTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `StringRareTermsBucket` type of the specification (`_types.aggregations`).
@@ -7238,6 +9939,17 @@ pub struct StringRareTermsBucket {
     pub key: String,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl StringRareTermsBucket {
+    /// A `StringRareTermsBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<String>) -> Self {
+        StringRareTermsBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for StringRareTermsBucket {
@@ -7319,6 +10031,30 @@ pub struct StringStatsAggregate {
     pub avg_length_as_string: Option<String>,
 }
 
+impl StringStatsAggregate {
+    /// A `StringStatsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(
+        count: impl Into<i64>,
+        min_length: impl Into<Option<i32>>,
+        max_length: impl Into<Option<i32>>,
+        avg_length: impl Into<Option<f64>>,
+        entropy: impl Into<Option<f64>>,
+    ) -> Self {
+        StringStatsAggregate {
+            meta: None,
+            count: count.into(),
+            min_length: min_length.into(),
+            max_length: max_length.into(),
+            avg_length: avg_length.into(),
+            entropy: entropy.into(),
+            distribution: None,
+            min_length_as_string: None,
+            max_length_as_string: None,
+            avg_length_as_string: None,
+        }
+    }
+}
+
 /// The `StringStatsAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StringStatsAggregation {
@@ -7353,6 +10089,18 @@ pub struct StringTermsAggregate {
     pub sum_other_doc_count: Option<i64>,
 }
 
+impl StringTermsAggregate {
+    /// A `StringTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<StringTermsBucket>>) -> Self {
+        StringTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            doc_count_error_upper_bound: None,
+            sum_other_doc_count: None,
+        }
+    }
+}
+
 /// The `StringTermsBucket` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StringTermsBucket {
@@ -7364,6 +10112,18 @@ pub struct StringTermsBucket {
     pub key: super::common::FieldValue,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl StringTermsBucket {
+    /// A `StringTermsBucket` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>, key: impl Into<super::common::FieldValue>) -> Self {
+        StringTermsBucket {
+            doc_count: doc_count.into(),
+            doc_count_error_upper_bound: None,
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for StringTermsBucket {
@@ -7435,6 +10195,17 @@ pub struct SumAggregate {
     /// The `value_as_string` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_as_string: Option<String>,
+}
+
+impl SumAggregate {
+    /// A `SumAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        SumAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
 }
 
 /// The `SumAggregation` type of the specification (`_types.aggregations`).
@@ -7539,6 +10310,16 @@ pub struct TDigestPercentileRanksAggregate {
     pub values: Percentiles,
 }
 
+impl TDigestPercentileRanksAggregate {
+    /// A `TDigestPercentileRanksAggregate` with its required properties; the optional ones are unset.
+    pub fn new(values: impl Into<Percentiles>) -> Self {
+        TDigestPercentileRanksAggregate {
+            meta: None,
+            values: values.into(),
+        }
+    }
+}
+
 /// The `TDigestPercentilesAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TDigestPercentilesAggregate {
@@ -7547,6 +10328,16 @@ pub struct TDigestPercentilesAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `values` property.
     pub values: Percentiles,
+}
+
+impl TDigestPercentilesAggregate {
+    /// A `TDigestPercentilesAggregate` with its required properties; the optional ones are unset.
+    pub fn new(values: impl Into<Percentiles>) -> Self {
+        TDigestPercentilesAggregate {
+            meta: None,
+            values: values.into(),
+        }
+    }
 }
 
 /// The `TTestAggregate` type of the specification (`_types.aggregations`).
@@ -7560,6 +10351,17 @@ pub struct TTestAggregate {
     /// The `value_as_string` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_as_string: Option<String>,
+}
+
+impl TTestAggregate {
+    /// A `TTestAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        TTestAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
 }
 
 /// The `TTestAggregation` type of the specification (`_types.aggregations`).
@@ -7641,6 +10443,18 @@ pub struct TermsAggregateBase<TBucket> {
     /// The `sum_other_doc_count` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sum_other_doc_count: Option<i64>,
+}
+
+impl<TBucket> TermsAggregateBase<TBucket> {
+    /// A `TermsAggregateBase` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<TBucket>>) -> Self {
+        TermsAggregateBase {
+            meta: None,
+            buckets: buckets.into(),
+            doc_count_error_upper_bound: None,
+            sum_other_doc_count: None,
+        }
+    }
 }
 
 /// The `TermsAggregation` type of the specification (`_types.aggregations`).
@@ -7823,6 +10637,17 @@ pub struct TermsBucketBase {
     pub aggregations: TypedKeys<Aggregate>,
 }
 
+impl TermsBucketBase {
+    /// A `TermsBucketBase` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        TermsBucketBase {
+            doc_count: doc_count.into(),
+            doc_count_error_upper_bound: None,
+            aggregations: Default::default(),
+        }
+    }
+}
+
 impl Serialize for TermsBucketBase {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -7890,6 +10715,30 @@ pub enum TermsInclude {
     TermsPartition(TermsPartition),
 }
 
+impl From<String> for TermsInclude {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for TermsInclude {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<Vec<String>> for TermsInclude {
+    fn from(v: Vec<String>) -> Self {
+        Self::StringList(v)
+    }
+}
+
+impl From<TermsPartition> for TermsInclude {
+    fn from(v: TermsPartition) -> Self {
+        Self::TermsPartition(v)
+    }
+}
+
 /// The `TermsPartition` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TermsPartition {
@@ -7897,6 +10746,16 @@ pub struct TermsPartition {
     pub num_partitions: i64,
     /// The partition number for this request.
     pub partition: i64,
+}
+
+impl TermsPartition {
+    /// A `TermsPartition` with its required properties; the optional ones are unset.
+    pub fn new(num_partitions: impl Into<i64>, partition: impl Into<i64>) -> Self {
+        TermsPartition {
+            num_partitions: num_partitions.into(),
+            partition: partition.into(),
+        }
+    }
 }
 
 /// The `TestPopulation` type of the specification (`_types.aggregations`).
@@ -7912,6 +10771,17 @@ pub struct TestPopulation {
     pub filter: Option<super::query_dsl::QueryContainer>,
 }
 
+impl TestPopulation {
+    /// A `TestPopulation` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        TestPopulation {
+            field: field.into(),
+            script: None,
+            filter: None,
+        }
+    }
+}
+
 /// The `TimeSeriesAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimeSeriesAggregate {
@@ -7920,6 +10790,16 @@ pub struct TimeSeriesAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `buckets` property.
     pub buckets: Buckets<TimeSeriesBucket>,
+}
+
+impl TimeSeriesAggregate {
+    /// A `TimeSeriesAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<TimeSeriesBucket>>) -> Self {
+        TimeSeriesAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
 }
 
 /// The `TimeSeriesAggregation` type of the specification (`_types.aggregations`).
@@ -7942,6 +10822,20 @@ pub struct TimeSeriesBucket {
     pub key: indexmap::IndexMap<super::common::Field, super::common::FieldValue>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl TimeSeriesBucket {
+    /// A `TimeSeriesBucket` with its required properties; the optional ones are unset.
+    pub fn new(
+        doc_count: impl Into<i64>,
+        key: impl Into<indexmap::IndexMap<super::common::Field, super::common::FieldValue>>,
+    ) -> Self {
+        TimeSeriesBucket {
+            doc_count: doc_count.into(),
+            key: key.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for TimeSeriesBucket {
@@ -8003,6 +10897,16 @@ pub struct TopHitsAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `hits` property.
     pub hits: super::search::HitsMetadata<serde_json::Value>,
+}
+
+impl TopHitsAggregate {
+    /// A `TopHitsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(hits: impl Into<super::search::HitsMetadata<serde_json::Value>>) -> Self {
+        TopHitsAggregate {
+            meta: None,
+            hits: hits.into(),
+        }
+    }
 }
 
 /// The `TopHitsAggregation` type of the specification (`_types.aggregations`).
@@ -8070,6 +10974,19 @@ pub struct TopMetrics {
     pub metrics: indexmap::IndexMap<String, Option<super::common::FieldValue>>,
 }
 
+impl TopMetrics {
+    /// A `TopMetrics` with its required properties; the optional ones are unset.
+    pub fn new(
+        sort: impl Into<Vec<Option<super::common::FieldValue>>>,
+        metrics: impl Into<indexmap::IndexMap<String, Option<super::common::FieldValue>>>,
+    ) -> Self {
+        TopMetrics {
+            sort: sort.into(),
+            metrics: metrics.into(),
+        }
+    }
+}
+
 /// The `TopMetricsAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TopMetricsAggregate {
@@ -8078,6 +10995,16 @@ pub struct TopMetricsAggregate {
     pub meta: Option<super::common::Metadata>,
     /// The `top` property.
     pub top: Vec<TopMetrics>,
+}
+
+impl TopMetricsAggregate {
+    /// A `TopMetricsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(top: impl Into<Vec<TopMetrics>>) -> Self {
+        TopMetricsAggregate {
+            meta: None,
+            top: top.into(),
+        }
+    }
 }
 
 /// The `TopMetricsAggregation` type of the specification (`_types.aggregations`).
@@ -8111,6 +11038,15 @@ pub struct TopMetricsValue {
     pub field: super::common::Field,
 }
 
+impl TopMetricsValue {
+    /// A `TopMetricsValue` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        TopMetricsValue {
+            field: field.into(),
+        }
+    }
+}
+
 /// The `TrendChange` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TrendChange {
@@ -8120,6 +11056,21 @@ pub struct TrendChange {
     pub r_value: f64,
     /// The `change_point` property.
     pub change_point: i32,
+}
+
+impl TrendChange {
+    /// A `TrendChange` with its required properties; the optional ones are unset.
+    pub fn new(
+        p_value: impl Into<f64>,
+        r_value: impl Into<f64>,
+        change_point: impl Into<i32>,
+    ) -> Self {
+        TrendChange {
+            p_value: p_value.into(),
+            r_value: r_value.into(),
+            change_point: change_point.into(),
+        }
+    }
 }
 
 /// Result of a `rare_terms` aggregation when the field is unmapped. `buckets` is always empty.
@@ -8132,6 +11083,16 @@ pub struct UnmappedRareTermsAggregate {
     pub buckets: Buckets<super::common::Void>,
 }
 
+impl UnmappedRareTermsAggregate {
+    /// A `UnmappedRareTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<super::common::Void>>) -> Self {
+        UnmappedRareTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
+}
+
 /// The `UnmappedSamplerAggregate` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnmappedSamplerAggregate {
@@ -8141,6 +11102,17 @@ pub struct UnmappedSamplerAggregate {
     pub doc_count: i64,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl UnmappedSamplerAggregate {
+    /// A `UnmappedSamplerAggregate` with its required properties; the optional ones are unset.
+    pub fn new(doc_count: impl Into<i64>) -> Self {
+        UnmappedSamplerAggregate {
+            meta: None,
+            doc_count: doc_count.into(),
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for UnmappedSamplerAggregate {
@@ -8210,6 +11182,18 @@ pub struct UnmappedSignificantTermsAggregate {
     pub doc_count: Option<i64>,
 }
 
+impl UnmappedSignificantTermsAggregate {
+    /// A `UnmappedSignificantTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<super::common::Void>>) -> Self {
+        UnmappedSignificantTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            bg_count: None,
+            doc_count: None,
+        }
+    }
+}
+
 /// Result of a `terms` aggregation when the field is unmapped. `buckets` is always empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnmappedTermsAggregate {
@@ -8226,6 +11210,18 @@ pub struct UnmappedTermsAggregate {
     pub sum_other_doc_count: Option<i64>,
 }
 
+impl UnmappedTermsAggregate {
+    /// A `UnmappedTermsAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<super::common::Void>>) -> Self {
+        UnmappedTermsAggregate {
+            meta: None,
+            buckets: buckets.into(),
+            doc_count_error_upper_bound: None,
+            sum_other_doc_count: None,
+        }
+    }
+}
+
 /// Value count aggregation result. `value` is always present.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ValueCountAggregate {
@@ -8238,6 +11234,17 @@ pub struct ValueCountAggregate {
     /// The `value_as_string` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_as_string: Option<String>,
+}
+
+impl ValueCountAggregate {
+    /// A `ValueCountAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        ValueCountAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
 }
 
 /// The `ValueCountAggregation` type of the specification (`_types.aggregations`).
@@ -8358,6 +11365,16 @@ pub struct VariableWidthHistogramAggregate {
     pub buckets: Buckets<VariableWidthHistogramBucket>,
 }
 
+impl VariableWidthHistogramAggregate {
+    /// A `VariableWidthHistogramAggregate` with its required properties; the optional ones are unset.
+    pub fn new(buckets: impl Into<Buckets<VariableWidthHistogramBucket>>) -> Self {
+        VariableWidthHistogramAggregate {
+            meta: None,
+            buckets: buckets.into(),
+        }
+    }
+}
+
 /// The `VariableWidthHistogramAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VariableWidthHistogramAggregation {
@@ -8399,6 +11416,27 @@ pub struct VariableWidthHistogramBucket {
     pub max_as_string: Option<String>,
     /// Keys beside the named properties (sub-aggregations by name).
     pub aggregations: TypedKeys<Aggregate>,
+}
+
+impl VariableWidthHistogramBucket {
+    /// A `VariableWidthHistogramBucket` with its required properties; the optional ones are unset.
+    pub fn new(
+        doc_count: impl Into<i64>,
+        min: impl Into<f64>,
+        key: impl Into<f64>,
+        max: impl Into<f64>,
+    ) -> Self {
+        VariableWidthHistogramBucket {
+            doc_count: doc_count.into(),
+            min: min.into(),
+            key: key.into(),
+            max: max.into(),
+            min_as_string: None,
+            key_as_string: None,
+            max_as_string: None,
+            aggregations: Default::default(),
+        }
+    }
 }
 
 impl Serialize for VariableWidthHistogramBucket {
@@ -8521,6 +11559,17 @@ pub struct WeightedAvgAggregate {
     pub value_as_string: Option<String>,
 }
 
+impl WeightedAvgAggregate {
+    /// A `WeightedAvgAggregate` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<Option<f64>>) -> Self {
+        WeightedAvgAggregate {
+            meta: None,
+            value: value.into(),
+            value_as_string: None,
+        }
+    }
+}
+
 /// The forms `KeyedPercentiles` of `KeyedPercentiles` takes (untagged: read in the order listed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -8531,4 +11580,22 @@ pub enum KeyedPercentilesKeyedPercentiles {
     Double(f64),
     /// `String`
     String(String),
+}
+
+impl From<f64> for KeyedPercentilesKeyedPercentiles {
+    fn from(v: f64) -> Self {
+        Self::Double(v)
+    }
+}
+
+impl From<String> for KeyedPercentilesKeyedPercentiles {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for KeyedPercentilesKeyedPercentiles {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
 }

@@ -689,6 +689,24 @@ pub enum CharFilter {
     CharFilterDefinition(Box<CharFilterDefinition>),
 }
 
+impl From<String> for CharFilter {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for CharFilter {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<CharFilterDefinition> for CharFilter {
+    fn from(v: CharFilterDefinition) -> Self {
+        Self::CharFilterDefinition(Box::new(v))
+    }
+}
+
 /// The `CharFilterBase` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CharFilterBase {
@@ -798,6 +816,17 @@ pub struct CharGroupTokenizer {
     /// The `max_token_length` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_token_length: Option<i32>,
+}
+
+impl CharGroupTokenizer {
+    /// A `CharGroupTokenizer` with its required properties; the optional ones are unset.
+    pub fn new(tokenize_on_chars: impl Into<Vec<String>>) -> Self {
+        CharGroupTokenizer {
+            version: None,
+            tokenize_on_chars: tokenize_on_chars.into(),
+            max_token_length: None,
+        }
+    }
 }
 
 /// The `ChineseAnalyzer` type of the specification (`_types.analysis`).
@@ -985,6 +1014,17 @@ pub struct ConditionTokenFilter {
     pub script: super::common::Script,
 }
 
+impl ConditionTokenFilter {
+    /// A `ConditionTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(filter: impl Into<Vec<String>>, script: impl Into<super::common::Script>) -> Self {
+        ConditionTokenFilter {
+            version: None,
+            filter: filter.into(),
+            script: script.into(),
+        }
+    }
+}
+
 /// The `CustomAnalyzer` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CustomAnalyzer {
@@ -1002,6 +1042,19 @@ pub struct CustomAnalyzer {
     pub position_offset_gap: Option<i32>,
     /// The `tokenizer` property.
     pub tokenizer: String,
+}
+
+impl CustomAnalyzer {
+    /// A `CustomAnalyzer` with its required properties; the optional ones are unset.
+    pub fn new(tokenizer: impl Into<String>) -> Self {
+        CustomAnalyzer {
+            char_filter: None,
+            filter: None,
+            position_increment_gap: None,
+            position_offset_gap: None,
+            tokenizer: tokenizer.into(),
+        }
+    }
 }
 
 /// The `CustomNormalizer` type of the specification (`_types.analysis`).
@@ -1506,6 +1559,19 @@ pub struct HunspellTokenFilter {
     pub longest_only: Option<bool>,
 }
 
+impl HunspellTokenFilter {
+    /// A `HunspellTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(locale: impl Into<String>) -> Self {
+        HunspellTokenFilter {
+            version: None,
+            dedup: None,
+            dictionary: None,
+            locale: locale.into(),
+            longest_only: None,
+        }
+    }
+}
+
 /// The `HyphenationDecompounderTokenFilter` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HyphenationDecompounderTokenFilter {
@@ -1544,6 +1610,24 @@ pub struct HyphenationDecompounderTokenFilter {
     pub no_overlapping_matches: Option<bool>,
 }
 
+impl HyphenationDecompounderTokenFilter {
+    /// A `HyphenationDecompounderTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(hyphenation_patterns_path: impl Into<String>) -> Self {
+        HyphenationDecompounderTokenFilter {
+            version: None,
+            max_subword_size: None,
+            min_subword_size: None,
+            min_word_size: None,
+            only_longest_match: None,
+            word_list: None,
+            word_list_path: None,
+            hyphenation_patterns_path: hyphenation_patterns_path.into(),
+            no_sub_matches: None,
+            no_overlapping_matches: None,
+        }
+    }
+}
+
 /// The `IcuAnalyzer` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IcuAnalyzer {
@@ -1551,6 +1635,19 @@ pub struct IcuAnalyzer {
     pub method: IcuNormalizationType,
     /// The `mode` property.
     pub mode: IcuNormalizationMode,
+}
+
+impl IcuAnalyzer {
+    /// A `IcuAnalyzer` with its required properties; the optional ones are unset.
+    pub fn new(
+        method: impl Into<IcuNormalizationType>,
+        mode: impl Into<IcuNormalizationMode>,
+    ) -> Self {
+        IcuAnalyzer {
+            method: method.into(),
+            mode: mode.into(),
+        }
+    }
 }
 
 /// The `IcuCollationAlternate` type of the specification (`_types.analysis`).
@@ -1816,6 +1913,16 @@ pub struct IcuFoldingTokenFilter {
     pub unicode_set_filter: String,
 }
 
+impl IcuFoldingTokenFilter {
+    /// A `IcuFoldingTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(unicode_set_filter: impl Into<String>) -> Self {
+        IcuFoldingTokenFilter {
+            version: None,
+            unicode_set_filter: unicode_set_filter.into(),
+        }
+    }
+}
+
 /// The `IcuNormalizationCharFilter` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IcuNormalizationCharFilter {
@@ -1890,6 +1997,16 @@ pub struct IcuNormalizationTokenFilter {
     pub name: IcuNormalizationType,
 }
 
+impl IcuNormalizationTokenFilter {
+    /// A `IcuNormalizationTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(name: impl Into<IcuNormalizationType>) -> Self {
+        IcuNormalizationTokenFilter {
+            version: None,
+            name: name.into(),
+        }
+    }
+}
+
 /// The `IcuNormalizationType` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IcuNormalizationType {
@@ -1951,6 +2068,16 @@ pub struct IcuTokenizer {
     pub rule_files: String,
 }
 
+impl IcuTokenizer {
+    /// A `IcuTokenizer` with its required properties; the optional ones are unset.
+    pub fn new(rule_files: impl Into<String>) -> Self {
+        IcuTokenizer {
+            version: None,
+            rule_files: rule_files.into(),
+        }
+    }
+}
+
 /// The `IcuTransformDirection` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IcuTransformDirection {
@@ -2009,6 +2136,17 @@ pub struct IcuTransformTokenFilter {
     pub dir: Option<IcuTransformDirection>,
     /// The `id` property.
     pub id: String,
+}
+
+impl IcuTransformTokenFilter {
+    /// A `IcuTransformTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(id: impl Into<String>) -> Self {
+        IcuTransformTokenFilter {
+            version: None,
+            dir: None,
+            id: id.into(),
+        }
+    }
 }
 
 /// The `IndicNormalizationTokenFilter` type of the specification (`_types.analysis`).
@@ -2140,6 +2278,17 @@ pub struct KeepTypesTokenFilter {
     pub types: Vec<String>,
 }
 
+impl KeepTypesTokenFilter {
+    /// A `KeepTypesTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(types: impl Into<Vec<String>>) -> Self {
+        KeepTypesTokenFilter {
+            version: None,
+            mode: None,
+            types: types.into(),
+        }
+    }
+}
+
 /// The `KeepWordsTokenFilter` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct KeepWordsTokenFilter {
@@ -2235,6 +2384,17 @@ pub struct KuromojiIterationMarkCharFilter {
     pub normalize_kanji: bool,
 }
 
+impl KuromojiIterationMarkCharFilter {
+    /// A `KuromojiIterationMarkCharFilter` with its required properties; the optional ones are unset.
+    pub fn new(normalize_kana: impl Into<bool>, normalize_kanji: impl Into<bool>) -> Self {
+        KuromojiIterationMarkCharFilter {
+            version: None,
+            normalize_kana: normalize_kana.into(),
+            normalize_kanji: normalize_kanji.into(),
+        }
+    }
+}
+
 /// The `KuromojiPartOfSpeechTokenFilter` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct KuromojiPartOfSpeechTokenFilter {
@@ -2243,6 +2403,16 @@ pub struct KuromojiPartOfSpeechTokenFilter {
     pub version: Option<super::common::VersionString>,
     /// The `stoptags` property.
     pub stoptags: Vec<String>,
+}
+
+impl KuromojiPartOfSpeechTokenFilter {
+    /// A `KuromojiPartOfSpeechTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(stoptags: impl Into<Vec<String>>) -> Self {
+        KuromojiPartOfSpeechTokenFilter {
+            version: None,
+            stoptags: stoptags.into(),
+        }
+    }
 }
 
 /// The `KuromojiReadingFormTokenFilter` type of the specification (`_types.analysis`).
@@ -2255,6 +2425,16 @@ pub struct KuromojiReadingFormTokenFilter {
     pub use_romaji: bool,
 }
 
+impl KuromojiReadingFormTokenFilter {
+    /// A `KuromojiReadingFormTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(use_romaji: impl Into<bool>) -> Self {
+        KuromojiReadingFormTokenFilter {
+            version: None,
+            use_romaji: use_romaji.into(),
+        }
+    }
+}
+
 /// The `KuromojiStemmerTokenFilter` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct KuromojiStemmerTokenFilter {
@@ -2263,6 +2443,16 @@ pub struct KuromojiStemmerTokenFilter {
     pub version: Option<super::common::VersionString>,
     /// The `minimum_length` property.
     pub minimum_length: i32,
+}
+
+impl KuromojiStemmerTokenFilter {
+    /// A `KuromojiStemmerTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(minimum_length: impl Into<i32>) -> Self {
+        KuromojiStemmerTokenFilter {
+            version: None,
+            minimum_length: minimum_length.into(),
+        }
+    }
 }
 
 /// The `KuromojiTokenizationMode` type of the specification (`_types.analysis`).
@@ -2342,6 +2532,22 @@ pub struct KuromojiTokenizer {
     /// The `discard_compound_token` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discard_compound_token: Option<bool>,
+}
+
+impl KuromojiTokenizer {
+    /// A `KuromojiTokenizer` with its required properties; the optional ones are unset.
+    pub fn new(mode: impl Into<KuromojiTokenizationMode>) -> Self {
+        KuromojiTokenizer {
+            version: None,
+            discard_punctuation: None,
+            mode: mode.into(),
+            nbest_cost: None,
+            nbest_examples: None,
+            user_dictionary: None,
+            user_dictionary_rules: None,
+            discard_compound_token: None,
+        }
+    }
 }
 
 /// The `LatvianAnalyzer` type of the specification (`_types.analysis`).
@@ -2528,6 +2734,17 @@ pub struct MultiplexerTokenFilter {
     /// If `true` (the default) then emit the original token in addition to the filtered tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preserve_original: Option<super::common::Stringified<bool>>,
+}
+
+impl MultiplexerTokenFilter {
+    /// A `MultiplexerTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(filters: impl Into<Vec<String>>) -> Self {
+        MultiplexerTokenFilter {
+            version: None,
+            filters: filters.into(),
+            preserve_original: None,
+        }
+    }
 }
 
 /// The `NGramTokenFilter` type of the specification (`_types.analysis`).
@@ -2804,6 +3021,17 @@ pub struct PatternCaptureTokenFilter {
     pub preserve_original: Option<super::common::Stringified<bool>>,
 }
 
+impl PatternCaptureTokenFilter {
+    /// A `PatternCaptureTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(patterns: impl Into<Vec<String>>) -> Self {
+        PatternCaptureTokenFilter {
+            version: None,
+            patterns: patterns.into(),
+            preserve_original: None,
+        }
+    }
+}
+
 /// The `PatternReplaceCharFilter` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PatternReplaceCharFilter {
@@ -2818,6 +3046,18 @@ pub struct PatternReplaceCharFilter {
     /// The `replacement` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replacement: Option<String>,
+}
+
+impl PatternReplaceCharFilter {
+    /// A `PatternReplaceCharFilter` with its required properties; the optional ones are unset.
+    pub fn new(pattern: impl Into<String>) -> Self {
+        PatternReplaceCharFilter {
+            version: None,
+            flags: None,
+            pattern: pattern.into(),
+            replacement: None,
+        }
+    }
 }
 
 /// The `PatternReplaceTokenFilter` type of the specification (`_types.analysis`).
@@ -2837,6 +3077,19 @@ pub struct PatternReplaceTokenFilter {
     /// Replacement substring. Defaults to an empty substring (`""`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replacement: Option<String>,
+}
+
+impl PatternReplaceTokenFilter {
+    /// A `PatternReplaceTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(pattern: impl Into<String>) -> Self {
+        PatternReplaceTokenFilter {
+            version: None,
+            all: None,
+            flags: None,
+            pattern: pattern.into(),
+            replacement: None,
+        }
+    }
 }
 
 /// The `PatternTokenizer` type of the specification (`_types.analysis`).
@@ -3206,6 +3459,21 @@ pub struct PhoneticTokenFilter {
     pub rule_type: Option<PhoneticRuleType>,
 }
 
+impl PhoneticTokenFilter {
+    /// A `PhoneticTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(encoder: impl Into<PhoneticEncoder>) -> Self {
+        PhoneticTokenFilter {
+            version: None,
+            encoder: encoder.into(),
+            languageset: None,
+            max_code_len: None,
+            name_type: None,
+            replace: None,
+            rule_type: None,
+        }
+    }
+}
+
 /// The `PorterStemTokenFilter` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PorterStemTokenFilter {
@@ -3236,6 +3504,16 @@ pub struct PredicateTokenFilter {
     pub version: Option<super::common::VersionString>,
     /// Script containing a condition used to filter incoming tokens. Only tokens that match this script are included in the output.
     pub script: super::common::Script,
+}
+
+impl PredicateTokenFilter {
+    /// A `PredicateTokenFilter` with its required properties; the optional ones are unset.
+    pub fn new(script: impl Into<super::common::Script>) -> Self {
+        PredicateTokenFilter {
+            version: None,
+            script: script.into(),
+        }
+    }
 }
 
 /// The `RemoveDuplicatesTokenFilter` type of the specification (`_types.analysis`).
@@ -3397,6 +3675,17 @@ pub struct SnowballAnalyzer {
     /// The `stopwords` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopwords: Option<StopWords>,
+}
+
+impl SnowballAnalyzer {
+    /// A `SnowballAnalyzer` with its required properties; the optional ones are unset.
+    pub fn new(language: impl Into<SnowballLanguage>) -> Self {
+        SnowballAnalyzer {
+            version: None,
+            language: language.into(),
+            stopwords: None,
+        }
+    }
 }
 
 /// The `SnowballLanguage` type of the specification (`_types.analysis`).
@@ -3947,6 +4236,18 @@ pub enum StopWords {
     StringList(Vec<String>),
 }
 
+impl From<StopWordLanguage> for StopWords {
+    fn from(v: StopWordLanguage) -> Self {
+        Self::StopWordLanguage(v)
+    }
+}
+
+impl From<Vec<String>> for StopWords {
+    fn from(v: Vec<String>) -> Self {
+        Self::StringList(v)
+    }
+}
+
 /// The `SwedishAnalyzer` type of the specification (`_types.analysis`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwedishAnalyzer {
@@ -4204,6 +4505,24 @@ pub enum TokenFilter {
     String(String),
     /// `TokenFilterDefinition`
     TokenFilterDefinition(Box<TokenFilterDefinition>),
+}
+
+impl From<String> for TokenFilter {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for TokenFilter {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<TokenFilterDefinition> for TokenFilter {
+    fn from(v: TokenFilterDefinition) -> Self {
+        Self::TokenFilterDefinition(Box::new(v))
+    }
 }
 
 /// The `TokenFilterBase` type of the specification (`_types.analysis`).
@@ -4996,6 +5315,24 @@ pub enum Tokenizer {
     String(String),
     /// `TokenizerDefinition`
     TokenizerDefinition(Box<TokenizerDefinition>),
+}
+
+impl From<String> for Tokenizer {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for Tokenizer {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<TokenizerDefinition> for Tokenizer {
+    fn from(v: TokenizerDefinition) -> Self {
+        Self::TokenizerDefinition(Box::new(v))
+    }
 }
 
 /// The `TokenizerBase` type of the specification (`_types.analysis`).

@@ -25,6 +25,16 @@ pub struct CartesianPoint {
     pub y: f64,
 }
 
+impl CartesianPoint {
+    /// A `CartesianPoint` with its required properties; the optional ones are unset.
+    pub fn new(x: impl Into<f64>, y: impl Into<f64>) -> Self {
+        CartesianPoint {
+            x: x.into(),
+            y: y.into(),
+        }
+    }
+}
+
 /// The `ChunkRescorer` type of the specification (`_types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChunkRescorer {
@@ -56,6 +66,24 @@ pub struct ClusterDetails {
     /// The `failures` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failures: Option<Vec<ShardFailure>>,
+}
+
+impl ClusterDetails {
+    /// A `ClusterDetails` with its required properties; the optional ones are unset.
+    pub fn new(
+        status: impl Into<ClusterSearchStatus>,
+        indices: impl Into<String>,
+        timed_out: impl Into<bool>,
+    ) -> Self {
+        ClusterDetails {
+            status: status.into(),
+            indices: indices.into(),
+            took: None,
+            timed_out: timed_out.into(),
+            shards: None,
+            failures: None,
+        }
+    }
 }
 
 /// The `ClusterSearchStatus` type of the specification (`_types`).
@@ -137,6 +165,28 @@ pub struct ClusterStatistics {
     pub details: Option<indexmap::IndexMap<ClusterAlias, ClusterDetails>>,
 }
 
+impl ClusterStatistics {
+    /// A `ClusterStatistics` with its required properties; the optional ones are unset.
+    pub fn new(
+        skipped: impl Into<i32>,
+        successful: impl Into<i32>,
+        total: impl Into<i32>,
+        running: impl Into<i32>,
+        partial: impl Into<i32>,
+        failed: impl Into<i32>,
+    ) -> Self {
+        ClusterStatistics {
+            skipped: skipped.into(),
+            successful: successful.into(),
+            total: total.into(),
+            running: running.into(),
+            partial: partial.into(),
+            failed: failed.into(),
+            details: None,
+        }
+    }
+}
+
 /// The `CoordsGeoBounds` type of the specification (`_types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CoordsGeoBounds {
@@ -148,6 +198,23 @@ pub struct CoordsGeoBounds {
     pub left: f64,
     /// The `right` property.
     pub right: f64,
+}
+
+impl CoordsGeoBounds {
+    /// A `CoordsGeoBounds` with its required properties; the optional ones are unset.
+    pub fn new(
+        top: impl Into<f64>,
+        bottom: impl Into<f64>,
+        left: impl Into<f64>,
+        right: impl Into<f64>,
+    ) -> Self {
+        CoordsGeoBounds {
+            top: top.into(),
+            bottom: bottom.into(),
+            left: left.into(),
+            right: right.into(),
+        }
+    }
 }
 
 /// The `DateFormat` type of the specification (`_types`).
@@ -164,6 +231,24 @@ pub enum DateTime {
     String(String),
     /// `UnitMillis`
     EpochTime(UnitMillis),
+}
+
+impl From<String> for DateTime {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for DateTime {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<UnitMillis> for DateTime {
+    fn from(v: UnitMillis) -> Self {
+        Self::EpochTime(v)
+    }
 }
 
 /// The `Distance` type of the specification (`_types`).
@@ -279,6 +364,29 @@ pub struct DiversifyRetriever {
     pub lambda: Option<f64>,
 }
 
+impl DiversifyRetriever {
+    /// A `DiversifyRetriever` with its required properties; the optional ones are unset.
+    pub fn new(
+        type_: impl Into<DiversifyRetrieverTypes>,
+        field: impl Into<String>,
+        retriever: impl Into<RetrieverContainer>,
+    ) -> Self {
+        DiversifyRetriever {
+            filter: None,
+            min_score: None,
+            name: None,
+            type_: type_.into(),
+            field: field.into(),
+            retriever: Box::new(retriever.into()),
+            size: None,
+            rank_window_size: None,
+            query_vector: None,
+            query_vector_builder: None,
+            lambda: None,
+        }
+    }
+}
+
 /// The `DiversifyRetrieverTypes` type of the specification (`_types`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DiversifyRetrieverTypes {
@@ -332,6 +440,18 @@ pub enum Duration {
     String(String),
 }
 
+impl From<String> for Duration {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for Duration {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
 /// A date histogram interval. Similar to `Duration` with additional units: `w` (week), `M` (month), `q` (quarter) and
 /// `y` (year)
 pub type DurationLarge = String;
@@ -346,6 +466,17 @@ pub struct Embedding {
     /// The `timeout` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
+}
+
+impl Embedding {
+    /// A `Embedding` with its required properties; the optional ones are unset.
+    pub fn new(input: impl Into<KnnEmbeddingInput>) -> Self {
+        Embedding {
+            inference_id: None,
+            input: input.into(),
+            timeout: None,
+        }
+    }
 }
 
 /// For empty Class assignments
@@ -370,6 +501,21 @@ pub struct ErrorCause {
     pub suppressed: Option<Vec<ErrorCause>>,
     /// Keys beside the named properties.
     pub metadata: indexmap::IndexMap<String, serde_json::Value>,
+}
+
+impl ErrorCause {
+    /// A `ErrorCause` with its required properties; the optional ones are unset.
+    pub fn new(type_: impl Into<String>) -> Self {
+        ErrorCause {
+            type_: type_.into(),
+            reason: None,
+            stack_trace: None,
+            caused_by: None,
+            root_cause: None,
+            suppressed: None,
+            metadata: Default::default(),
+        }
+    }
 }
 
 impl Serialize for ErrorCause {
@@ -692,6 +838,72 @@ pub enum FieldValue {
     String(String),
 }
 
+impl From<bool> for FieldValue {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+impl From<i64> for FieldValue {
+    fn from(v: i64) -> Self {
+        Self::Long(v)
+    }
+}
+
+impl From<i32> for FieldValue {
+    fn from(v: i32) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u32> for FieldValue {
+    fn from(v: u32) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<i16> for FieldValue {
+    fn from(v: i16) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u16> for FieldValue {
+    fn from(v: u16) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<i8> for FieldValue {
+    fn from(v: i8) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u8> for FieldValue {
+    fn from(v: u8) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<f64> for FieldValue {
+    fn from(v: f64) -> Self {
+        Self::Double(v)
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for FieldValue {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
 /// The `Fields` type of the specification (`_types`).
 pub type Fields = OneOrMany<Field>;
 /// The `float` type of the specification (`_types`).
@@ -704,6 +916,24 @@ pub enum Fuzziness {
     Integer(i32),
     /// `String`
     String(String),
+}
+
+impl From<i32> for Fuzziness {
+    fn from(v: i32) -> Self {
+        Self::Integer(v)
+    }
+}
+
+impl From<String> for Fuzziness {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for Fuzziness {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
 }
 
 /// A geo bounding box. It can be represented in various ways:
@@ -722,6 +952,30 @@ pub enum GeoBounds {
     TopRightBottomLeftGeoBounds(Box<TopRightBottomLeftGeoBounds>),
     /// `WktGeoBounds`
     WktGeoBounds(Box<WktGeoBounds>),
+}
+
+impl From<CoordsGeoBounds> for GeoBounds {
+    fn from(v: CoordsGeoBounds) -> Self {
+        Self::CoordsGeoBounds(Box::new(v))
+    }
+}
+
+impl From<TopLeftBottomRightGeoBounds> for GeoBounds {
+    fn from(v: TopLeftBottomRightGeoBounds) -> Self {
+        Self::TopLeftBottomRightGeoBounds(Box::new(v))
+    }
+}
+
+impl From<TopRightBottomLeftGeoBounds> for GeoBounds {
+    fn from(v: TopRightBottomLeftGeoBounds) -> Self {
+        Self::TopRightBottomLeftGeoBounds(Box::new(v))
+    }
+}
+
+impl From<WktGeoBounds> for GeoBounds {
+    fn from(v: WktGeoBounds) -> Self {
+        Self::WktGeoBounds(Box::new(v))
+    }
 }
 
 /// The `GeoDistanceSort` type of the specification (`_types`).
@@ -743,6 +997,22 @@ pub struct GeoDistanceSort {
     pub field: Field,
     /// The value under the field name.
     pub location: OneOrMany<GeoLocation>,
+}
+
+impl GeoDistanceSort {
+    /// A `GeoDistanceSort` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<Field>, location: impl Into<OneOrMany<GeoLocation>>) -> Self {
+        GeoDistanceSort {
+            mode: None,
+            distance_type: None,
+            ignore_unmapped: None,
+            order: None,
+            unit: None,
+            nested: None,
+            field: field.into(),
+            location: location.into(),
+        }
+    }
 }
 
 impl Serialize for GeoDistanceSort {
@@ -882,6 +1152,15 @@ pub struct GeoHashLocation {
     pub geohash: GeoHash,
 }
 
+impl GeoHashLocation {
+    /// A `GeoHashLocation` with its required properties; the optional ones are unset.
+    pub fn new(geohash: impl Into<GeoHash>) -> Self {
+        GeoHashLocation {
+            geohash: geohash.into(),
+        }
+    }
+}
+
 /// A precision that can be expressed as a geohash length between 1 and 12, or a distance measure like "1km", "10m".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -890,6 +1169,24 @@ pub enum GeoHashPrecision {
     Integer(i32),
     /// `String`
     String(String),
+}
+
+impl From<i32> for GeoHashPrecision {
+    fn from(v: i32) -> Self {
+        Self::Integer(v)
+    }
+}
+
+impl From<String> for GeoHashPrecision {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for GeoHashPrecision {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
 }
 
 /// A map hex cell (H3) reference
@@ -902,6 +1199,16 @@ pub struct GeoLine {
     pub type_: String,
     /// Array of `[lon, lat]` coordinates
     pub coordinates: Vec<Vec<f64>>,
+}
+
+impl GeoLine {
+    /// A `GeoLine` with its required properties; the optional ones are unset.
+    pub fn new(type_: impl Into<String>, coordinates: impl Into<Vec<Vec<f64>>>) -> Self {
+        GeoLine {
+            type_: type_.into(),
+            coordinates: coordinates.into(),
+        }
+    }
 }
 
 /// A latitude/longitude as a 2 dimensional point. It can be represented in various ways:
@@ -920,6 +1227,36 @@ pub enum GeoLocation {
     LatLonGeoLocation(Box<LatLonGeoLocation>),
     /// `GeoHashLocation`
     GeoHashLocation(GeoHashLocation),
+}
+
+impl From<String> for GeoLocation {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for GeoLocation {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<Vec<f64>> for GeoLocation {
+    fn from(v: Vec<f64>) -> Self {
+        Self::DoubleList(v)
+    }
+}
+
+impl From<LatLonGeoLocation> for GeoLocation {
+    fn from(v: LatLonGeoLocation) -> Self {
+        Self::LatLonGeoLocation(Box::new(v))
+    }
+}
+
+impl From<GeoHashLocation> for GeoLocation {
+    fn from(v: GeoHashLocation) -> Self {
+        Self::GeoHashLocation(v)
+    }
 }
 
 /// A GeoJson shape, that can also use Elasticsearch's `envelope` extension.
@@ -1003,6 +1340,20 @@ pub struct InferenceString {
     pub value: String,
 }
 
+impl InferenceString {
+    /// A `InferenceString` with its required properties; the optional ones are unset.
+    pub fn new(
+        type_: impl Into<super::inference::EmbeddingContentType>,
+        value: impl Into<String>,
+    ) -> Self {
+        InferenceString {
+            type_: type_.into(),
+            format: None,
+            value: value.into(),
+        }
+    }
+}
+
 /// The `InferenceStringGroup` type of the specification (`_types`).
 pub type InferenceStringGroup = OneOrMany<InferenceString>;
 /// The `InnerRetriever` type of the specification (`_types`).
@@ -1016,6 +1367,21 @@ pub struct InnerRetriever {
     pub normalizer: ScoreNormalizer,
 }
 
+impl InnerRetriever {
+    /// A `InnerRetriever` with its required properties; the optional ones are unset.
+    pub fn new(
+        retriever: impl Into<RetrieverContainer>,
+        weight: impl Into<f64>,
+        normalizer: impl Into<ScoreNormalizer>,
+    ) -> Self {
+        InnerRetriever {
+            retriever: retriever.into(),
+            weight: weight.into(),
+            normalizer: normalizer.into(),
+        }
+    }
+}
+
 /// The `integer` type of the specification (`_types`).
 pub type Integer = f64;
 /// Knn embedding input.
@@ -1027,6 +1393,24 @@ pub enum KnnEmbeddingInput {
     String(String),
     /// `InferenceStringGroup`
     InferenceStringGroup(InferenceStringGroup),
+}
+
+impl From<String> for KnnEmbeddingInput {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for KnnEmbeddingInput {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<InferenceStringGroup> for KnnEmbeddingInput {
+    fn from(v: InferenceStringGroup) -> Self {
+        Self::InferenceStringGroup(v)
+    }
 }
 
 /// The `KnnQuery` type of the specification (`_types`).
@@ -1069,6 +1453,25 @@ pub struct KnnQuery {
     pub rescore_vector: Option<RescoreVector>,
 }
 
+impl KnnQuery {
+    /// A `KnnQuery` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<Field>) -> Self {
+        KnnQuery {
+            boost: None,
+            query_name: None,
+            field: field.into(),
+            query_vector: None,
+            query_vector_builder: None,
+            num_candidates: None,
+            visit_percentage: None,
+            k: None,
+            filter: None,
+            similarity: None,
+            rescore_vector: None,
+        }
+    }
+}
+
 /// The `KnnRetriever` type of the specification (`_types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct KnnRetriever {
@@ -1103,6 +1506,25 @@ pub struct KnnRetriever {
     /// Apply oversampling and rescoring to quantized vectors
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rescore_vector: Option<RescoreVector>,
+}
+
+impl KnnRetriever {
+    /// A `KnnRetriever` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<String>, k: impl Into<i32>) -> Self {
+        KnnRetriever {
+            filter: None,
+            min_score: None,
+            name: None,
+            field: field.into(),
+            query_vector: None,
+            query_vector_builder: None,
+            k: k.into(),
+            num_candidates: None,
+            visit_percentage: None,
+            similarity: None,
+            rescore_vector: None,
+        }
+    }
 }
 
 /// The `KnnSearch` type of the specification (`_types`).
@@ -1145,6 +1567,26 @@ pub struct KnnSearch {
     pub query_name: Option<String>,
 }
 
+impl KnnSearch {
+    /// A `KnnSearch` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<Field>) -> Self {
+        KnnSearch {
+            field: field.into(),
+            query_vector: None,
+            query_vector_builder: None,
+            k: None,
+            num_candidates: None,
+            visit_percentage: None,
+            boost: None,
+            filter: None,
+            similarity: None,
+            inner_hits: None,
+            rescore_vector: None,
+            query_name: None,
+        }
+    }
+}
+
 /// The `LatLonGeoLocation` type of the specification (`_types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LatLonGeoLocation {
@@ -1152,6 +1594,16 @@ pub struct LatLonGeoLocation {
     pub lat: f64,
     /// Longitude
     pub lon: f64,
+}
+
+impl LatLonGeoLocation {
+    /// A `LatLonGeoLocation` with its required properties; the optional ones are unset.
+    pub fn new(lat: impl Into<f64>, lon: impl Into<f64>) -> Self {
+        LatLonGeoLocation {
+            lat: lat.into(),
+            lon: lon.into(),
+        }
+    }
 }
 
 /// The `LinearRetriever` type of the specification (`_types`).
@@ -1199,6 +1651,18 @@ pub struct LookupQueryVectorBuilder {
     pub routing: Option<String>,
 }
 
+impl LookupQueryVectorBuilder {
+    /// A `LookupQueryVectorBuilder` with its required properties; the optional ones are unset.
+    pub fn new(id: impl Into<String>, index: impl Into<String>, path: impl Into<String>) -> Self {
+        LookupQueryVectorBuilder {
+            id: id.into(),
+            index: index.into(),
+            path: path.into(),
+            routing: None,
+        }
+    }
+}
+
 /// The `Metadata` type of the specification (`_types`).
 pub type Metadata = indexmap::IndexMap<String, serde_json::Value>;
 /// The minimum number of terms that should match as integer, percentage or range
@@ -1209,6 +1673,24 @@ pub enum MinimumShouldMatch {
     Integer(i32),
     /// `String`
     String(String),
+}
+
+impl From<i32> for MinimumShouldMatch {
+    fn from(v: i32) -> Self {
+        Self::Integer(v)
+    }
+}
+
+impl From<String> for MinimumShouldMatch {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for MinimumShouldMatch {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
 }
 
 /// The `MultiTermQueryRewrite` type of the specification (`_types`).
@@ -1229,6 +1711,18 @@ pub struct NestedSortValue {
     pub nested: Option<Box<NestedSortValue>>,
     /// The `path` property.
     pub path: Field,
+}
+
+impl NestedSortValue {
+    /// A `NestedSortValue` with its required properties; the optional ones are unset.
+    pub fn new(path: impl Into<Field>) -> Self {
+        NestedSortValue {
+            filter: None,
+            max_children: None,
+            nested: None,
+            path: path.into(),
+        }
+    }
 }
 
 /// The `NodeId` type of the specification (`_types`).
@@ -1256,6 +1750,21 @@ pub struct PinnedRetriever {
     /// The `rank_window_size` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank_window_size: Option<i32>,
+}
+
+impl PinnedRetriever {
+    /// A `PinnedRetriever` with its required properties; the optional ones are unset.
+    pub fn new(retriever: impl Into<RetrieverContainer>) -> Self {
+        PinnedRetriever {
+            filter: None,
+            min_score: None,
+            name: None,
+            retriever: Box::new(retriever.into()),
+            ids: None,
+            docs: None,
+            rank_window_size: None,
+        }
+    }
 }
 
 /// A set of flags that can be represented as a single enum value or a set of values that are encoded
@@ -1316,6 +1825,24 @@ impl QueryVectorBuilder {
             "lookup" => Self::Lookup(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<Embedding> for QueryVectorBuilder {
+    fn from(v: Embedding) -> Self {
+        Self::Embedding(v)
+    }
+}
+
+impl From<TextEmbedding> for QueryVectorBuilder {
+    fn from(v: TextEmbedding) -> Self {
+        Self::TextEmbedding(v)
+    }
+}
+
+impl From<LookupQueryVectorBuilder> for QueryVectorBuilder {
+    fn from(v: LookupQueryVectorBuilder) -> Self {
+        Self::Lookup(v)
     }
 }
 
@@ -1393,6 +1920,22 @@ pub struct RRFRetriever {
     pub fields: Option<Vec<String>>,
 }
 
+impl RRFRetriever {
+    /// A `RRFRetriever` with its required properties; the optional ones are unset.
+    pub fn new(retrievers: impl Into<Vec<RRFRetrieverEntry>>) -> Self {
+        RRFRetriever {
+            filter: None,
+            min_score: None,
+            name: None,
+            retrievers: retrievers.into(),
+            rank_constant: None,
+            rank_window_size: None,
+            query: None,
+            fields: None,
+        }
+    }
+}
+
 /// Wraps a retriever with an optional weight for RRF scoring.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RRFRetrieverComponent {
@@ -1403,6 +1946,16 @@ pub struct RRFRetrieverComponent {
     pub weight: Option<f64>,
 }
 
+impl RRFRetrieverComponent {
+    /// A `RRFRetrieverComponent` with its required properties; the optional ones are unset.
+    pub fn new(retriever: impl Into<RetrieverContainer>) -> Self {
+        RRFRetrieverComponent {
+            retriever: retriever.into(),
+            weight: None,
+        }
+    }
+}
+
 /// Either a direct RetrieverContainer (backward compatible) or an RRFRetrieverComponent with weight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -1411,6 +1964,18 @@ pub enum RRFRetrieverEntry {
     RRFRetrieverComponent(RRFRetrieverComponent),
     /// `RetrieverContainer`
     RetrieverContainer(RetrieverContainer),
+}
+
+impl From<RRFRetrieverComponent> for RRFRetrieverEntry {
+    fn from(v: RRFRetrieverComponent) -> Self {
+        Self::RRFRetrieverComponent(v)
+    }
+}
+
+impl From<RetrieverContainer> for RRFRetrieverEntry {
+    fn from(v: RetrieverContainer) -> Self {
+        Self::RetrieverContainer(v)
+    }
 }
 
 /// The `RankBase` type of the specification (`_types`).
@@ -1446,6 +2011,12 @@ impl RankContainer {
             "rrf" => Self::Rrf(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<RrfRank> for RankContainer {
+    fn from(v: RrfRank) -> Self {
+        Self::Rrf(v)
     }
 }
 
@@ -1504,6 +2075,15 @@ pub struct RescoreVector {
     pub oversample: f64,
 }
 
+impl RescoreVector {
+    /// A `RescoreVector` with its required properties; the optional ones are unset.
+    pub fn new(oversample: impl Into<f64>) -> Self {
+        RescoreVector {
+            oversample: oversample.into(),
+        }
+    }
+}
+
 /// The `RescorerRetriever` type of the specification (`_types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RescorerRetriever {
@@ -1520,6 +2100,22 @@ pub struct RescorerRetriever {
     pub retriever: Box<RetrieverContainer>,
     /// The `rescore` property.
     pub rescore: Box<OneOrMany<super::search::Rescore>>,
+}
+
+impl RescorerRetriever {
+    /// A `RescorerRetriever` with its required properties; the optional ones are unset.
+    pub fn new(
+        retriever: impl Into<RetrieverContainer>,
+        rescore: impl Into<OneOrMany<super::search::Rescore>>,
+    ) -> Self {
+        RescorerRetriever {
+            filter: None,
+            min_score: None,
+            name: None,
+            retriever: Box::new(retriever.into()),
+            rescore: Box::new(rescore.into()),
+        }
+    }
 }
 
 /// The `RetrieverBase` type of the specification (`_types`).
@@ -1609,6 +2205,60 @@ impl RetrieverContainer {
     }
 }
 
+impl From<StandardRetriever> for RetrieverContainer {
+    fn from(v: StandardRetriever) -> Self {
+        Self::Standard(Box::new(v))
+    }
+}
+
+impl From<KnnRetriever> for RetrieverContainer {
+    fn from(v: KnnRetriever) -> Self {
+        Self::Knn(Box::new(v))
+    }
+}
+
+impl From<RRFRetriever> for RetrieverContainer {
+    fn from(v: RRFRetriever) -> Self {
+        Self::Rrf(Box::new(v))
+    }
+}
+
+impl From<TextSimilarityReranker> for RetrieverContainer {
+    fn from(v: TextSimilarityReranker) -> Self {
+        Self::TextSimilarityReranker(Box::new(v))
+    }
+}
+
+impl From<RuleRetriever> for RetrieverContainer {
+    fn from(v: RuleRetriever) -> Self {
+        Self::Rule(Box::new(v))
+    }
+}
+
+impl From<RescorerRetriever> for RetrieverContainer {
+    fn from(v: RescorerRetriever) -> Self {
+        Self::Rescorer(Box::new(v))
+    }
+}
+
+impl From<LinearRetriever> for RetrieverContainer {
+    fn from(v: LinearRetriever) -> Self {
+        Self::Linear(Box::new(v))
+    }
+}
+
+impl From<PinnedRetriever> for RetrieverContainer {
+    fn from(v: PinnedRetriever) -> Self {
+        Self::Pinned(Box::new(v))
+    }
+}
+
+impl From<DiversifyRetriever> for RetrieverContainer {
+    fn from(v: DiversifyRetriever) -> Self {
+        Self::Diversify(Box::new(v))
+    }
+}
+
 impl Serialize for RetrieverContainer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -1689,6 +2339,25 @@ pub struct RuleRetriever {
     /// This value determines the size of the individual result set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank_window_size: Option<i32>,
+}
+
+impl RuleRetriever {
+    /// A `RuleRetriever` with its required properties; the optional ones are unset.
+    pub fn new(
+        ruleset_ids: impl Into<OneOrMany<Id>>,
+        match_criteria: impl Into<serde_json::Value>,
+        retriever: impl Into<RetrieverContainer>,
+    ) -> Self {
+        RuleRetriever {
+            filter: None,
+            min_score: None,
+            name: None,
+            ruleset_ids: ruleset_ids.into(),
+            match_criteria: match_criteria.into(),
+            retriever: Box::new(retriever.into()),
+            rank_window_size: None,
+        }
+    }
 }
 
 /// The `ScoreNormalizer` type of the specification (`_types`).
@@ -1905,6 +2574,16 @@ pub struct ScriptField {
     pub ignore_failure: Option<bool>,
 }
 
+impl ScriptField {
+    /// A `ScriptField` with its required properties; the optional ones are unset.
+    pub fn new(script: impl Into<Script>) -> Self {
+        ScriptField {
+            script: script.into(),
+            ignore_failure: None,
+        }
+    }
+}
+
 /// The `ScriptLanguage` type of the specification (`_types`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ScriptLanguage {
@@ -1977,6 +2656,19 @@ pub struct ScriptSort {
     pub nested: Option<Box<NestedSortValue>>,
 }
 
+impl ScriptSort {
+    /// A `ScriptSort` with its required properties; the optional ones are unset.
+    pub fn new(script: impl Into<Script>) -> Self {
+        ScriptSort {
+            order: None,
+            script: Box::new(script.into()),
+            type_: None,
+            mode: None,
+            nested: None,
+        }
+    }
+}
+
 /// The `ScriptSortType` type of the specification (`_types`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScriptSortType {
@@ -2038,6 +2730,24 @@ pub enum ScriptSource {
     SearchRequestBody(super::search::SearchRequestBody),
 }
 
+impl From<String> for ScriptSource {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for ScriptSource {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<super::search::SearchRequestBody> for ScriptSource {
+    fn from(v: super::search::SearchRequestBody) -> Self {
+        Self::SearchRequestBody(v)
+    }
+}
+
 /// The `ScrollId` type of the specification (`_types`).
 pub type ScrollId = String;
 /// The `SequenceNumber` type of the specification (`_types`).
@@ -2064,6 +2774,20 @@ pub struct ShardFailure {
     pub primary: Option<bool>,
 }
 
+impl ShardFailure {
+    /// A `ShardFailure` with its required properties; the optional ones are unset.
+    pub fn new(reason: impl Into<ErrorCause>) -> Self {
+        ShardFailure {
+            index: None,
+            node: None,
+            reason: reason.into(),
+            shard: None,
+            status: None,
+            primary: None,
+        }
+    }
+}
+
 /// The `ShardStatistics` type of the specification (`_types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ShardStatistics {
@@ -2081,6 +2805,19 @@ pub struct ShardStatistics {
     pub skipped: Option<u32>,
 }
 
+impl ShardStatistics {
+    /// A `ShardStatistics` with its required properties; the optional ones are unset.
+    pub fn new(failed: impl Into<u32>, successful: impl Into<u32>, total: impl Into<u32>) -> Self {
+        ShardStatistics {
+            failed: failed.into(),
+            successful: successful.into(),
+            total: total.into(),
+            failures: None,
+            skipped: None,
+        }
+    }
+}
+
 /// The `short` type of the specification (`_types`).
 pub type Short = f64;
 /// The `SlicedScroll` type of the specification (`_types`).
@@ -2095,6 +2832,17 @@ pub struct SlicedScroll {
     pub max: i32,
 }
 
+impl SlicedScroll {
+    /// A `SlicedScroll` with its required properties; the optional ones are unset.
+    pub fn new(id: impl Into<Id>, max: impl Into<i32>) -> Self {
+        SlicedScroll {
+            field: None,
+            id: id.into(),
+            max: max.into(),
+        }
+    }
+}
+
 /// The `Sort` type of the specification (`_types`).
 pub type Sort = OneOrMany<SortCombinations>;
 /// The `SortCombinations` type of the specification (`_types`).
@@ -2105,6 +2853,24 @@ pub enum SortCombinations {
     Field(Field),
     /// `SortOptions`
     SortOptions(SortOptions),
+}
+
+impl From<Field> for SortCombinations {
+    fn from(v: Field) -> Self {
+        Self::Field(v)
+    }
+}
+
+impl From<&str> for SortCombinations {
+    fn from(v: &str) -> Self {
+        Self::Field(v.to_string())
+    }
+}
+
+impl From<SortOptions> for SortCombinations {
+    fn from(v: SortOptions) -> Self {
+        Self::SortOptions(v)
+    }
 }
 
 /// The `SortMode` type of the specification (`_types`).
@@ -2220,6 +2986,18 @@ impl SortOptions {
     }
 }
 
+impl From<GeoDistanceSort> for SortOptions {
+    fn from(v: GeoDistanceSort) -> Self {
+        Self::GeoDistance(Box::new(v))
+    }
+}
+
+impl From<ScriptSort> for SortOptions {
+    fn from(v: ScriptSort) -> Self {
+        Self::Script(Box::new(v))
+    }
+}
+
 impl Serialize for SortOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -2318,6 +3096,16 @@ pub struct SpecifiedDocument {
     pub index: Option<IndexName>,
     /// The `id` property.
     pub id: Id,
+}
+
+impl SpecifiedDocument {
+    /// A `SpecifiedDocument` with its required properties; the optional ones are unset.
+    pub fn new(id: impl Into<Id>) -> Self {
+        SpecifiedDocument {
+            index: None,
+            id: id.into(),
+        }
+    }
 }
 
 /// The `StandardRetriever` type of the specification (`_types`).
@@ -2428,6 +3216,16 @@ pub struct TextEmbedding {
     pub model_text: String,
 }
 
+impl TextEmbedding {
+    /// A `TextEmbedding` with its required properties; the optional ones are unset.
+    pub fn new(model_text: impl Into<String>) -> Self {
+        TextEmbedding {
+            model_id: None,
+            model_text: model_text.into(),
+        }
+    }
+}
+
 /// The `TextSimilarityReranker` type of the specification (`_types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextSimilarityReranker {
@@ -2457,6 +3255,27 @@ pub struct TextSimilarityReranker {
     pub chunk_rescorer: Option<ChunkRescorer>,
 }
 
+impl TextSimilarityReranker {
+    /// A `TextSimilarityReranker` with its required properties; the optional ones are unset.
+    pub fn new(
+        retriever: impl Into<RetrieverContainer>,
+        inference_text: impl Into<String>,
+        field: impl Into<String>,
+    ) -> Self {
+        TextSimilarityReranker {
+            filter: None,
+            min_score: None,
+            name: None,
+            retriever: Box::new(retriever.into()),
+            rank_window_size: None,
+            inference_id: None,
+            inference_text: inference_text.into(),
+            field: field.into(),
+            chunk_rescorer: None,
+        }
+    }
+}
+
 /// The `TimeZone` type of the specification (`_types`).
 pub type TimeZone = String;
 /// The `TokenPruningConfig` type of the specification (`_types`).
@@ -2482,6 +3301,16 @@ pub struct TopLeftBottomRightGeoBounds {
     pub bottom_right: GeoLocation,
 }
 
+impl TopLeftBottomRightGeoBounds {
+    /// A `TopLeftBottomRightGeoBounds` with its required properties; the optional ones are unset.
+    pub fn new(top_left: impl Into<GeoLocation>, bottom_right: impl Into<GeoLocation>) -> Self {
+        TopLeftBottomRightGeoBounds {
+            top_left: top_left.into(),
+            bottom_right: bottom_right.into(),
+        }
+    }
+}
+
 /// The `TopRightBottomLeftGeoBounds` type of the specification (`_types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopRightBottomLeftGeoBounds {
@@ -2489,6 +3318,16 @@ pub struct TopRightBottomLeftGeoBounds {
     pub top_right: GeoLocation,
     /// The `bottom_left` property.
     pub bottom_left: GeoLocation,
+}
+
+impl TopRightBottomLeftGeoBounds {
+    /// A `TopRightBottomLeftGeoBounds` with its required properties; the optional ones are unset.
+    pub fn new(top_right: impl Into<GeoLocation>, bottom_left: impl Into<GeoLocation>) -> Self {
+        TopRightBottomLeftGeoBounds {
+            top_right: top_right.into(),
+            bottom_left: bottom_left.into(),
+        }
+    }
 }
 
 /// The `uint` type of the specification (`_types`).
@@ -2568,4 +3407,11 @@ pub type Void = ();
 pub struct WktGeoBounds {
     /// The `wkt` property.
     pub wkt: String,
+}
+
+impl WktGeoBounds {
+    /// A `WktGeoBounds` with its required properties; the optional ones are unset.
+    pub fn new(wkt: impl Into<String>) -> Self {
+        WktGeoBounds { wkt: wkt.into() }
+    }
 }

@@ -22,6 +22,21 @@ pub struct Explanation {
     pub value: f64,
 }
 
+impl Explanation {
+    /// A `Explanation` with its required properties; the optional ones are unset.
+    pub fn new(
+        description: impl Into<String>,
+        details: impl Into<Vec<ExplanationDetail>>,
+        value: impl Into<f64>,
+    ) -> Self {
+        Explanation {
+            description: description.into(),
+            details: details.into(),
+            value: value.into(),
+        }
+    }
+}
+
 /// The `ExplanationDetail` type of the specification (`_global.explain`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ExplanationDetail {
@@ -32,4 +47,15 @@ pub struct ExplanationDetail {
     pub details: Option<Vec<ExplanationDetail>>,
     /// The `value` property.
     pub value: f64,
+}
+
+impl ExplanationDetail {
+    /// A `ExplanationDetail` with its required properties; the optional ones are unset.
+    pub fn new(description: impl Into<String>, value: impl Into<f64>) -> Self {
+        ExplanationDetail {
+            description: description.into(),
+            details: None,
+            value: value.into(),
+        }
+    }
 }

@@ -22,11 +22,31 @@ pub struct FielddataFrequencyFilter {
     pub min_segment_size: i32,
 }
 
+impl FielddataFrequencyFilter {
+    /// A `FielddataFrequencyFilter` with its required properties; the optional ones are unset.
+    pub fn new(max: impl Into<f64>, min: impl Into<f64>, min_segment_size: impl Into<i32>) -> Self {
+        FielddataFrequencyFilter {
+            max: max.into(),
+            min: min.into(),
+            min_segment_size: min_segment_size.into(),
+        }
+    }
+}
+
 /// The `NumericFielddata` type of the specification (`indices._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericFielddata {
     /// The `format` property.
     pub format: NumericFielddataFormat,
+}
+
+impl NumericFielddata {
+    /// A `NumericFielddata` with its required properties; the optional ones are unset.
+    pub fn new(format: impl Into<NumericFielddataFormat>) -> Self {
+        NumericFielddata {
+            format: format.into(),
+        }
+    }
 }
 
 /// The `NumericFielddataFormat` type of the specification (`indices._types`).

@@ -44,6 +44,24 @@ pub struct AggregateMetricDoubleProperty {
     pub time_series_metric: Option<TimeSeriesMetricType>,
 }
 
+impl AggregateMetricDoubleProperty {
+    /// A `AggregateMetricDoubleProperty` with its required properties; the optional ones are unset.
+    pub fn new(default_metric: impl Into<String>, metrics: impl Into<Vec<String>>) -> Self {
+        AggregateMetricDoubleProperty {
+            meta: None,
+            properties: None,
+            ignore_above: None,
+            dynamic: None,
+            fields: None,
+            synthetic_source_keep: None,
+            default_metric: default_metric.into(),
+            ignore_malformed: None,
+            metrics: metrics.into(),
+            time_series_metric: None,
+        }
+    }
+}
+
 /// The `AllField` type of the specification (`_types.mapping`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AllField {
@@ -67,6 +85,35 @@ pub struct AllField {
     pub store_term_vector_positions: bool,
     /// The `store_term_vectors` property.
     pub store_term_vectors: bool,
+}
+
+impl AllField {
+    /// A `AllField` with its required properties; the optional ones are unset.
+    pub fn new(
+        analyzer: impl Into<String>,
+        enabled: impl Into<bool>,
+        omit_norms: impl Into<bool>,
+        search_analyzer: impl Into<String>,
+        similarity: impl Into<String>,
+        store: impl Into<bool>,
+        store_term_vector_offsets: impl Into<bool>,
+        store_term_vector_payloads: impl Into<bool>,
+        store_term_vector_positions: impl Into<bool>,
+        store_term_vectors: impl Into<bool>,
+    ) -> Self {
+        AllField {
+            analyzer: analyzer.into(),
+            enabled: enabled.into(),
+            omit_norms: omit_norms.into(),
+            search_analyzer: search_analyzer.into(),
+            similarity: similarity.into(),
+            store: store.into(),
+            store_term_vector_offsets: store_term_vector_offsets.into(),
+            store_term_vector_payloads: store_term_vector_payloads.into(),
+            store_term_vector_positions: store_term_vector_positions.into(),
+            store_term_vectors: store_term_vectors.into(),
+        }
+    }
 }
 
 /// The `BinaryProperty` type of the specification (`_types.mapping`).
@@ -264,6 +311,20 @@ pub struct ChunkRescorerChunkingSettings {
     pub strategy: Option<String>,
 }
 
+impl ChunkRescorerChunkingSettings {
+    /// A `ChunkRescorerChunkingSettings` with its required properties; the optional ones are unset.
+    pub fn new(max_chunk_size: impl Into<i32>) -> Self {
+        ChunkRescorerChunkingSettings {
+            max_chunk_size: max_chunk_size.into(),
+            overlap: None,
+            sentence_overlap: None,
+            separator_group: None,
+            separators: None,
+            strategy: None,
+        }
+    }
+}
+
 /// The `ChunkingSettings` type of the specification (`_types.mapping`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChunkingSettings {
@@ -309,6 +370,20 @@ pub struct ChunkingSettings {
     /// the `max_chunk_size` limit, to reduce the total number of chunks generated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub separators: Option<Vec<String>>,
+}
+
+impl ChunkingSettings {
+    /// A `ChunkingSettings` with its required properties; the optional ones are unset.
+    pub fn new(strategy: impl Into<String>, max_chunk_size: impl Into<i32>) -> Self {
+        ChunkingSettings {
+            strategy: strategy.into(),
+            max_chunk_size: max_chunk_size.into(),
+            overlap: None,
+            sentence_overlap: None,
+            separator_group: None,
+            separators: None,
+        }
+    }
 }
 
 /// The `CompletionProperty` type of the specification (`_types.mapping`).
@@ -367,6 +442,15 @@ pub struct CompositeSubField {
     /// The `type` property.
     #[serde(rename = "type")]
     pub type_: RuntimeFieldType,
+}
+
+impl CompositeSubField {
+    /// A `CompositeSubField` with its required properties; the optional ones are unset.
+    pub fn new(type_: impl Into<RuntimeFieldType>) -> Self {
+        CompositeSubField {
+            type_: type_.into(),
+        }
+    }
 }
 
 /// The `ConstantKeywordProperty` type of the specification (`_types.mapping`).
@@ -455,6 +539,15 @@ pub struct CountedKeywordProperty {
 pub struct DataStreamTimestamp {
     /// The `enabled` property.
     pub enabled: bool,
+}
+
+impl DataStreamTimestamp {
+    /// A `DataStreamTimestamp` with its required properties; the optional ones are unset.
+    pub fn new(enabled: impl Into<bool>) -> Self {
+        DataStreamTimestamp {
+            enabled: enabled.into(),
+        }
+    }
 }
 
 /// The `DateNanosProperty` type of the specification (`_types.mapping`).
@@ -723,6 +816,21 @@ pub struct DenseVectorIndexOptions {
     pub flat_index_threshold: Option<i32>,
 }
 
+impl DenseVectorIndexOptions {
+    /// A `DenseVectorIndexOptions` with its required properties; the optional ones are unset.
+    pub fn new(type_: impl Into<DenseVectorIndexOptionsType>) -> Self {
+        DenseVectorIndexOptions {
+            confidence_interval: None,
+            ef_construction: None,
+            m: None,
+            type_: type_.into(),
+            rescore_vector: None,
+            on_disk_rescore: None,
+            flat_index_threshold: None,
+        }
+    }
+}
+
 /// The `DenseVectorIndexOptionsRescoreVector` type of the specification (`_types.mapping`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DenseVectorIndexOptionsRescoreVector {
@@ -731,6 +839,15 @@ pub struct DenseVectorIndexOptionsRescoreVector {
     ///
     /// valid values are between `1.0` and `10.0` (inclusive), or `0` exactly to disable oversampling.
     pub oversample: f64,
+}
+
+impl DenseVectorIndexOptionsRescoreVector {
+    /// A `DenseVectorIndexOptionsRescoreVector` with its required properties; the optional ones are unset.
+    pub fn new(oversample: impl Into<f64>) -> Self {
+        DenseVectorIndexOptionsRescoreVector {
+            oversample: oversample.into(),
+        }
+    }
 }
 
 /// The `DenseVectorIndexOptionsType` type of the specification (`_types.mapping`).
@@ -978,6 +1095,18 @@ pub enum DocValues {
     Bool(bool),
     /// `DocValuesConfig`
     DocValuesConfig(Box<DocValuesConfig>),
+}
+
+impl From<bool> for DocValues {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+impl From<DocValuesConfig> for DocValues {
+    fn from(v: DocValuesConfig) -> Self {
+        Self::DocValuesConfig(Box::new(v))
+    }
 }
 
 /// Configuration object for doc values when sub-parameters are needed.
@@ -1319,6 +1448,30 @@ impl DynamicTemplateKind {
     }
 }
 
+impl From<Property> for DynamicTemplateKind {
+    fn from(v: Property) -> Self {
+        Self::Mapping(v)
+    }
+}
+
+impl From<Property> for DynamicTemplate {
+    fn from(v: Property) -> Self {
+        DynamicTemplateKind::from(v).into()
+    }
+}
+
+impl From<RuntimeField> for DynamicTemplateKind {
+    fn from(v: RuntimeField) -> Self {
+        Self::Runtime(v)
+    }
+}
+
+impl From<RuntimeField> for DynamicTemplate {
+    fn from(v: RuntimeField) -> Self {
+        DynamicTemplateKind::from(v).into()
+    }
+}
+
 /// The `DynamicTemplate` type of the specification (`_types.mapping`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DynamicTemplate {
@@ -1504,6 +1657,15 @@ pub struct FieldAliasProperty {
 pub struct FieldNamesField {
     /// The `enabled` property.
     pub enabled: bool,
+}
+
+impl FieldNamesField {
+    /// A `FieldNamesField` with its required properties; the optional ones are unset.
+    pub fn new(enabled: impl Into<bool>) -> Self {
+        FieldNamesField {
+            enabled: enabled.into(),
+        }
+    }
 }
 
 /// The `FieldType` type of the specification (`_types.mapping`).
@@ -2366,6 +2528,15 @@ pub struct IcuCollationProperty {
 pub struct IndexField {
     /// The `enabled` property.
     pub enabled: bool,
+}
+
+impl IndexField {
+    /// A `IndexField` with its required properties; the optional ones are unset.
+    pub fn new(enabled: impl Into<bool>) -> Self {
+        IndexField {
+            enabled: enabled.into(),
+        }
+    }
 }
 
 /// The `IndexOptions` type of the specification (`_types.mapping`).
@@ -4001,6 +4172,15 @@ pub struct RoutingField {
     pub required: bool,
 }
 
+impl RoutingField {
+    /// A `RoutingField` with its required properties; the optional ones are unset.
+    pub fn new(required: impl Into<bool>) -> Self {
+        RoutingField {
+            required: required.into(),
+        }
+    }
+}
+
 /// The `RuntimeField` type of the specification (`_types.mapping`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeField {
@@ -4033,6 +4213,23 @@ pub struct RuntimeField {
     pub type_: RuntimeFieldType,
 }
 
+impl RuntimeField {
+    /// A `RuntimeField` with its required properties; the optional ones are unset.
+    pub fn new(type_: impl Into<RuntimeFieldType>) -> Self {
+        RuntimeField {
+            fields: None,
+            fetch_fields: None,
+            format: None,
+            input_field: None,
+            target_field: None,
+            target_index: None,
+            script: None,
+            on_script_error: None,
+            type_: type_.into(),
+        }
+    }
+}
+
 /// The `RuntimeFieldFetchFields` type of the specification (`_types.mapping`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuntimeFieldFetchFields {
@@ -4040,6 +4237,16 @@ pub struct RuntimeFieldFetchFields {
     pub field: super::common::Field,
     /// The `format` property.
     pub format: Option<String>,
+}
+
+impl RuntimeFieldFetchFields {
+    /// A `RuntimeFieldFetchFields` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        RuntimeFieldFetchFields {
+            field: field.into(),
+            format: None,
+        }
+    }
 }
 
 impl Serialize for RuntimeFieldFetchFields {
@@ -4498,6 +4705,15 @@ pub struct SizeField {
     pub enabled: bool,
 }
 
+impl SizeField {
+    /// A `SizeField` with its required properties; the optional ones are unset.
+    pub fn new(enabled: impl Into<bool>) -> Self {
+        SizeField {
+            enabled: enabled.into(),
+        }
+    }
+}
+
 /// The `SourceField` type of the specification (`_types.mapping`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SourceField {
@@ -4678,6 +4894,18 @@ pub struct SuggestContext {
     /// The `precision` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precision: Option<SuggestContextPrecision>,
+}
+
+impl SuggestContext {
+    /// A `SuggestContext` with its required properties; the optional ones are unset.
+    pub fn new(name: impl Into<super::common::Name>, type_: impl Into<String>) -> Self {
+        SuggestContext {
+            name: name.into(),
+            path: None,
+            type_: type_.into(),
+            precision: None,
+        }
+    }
 }
 
 /// The `SyntheticSourceKeepEnum` type of the specification (`_types.mapping`).
@@ -5195,4 +5423,22 @@ pub enum SuggestContextPrecision {
     Integer(i32),
     /// `String`
     String(String),
+}
+
+impl From<i32> for SuggestContextPrecision {
+    fn from(v: i32) -> Self {
+        Self::Integer(v)
+    }
+}
+
+impl From<String> for SuggestContextPrecision {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for SuggestContextPrecision {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
 }

@@ -62,6 +62,23 @@ pub struct BoostingQuery {
     pub positive: Box<QueryContainer>,
 }
 
+impl BoostingQuery {
+    /// A `BoostingQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        negative_boost: impl Into<f64>,
+        negative: impl Into<QueryContainer>,
+        positive: impl Into<QueryContainer>,
+    ) -> Self {
+        BoostingQuery {
+            boost: None,
+            query_name: None,
+            negative_boost: negative_boost.into(),
+            negative: Box::new(negative.into()),
+            positive: Box::new(positive.into()),
+        }
+    }
+}
+
 /// The `ChildScoreMode` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChildScoreMode {
@@ -194,6 +211,22 @@ pub struct CombinedFieldsQuery {
     pub zero_terms_query: Option<CombinedFieldsZeroTerms>,
 }
 
+impl CombinedFieldsQuery {
+    /// A `CombinedFieldsQuery` with its required properties; the optional ones are unset.
+    pub fn new(fields: impl Into<Vec<super::common::Field>>, query: impl Into<String>) -> Self {
+        CombinedFieldsQuery {
+            boost: None,
+            query_name: None,
+            fields: fields.into(),
+            query: query.into(),
+            auto_generate_synonyms_phrase_query: None,
+            operator: None,
+            minimum_should_match: None,
+            zero_terms_query: None,
+        }
+    }
+}
+
 /// The `CombinedFieldsZeroTerms` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CombinedFieldsZeroTerms {
@@ -258,6 +291,22 @@ pub struct CommonTermsQuery {
     pub minimum_should_match: Option<super::common::MinimumShouldMatch>,
     /// The `query` property.
     pub query: String,
+}
+
+impl CommonTermsQuery {
+    /// A `CommonTermsQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<String>) -> Self {
+        CommonTermsQuery {
+            boost: None,
+            query_name: None,
+            analyzer: None,
+            cutoff_frequency: None,
+            high_freq_operator: None,
+            low_freq_operator: None,
+            minimum_should_match: None,
+            query: query.into(),
+        }
+    }
 }
 
 impl Serialize for CommonTermsQuery {
@@ -441,6 +490,17 @@ pub struct ConstantScoreQuery {
     pub filter: Box<QueryContainer>,
 }
 
+impl ConstantScoreQuery {
+    /// A `ConstantScoreQuery` with its required properties; the optional ones are unset.
+    pub fn new(filter: impl Into<QueryContainer>) -> Self {
+        ConstantScoreQuery {
+            boost: None,
+            query_name: None,
+            filter: Box::new(filter.into()),
+        }
+    }
+}
+
 /// The `DateDecayFunction` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DateDecayFunction {
@@ -450,6 +510,20 @@ pub struct DateDecayFunction {
     pub field: super::common::Field,
     /// The value under the field name.
     pub placement: DecayPlacement<super::common::DateMath, super::common::Duration>,
+}
+
+impl DateDecayFunction {
+    /// A `DateDecayFunction` with its required properties; the optional ones are unset.
+    pub fn new(
+        field: impl Into<super::common::Field>,
+        placement: impl Into<DecayPlacement<super::common::DateMath, super::common::Duration>>,
+    ) -> Self {
+        DateDecayFunction {
+            multi_value_mode: None,
+            field: field.into(),
+            placement: placement.into(),
+        }
+    }
 }
 
 impl Serialize for DateDecayFunction {
@@ -538,6 +612,23 @@ pub struct DateDistanceFeatureQuery {
     pub field: super::common::Field,
 }
 
+impl DateDistanceFeatureQuery {
+    /// A `DateDistanceFeatureQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        origin: impl Into<super::common::DateMath>,
+        pivot: impl Into<super::common::Duration>,
+        field: impl Into<super::common::Field>,
+    ) -> Self {
+        DateDistanceFeatureQuery {
+            boost: None,
+            query_name: None,
+            origin: origin.into(),
+            pivot: pivot.into(),
+            field: field.into(),
+        }
+    }
+}
+
 /// The `DateRangeQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DateRangeQuery {
@@ -587,6 +678,30 @@ pub enum DecayFunction {
     GeoDecayFunction(Box<GeoDecayFunction>),
 }
 
+impl From<UntypedDecayFunction> for DecayFunction {
+    fn from(v: UntypedDecayFunction) -> Self {
+        Self::UntypedDecayFunction(Box::new(v))
+    }
+}
+
+impl From<DateDecayFunction> for DecayFunction {
+    fn from(v: DateDecayFunction) -> Self {
+        Self::DateDecayFunction(Box::new(v))
+    }
+}
+
+impl From<NumericDecayFunction> for DecayFunction {
+    fn from(v: NumericDecayFunction) -> Self {
+        Self::NumericDecayFunction(Box::new(v))
+    }
+}
+
+impl From<GeoDecayFunction> for DecayFunction {
+    fn from(v: GeoDecayFunction) -> Self {
+        Self::GeoDecayFunction(Box::new(v))
+    }
+}
+
 /// The `DecayFunctionBase` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecayFunctionBase<TOrigin, TScale> {
@@ -596,6 +711,20 @@ pub struct DecayFunctionBase<TOrigin, TScale> {
     pub field: super::common::Field,
     /// The value under the field name.
     pub placement: DecayPlacement<TOrigin, TScale>,
+}
+
+impl<TOrigin, TScale> DecayFunctionBase<TOrigin, TScale> {
+    /// A `DecayFunctionBase` with its required properties; the optional ones are unset.
+    pub fn new(
+        field: impl Into<super::common::Field>,
+        placement: impl Into<DecayPlacement<TOrigin, TScale>>,
+    ) -> Self {
+        DecayFunctionBase {
+            multi_value_mode: None,
+            field: field.into(),
+            placement: placement.into(),
+        }
+    }
 }
 
 impl<TOrigin: Serialize, TScale: Serialize> Serialize for DecayFunctionBase<TOrigin, TScale> {
@@ -697,6 +826,18 @@ pub struct DisMaxQuery {
     pub tie_breaker: Option<f64>,
 }
 
+impl DisMaxQuery {
+    /// A `DisMaxQuery` with its required properties; the optional ones are unset.
+    pub fn new(queries: impl Into<Vec<QueryContainer>>) -> Self {
+        DisMaxQuery {
+            boost: None,
+            query_name: None,
+            queries: queries.into(),
+            tie_breaker: None,
+        }
+    }
+}
+
 /// The `DistanceFeatureQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -707,6 +848,24 @@ pub enum DistanceFeatureQuery {
     GeoDistanceFeatureQuery(Box<GeoDistanceFeatureQuery>),
     /// `DateDistanceFeatureQuery`
     DateDistanceFeatureQuery(Box<DateDistanceFeatureQuery>),
+}
+
+impl From<UntypedDistanceFeatureQuery> for DistanceFeatureQuery {
+    fn from(v: UntypedDistanceFeatureQuery) -> Self {
+        Self::UntypedDistanceFeatureQuery(Box::new(v))
+    }
+}
+
+impl From<GeoDistanceFeatureQuery> for DistanceFeatureQuery {
+    fn from(v: GeoDistanceFeatureQuery) -> Self {
+        Self::GeoDistanceFeatureQuery(Box::new(v))
+    }
+}
+
+impl From<DateDistanceFeatureQuery> for DistanceFeatureQuery {
+    fn from(v: DateDistanceFeatureQuery) -> Self {
+        Self::DateDistanceFeatureQuery(Box::new(v))
+    }
 }
 
 /// The `DistanceFeatureQueryBase` type of the specification (`_types.query_dsl`).
@@ -736,6 +895,23 @@ pub struct DistanceFeatureQueryBase<TOrigin, TDistance> {
     pub field: super::common::Field,
 }
 
+impl<TOrigin, TDistance> DistanceFeatureQueryBase<TOrigin, TDistance> {
+    /// A `DistanceFeatureQueryBase` with its required properties; the optional ones are unset.
+    pub fn new(
+        origin: impl Into<TOrigin>,
+        pivot: impl Into<TDistance>,
+        field: impl Into<super::common::Field>,
+    ) -> Self {
+        DistanceFeatureQueryBase {
+            boost: None,
+            query_name: None,
+            origin: origin.into(),
+            pivot: pivot.into(),
+            field: field.into(),
+        }
+    }
+}
+
 /// The `ExistsQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExistsQuery {
@@ -752,6 +928,17 @@ pub struct ExistsQuery {
     pub field: super::common::Field,
 }
 
+impl ExistsQuery {
+    /// A `ExistsQuery` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        ExistsQuery {
+            boost: None,
+            query_name: None,
+            field: field.into(),
+        }
+    }
+}
+
 /// A reference to a field with formatting instructions on how to return the value
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldAndFormat {
@@ -761,6 +948,17 @@ pub struct FieldAndFormat {
     pub format: Option<String>,
     /// The `include_unmapped` property.
     pub include_unmapped: Option<bool>,
+}
+
+impl FieldAndFormat {
+    /// A `FieldAndFormat` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        FieldAndFormat {
+            field: field.into(),
+            format: None,
+            include_unmapped: None,
+        }
+    }
 }
 
 impl Serialize for FieldAndFormat {
@@ -882,6 +1080,18 @@ pub struct FieldLookup {
     pub routing: Option<String>,
 }
 
+impl FieldLookup {
+    /// A `FieldLookup` with its required properties; the optional ones are unset.
+    pub fn new(id: impl Into<super::common::Id>) -> Self {
+        FieldLookup {
+            id: id.into(),
+            index: None,
+            path: None,
+            routing: None,
+        }
+    }
+}
+
 /// The `FieldValueFactorModifier` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldValueFactorModifier {
@@ -989,6 +1199,18 @@ pub struct FieldValueFactorScoreFunction {
     /// Modifier to apply to the field value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modifier: Option<FieldValueFactorModifier>,
+}
+
+impl FieldValueFactorScoreFunction {
+    /// A `FieldValueFactorScoreFunction` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        FieldValueFactorScoreFunction {
+            field: field.into(),
+            factor: None,
+            missing: None,
+            modifier: None,
+        }
+    }
 }
 
 /// The `FunctionBoostMode` type of the specification (`_types.query_dsl`).
@@ -1111,6 +1333,42 @@ impl FunctionScoreKind {
             "script_score" => Self::ScriptScore(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<FieldValueFactorScoreFunction> for FunctionScoreKind {
+    fn from(v: FieldValueFactorScoreFunction) -> Self {
+        Self::FieldValueFactor(v)
+    }
+}
+
+impl From<FieldValueFactorScoreFunction> for FunctionScoreContainer {
+    fn from(v: FieldValueFactorScoreFunction) -> Self {
+        FunctionScoreKind::from(v).into()
+    }
+}
+
+impl From<RandomScoreFunction> for FunctionScoreKind {
+    fn from(v: RandomScoreFunction) -> Self {
+        Self::RandomScore(v)
+    }
+}
+
+impl From<RandomScoreFunction> for FunctionScoreContainer {
+    fn from(v: RandomScoreFunction) -> Self {
+        FunctionScoreKind::from(v).into()
+    }
+}
+
+impl From<ScriptScoreFunction> for FunctionScoreKind {
+    fn from(v: ScriptScoreFunction) -> Self {
+        Self::ScriptScore(v)
+    }
+}
+
+impl From<ScriptScoreFunction> for FunctionScoreContainer {
+    fn from(v: ScriptScoreFunction) -> Self {
+        FunctionScoreKind::from(v).into()
     }
 }
 
@@ -1482,6 +1740,22 @@ pub struct FuzzyQuery {
     pub value: FuzzyQueryValue,
 }
 
+impl FuzzyQuery {
+    /// A `FuzzyQuery` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<FuzzyQueryValue>) -> Self {
+        FuzzyQuery {
+            boost: None,
+            query_name: None,
+            max_expansions: None,
+            prefix_length: None,
+            rewrite: None,
+            transpositions: None,
+            fuzziness: None,
+            value: value.into(),
+        }
+    }
+}
+
 impl Serialize for FuzzyQuery {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -1670,6 +1944,24 @@ pub struct GeoBoundingBoxQuery {
     pub bounding_box: super::common::GeoBounds,
 }
 
+impl GeoBoundingBoxQuery {
+    /// A `GeoBoundingBoxQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        field: impl Into<super::common::Field>,
+        bounding_box: impl Into<super::common::GeoBounds>,
+    ) -> Self {
+        GeoBoundingBoxQuery {
+            boost: None,
+            query_name: None,
+            type_: None,
+            validation_method: None,
+            ignore_unmapped: None,
+            field: field.into(),
+            bounding_box: bounding_box.into(),
+        }
+    }
+}
+
 impl Serialize for GeoBoundingBoxQuery {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -1761,6 +2053,20 @@ pub struct GeoDecayFunction {
     pub placement: DecayPlacement<super::common::GeoLocation, super::common::Distance>,
 }
 
+impl GeoDecayFunction {
+    /// A `GeoDecayFunction` with its required properties; the optional ones are unset.
+    pub fn new(
+        field: impl Into<super::common::Field>,
+        placement: impl Into<DecayPlacement<super::common::GeoLocation, super::common::Distance>>,
+    ) -> Self {
+        GeoDecayFunction {
+            multi_value_mode: None,
+            field: field.into(),
+            placement: placement.into(),
+        }
+    }
+}
+
 impl Serialize for GeoDecayFunction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -1847,6 +2153,23 @@ pub struct GeoDistanceFeatureQuery {
     pub field: super::common::Field,
 }
 
+impl GeoDistanceFeatureQuery {
+    /// A `GeoDistanceFeatureQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        origin: impl Into<super::common::GeoLocation>,
+        pivot: impl Into<super::common::Distance>,
+        field: impl Into<super::common::Field>,
+    ) -> Self {
+        GeoDistanceFeatureQuery {
+            boost: None,
+            query_name: None,
+            origin: origin.into(),
+            pivot: pivot.into(),
+            field: field.into(),
+        }
+    }
+}
+
 /// The `GeoDistanceQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeoDistanceQuery {
@@ -1873,6 +2196,26 @@ pub struct GeoDistanceQuery {
     pub field: super::common::Field,
     /// The value under the field name.
     pub location: super::common::GeoLocation,
+}
+
+impl GeoDistanceQuery {
+    /// A `GeoDistanceQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        distance: impl Into<super::common::Distance>,
+        field: impl Into<super::common::Field>,
+        location: impl Into<super::common::GeoLocation>,
+    ) -> Self {
+        GeoDistanceQuery {
+            boost: None,
+            query_name: None,
+            distance: distance.into(),
+            distance_type: None,
+            validation_method: None,
+            ignore_unmapped: None,
+            field: field.into(),
+            location: location.into(),
+        }
+    }
 }
 
 impl Serialize for GeoDistanceQuery {
@@ -2142,6 +2485,15 @@ pub struct GeoPolygonPoints {
     pub points: Vec<super::common::GeoLocation>,
 }
 
+impl GeoPolygonPoints {
+    /// A `GeoPolygonPoints` with its required properties; the optional ones are unset.
+    pub fn new(points: impl Into<Vec<super::common::GeoLocation>>) -> Self {
+        GeoPolygonPoints {
+            points: points.into(),
+        }
+    }
+}
+
 /// The `GeoPolygonQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeoPolygonQuery {
@@ -2160,6 +2512,23 @@ pub struct GeoPolygonQuery {
     pub field: super::common::Field,
     /// The value under the field name.
     pub polygon: GeoPolygonPoints,
+}
+
+impl GeoPolygonQuery {
+    /// A `GeoPolygonQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        field: impl Into<super::common::Field>,
+        polygon: impl Into<GeoPolygonPoints>,
+    ) -> Self {
+        GeoPolygonQuery {
+            boost: None,
+            query_name: None,
+            validation_method: None,
+            ignore_unmapped: None,
+            field: field.into(),
+            polygon: polygon.into(),
+        }
+    }
 }
 
 impl Serialize for GeoPolygonQuery {
@@ -2267,6 +2636,22 @@ pub struct GeoShapeQuery {
     pub field: super::common::Field,
     /// The value under the field name.
     pub shape: GeoShapeFieldQuery,
+}
+
+impl GeoShapeQuery {
+    /// A `GeoShapeQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        field: impl Into<super::common::Field>,
+        shape: impl Into<GeoShapeFieldQuery>,
+    ) -> Self {
+        GeoShapeQuery {
+            boost: None,
+            query_name: None,
+            ignore_unmapped: None,
+            field: field.into(),
+            shape: shape.into(),
+        }
+    }
 }
 
 impl Serialize for GeoShapeQuery {
@@ -2425,6 +2810,26 @@ pub struct HasChildQuery {
     pub type_: super::common::RelationName,
 }
 
+impl HasChildQuery {
+    /// A `HasChildQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        query: impl Into<QueryContainer>,
+        type_: impl Into<super::common::RelationName>,
+    ) -> Self {
+        HasChildQuery {
+            boost: None,
+            query_name: None,
+            ignore_unmapped: None,
+            inner_hits: None,
+            max_children: None,
+            min_children: None,
+            query: Box::new(query.into()),
+            score_mode: None,
+            type_: type_.into(),
+        }
+    }
+}
+
 /// The `HasParentQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HasParentQuery {
@@ -2452,6 +2857,24 @@ pub struct HasParentQuery {
     /// Indicates whether the relevance score of a matching parent document is aggregated into its child documents.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<bool>,
+}
+
+impl HasParentQuery {
+    /// A `HasParentQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        parent_type: impl Into<super::common::RelationName>,
+        query: impl Into<QueryContainer>,
+    ) -> Self {
+        HasParentQuery {
+            boost: None,
+            query_name: None,
+            ignore_unmapped: None,
+            inner_hits: None,
+            parent_type: parent_type.into(),
+            query: Box::new(query.into()),
+            score: None,
+        }
+    }
 }
 
 /// The `IdsQuery` type of the specification (`_types.query_dsl`).
@@ -2488,6 +2911,18 @@ pub struct IntervalsAllOf {
     pub filter: Option<Box<IntervalsFilter>>,
 }
 
+impl IntervalsAllOf {
+    /// A `IntervalsAllOf` with its required properties; the optional ones are unset.
+    pub fn new(intervals: impl Into<Vec<IntervalsContainer>>) -> Self {
+        IntervalsAllOf {
+            intervals: intervals.into(),
+            max_gaps: None,
+            ordered: None,
+            filter: None,
+        }
+    }
+}
+
 /// The `IntervalsAnyOf` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IntervalsAnyOf {
@@ -2496,6 +2931,16 @@ pub struct IntervalsAnyOf {
     /// Rule used to filter returned intervals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<Box<IntervalsFilter>>,
+}
+
+impl IntervalsAnyOf {
+    /// A `IntervalsAnyOf` with its required properties; the optional ones are unset.
+    pub fn new(intervals: impl Into<Vec<IntervalsContainer>>) -> Self {
+        IntervalsAnyOf {
+            intervals: intervals.into(),
+            filter: None,
+        }
+    }
 }
 
 /// The `IntervalsContainer` type of the specification (`_types.query_dsl`).
@@ -2562,6 +3007,54 @@ impl IntervalsContainer {
             "wildcard" => Self::Wildcard(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<IntervalsAllOf> for IntervalsContainer {
+    fn from(v: IntervalsAllOf) -> Self {
+        Self::AllOf(Box::new(v))
+    }
+}
+
+impl From<IntervalsAnyOf> for IntervalsContainer {
+    fn from(v: IntervalsAnyOf) -> Self {
+        Self::AnyOf(Box::new(v))
+    }
+}
+
+impl From<IntervalsFuzzy> for IntervalsContainer {
+    fn from(v: IntervalsFuzzy) -> Self {
+        Self::Fuzzy(v)
+    }
+}
+
+impl From<IntervalsMatch> for IntervalsContainer {
+    fn from(v: IntervalsMatch) -> Self {
+        Self::Match(Box::new(v))
+    }
+}
+
+impl From<IntervalsPrefix> for IntervalsContainer {
+    fn from(v: IntervalsPrefix) -> Self {
+        Self::Prefix(v)
+    }
+}
+
+impl From<IntervalsRange> for IntervalsContainer {
+    fn from(v: IntervalsRange) -> Self {
+        Self::Range(v)
+    }
+}
+
+impl From<IntervalsRegexp> for IntervalsContainer {
+    fn from(v: IntervalsRegexp) -> Self {
+        Self::Regexp(v)
+    }
+}
+
+impl From<IntervalsWildcard> for IntervalsContainer {
+    fn from(v: IntervalsWildcard) -> Self {
+        Self::Wildcard(v)
     }
 }
 
@@ -2684,6 +3177,12 @@ impl IntervalsFilter {
     }
 }
 
+impl From<super::common::Script> for IntervalsFilter {
+    fn from(v: super::common::Script) -> Self {
+        Self::Script(Box::new(v))
+    }
+}
+
 impl Serialize for IntervalsFilter {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -2753,6 +3252,20 @@ pub struct IntervalsFuzzy {
     pub use_field: Option<super::common::Field>,
 }
 
+impl IntervalsFuzzy {
+    /// A `IntervalsFuzzy` with its required properties; the optional ones are unset.
+    pub fn new(term: impl Into<String>) -> Self {
+        IntervalsFuzzy {
+            analyzer: None,
+            fuzziness: None,
+            prefix_length: None,
+            term: term.into(),
+            transpositions: None,
+            use_field: None,
+        }
+    }
+}
+
 /// The `IntervalsMatch` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IntervalsMatch {
@@ -2777,6 +3290,20 @@ pub struct IntervalsMatch {
     pub filter: Option<Box<IntervalsFilter>>,
 }
 
+impl IntervalsMatch {
+    /// A `IntervalsMatch` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<String>) -> Self {
+        IntervalsMatch {
+            analyzer: None,
+            max_gaps: None,
+            ordered: None,
+            query: query.into(),
+            use_field: None,
+            filter: None,
+        }
+    }
+}
+
 /// The `IntervalsPrefix` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IntervalsPrefix {
@@ -2789,6 +3316,17 @@ pub struct IntervalsPrefix {
     /// The `prefix` is normalized using the search analyzer from this field, unless `analyzer` is specified separately.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub use_field: Option<super::common::Field>,
+}
+
+impl IntervalsPrefix {
+    /// A `IntervalsPrefix` with its required properties; the optional ones are unset.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        IntervalsPrefix {
+            analyzer: None,
+            prefix: prefix.into(),
+            use_field: None,
+        }
+    }
 }
 
 /// The `IntervalsQuery` type of the specification (`_types.query_dsl`).
@@ -2855,6 +3393,102 @@ impl IntervalsQueryKind {
             "wildcard" => Self::Wildcard(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<IntervalsAllOf> for IntervalsQueryKind {
+    fn from(v: IntervalsAllOf) -> Self {
+        Self::AllOf(Box::new(v))
+    }
+}
+
+impl From<IntervalsAllOf> for IntervalsQuery {
+    fn from(v: IntervalsAllOf) -> Self {
+        IntervalsQueryKind::from(v).into()
+    }
+}
+
+impl From<IntervalsAnyOf> for IntervalsQueryKind {
+    fn from(v: IntervalsAnyOf) -> Self {
+        Self::AnyOf(Box::new(v))
+    }
+}
+
+impl From<IntervalsAnyOf> for IntervalsQuery {
+    fn from(v: IntervalsAnyOf) -> Self {
+        IntervalsQueryKind::from(v).into()
+    }
+}
+
+impl From<IntervalsFuzzy> for IntervalsQueryKind {
+    fn from(v: IntervalsFuzzy) -> Self {
+        Self::Fuzzy(v)
+    }
+}
+
+impl From<IntervalsFuzzy> for IntervalsQuery {
+    fn from(v: IntervalsFuzzy) -> Self {
+        IntervalsQueryKind::from(v).into()
+    }
+}
+
+impl From<IntervalsMatch> for IntervalsQueryKind {
+    fn from(v: IntervalsMatch) -> Self {
+        Self::Match(Box::new(v))
+    }
+}
+
+impl From<IntervalsMatch> for IntervalsQuery {
+    fn from(v: IntervalsMatch) -> Self {
+        IntervalsQueryKind::from(v).into()
+    }
+}
+
+impl From<IntervalsPrefix> for IntervalsQueryKind {
+    fn from(v: IntervalsPrefix) -> Self {
+        Self::Prefix(v)
+    }
+}
+
+impl From<IntervalsPrefix> for IntervalsQuery {
+    fn from(v: IntervalsPrefix) -> Self {
+        IntervalsQueryKind::from(v).into()
+    }
+}
+
+impl From<IntervalsRange> for IntervalsQueryKind {
+    fn from(v: IntervalsRange) -> Self {
+        Self::Range(v)
+    }
+}
+
+impl From<IntervalsRange> for IntervalsQuery {
+    fn from(v: IntervalsRange) -> Self {
+        IntervalsQueryKind::from(v).into()
+    }
+}
+
+impl From<IntervalsRegexp> for IntervalsQueryKind {
+    fn from(v: IntervalsRegexp) -> Self {
+        Self::Regexp(v)
+    }
+}
+
+impl From<IntervalsRegexp> for IntervalsQuery {
+    fn from(v: IntervalsRegexp) -> Self {
+        IntervalsQueryKind::from(v).into()
+    }
+}
+
+impl From<IntervalsWildcard> for IntervalsQueryKind {
+    fn from(v: IntervalsWildcard) -> Self {
+        Self::Wildcard(v)
+    }
+}
+
+impl From<IntervalsWildcard> for IntervalsQuery {
+    fn from(v: IntervalsWildcard) -> Self {
+        IntervalsQueryKind::from(v).into()
     }
 }
 
@@ -2982,6 +3616,17 @@ pub struct IntervalsRegexp {
     pub use_field: Option<super::common::Field>,
 }
 
+impl IntervalsRegexp {
+    /// A `IntervalsRegexp` with its required properties; the optional ones are unset.
+    pub fn new(pattern: impl Into<String>) -> Self {
+        IntervalsRegexp {
+            analyzer: None,
+            pattern: pattern.into(),
+            use_field: None,
+        }
+    }
+}
+
 /// The `IntervalsWildcard` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IntervalsWildcard {
@@ -2997,6 +3642,17 @@ pub struct IntervalsWildcard {
     pub use_field: Option<super::common::Field>,
 }
 
+impl IntervalsWildcard {
+    /// A `IntervalsWildcard` with its required properties; the optional ones are unset.
+    pub fn new(pattern: impl Into<String>) -> Self {
+        IntervalsWildcard {
+            analyzer: None,
+            pattern: pattern.into(),
+            use_field: None,
+        }
+    }
+}
+
 /// Text that we want similar documents for or a lookup to a document's field for the text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -3005,6 +3661,24 @@ pub enum Like {
     String(String),
     /// `LikeDocument`
     LikeDocument(Box<LikeDocument>),
+}
+
+impl From<String> for Like {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for Like {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<LikeDocument> for Like {
+    fn from(v: LikeDocument) -> Self {
+        Self::LikeDocument(Box::new(v))
+    }
 }
 
 /// The `LikeDocument` type of the specification (`_types.query_dsl`).
@@ -3115,6 +3789,25 @@ pub struct MatchBoolPrefixQuery {
     /// Terms you wish to find in the provided field.
     /// The last term is used in a prefix query.
     pub query: String,
+}
+
+impl MatchBoolPrefixQuery {
+    /// A `MatchBoolPrefixQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<String>) -> Self {
+        MatchBoolPrefixQuery {
+            boost: None,
+            query_name: None,
+            analyzer: None,
+            fuzziness: None,
+            fuzzy_rewrite: None,
+            fuzzy_transpositions: None,
+            max_expansions: None,
+            minimum_should_match: None,
+            operator: None,
+            prefix_length: None,
+            query: query.into(),
+        }
+    }
 }
 
 impl Serialize for MatchBoolPrefixQuery {
@@ -3352,6 +4045,21 @@ pub struct MatchPhrasePrefixQuery {
     pub zero_terms_query: Option<ZeroTermsQuery>,
 }
 
+impl MatchPhrasePrefixQuery {
+    /// A `MatchPhrasePrefixQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<String>) -> Self {
+        MatchPhrasePrefixQuery {
+            boost: None,
+            query_name: None,
+            analyzer: None,
+            max_expansions: None,
+            query: query.into(),
+            slop: None,
+            zero_terms_query: None,
+        }
+    }
+}
+
 impl Serialize for MatchPhrasePrefixQuery {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -3521,6 +4229,20 @@ pub struct MatchPhraseQuery {
     pub slop: Option<i32>,
     /// Indicates whether no documents are returned if the `analyzer` removes all tokens, such as when using a `stop` filter.
     pub zero_terms_query: Option<ZeroTermsQuery>,
+}
+
+impl MatchPhraseQuery {
+    /// A `MatchPhraseQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<String>) -> Self {
+        MatchPhraseQuery {
+            boost: None,
+            query_name: None,
+            analyzer: None,
+            query: query.into(),
+            slop: None,
+            zero_terms_query: None,
+        }
+    }
 }
 
 impl Serialize for MatchPhraseQuery {
@@ -3699,6 +4421,29 @@ pub struct MatchQuery {
     pub query: MatchQueryQuery,
     /// Indicates whether no documents are returned if the `analyzer` removes all tokens, such as when using a `stop` filter.
     pub zero_terms_query: Option<ZeroTermsQuery>,
+}
+
+impl MatchQuery {
+    /// A `MatchQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<MatchQueryQuery>) -> Self {
+        MatchQuery {
+            boost: None,
+            query_name: None,
+            analyzer: None,
+            auto_generate_synonyms_phrase_query: None,
+            cutoff_frequency: None,
+            fuzziness: None,
+            fuzzy_rewrite: None,
+            fuzzy_transpositions: None,
+            lenient: None,
+            max_expansions: None,
+            minimum_should_match: None,
+            operator: None,
+            prefix_length: None,
+            query: query.into(),
+            zero_terms_query: None,
+        }
+    }
 }
 
 impl Serialize for MatchQuery {
@@ -4023,6 +4768,34 @@ pub struct MoreLikeThisQuery {
     pub version_type: Option<super::common::VersionType>,
 }
 
+impl MoreLikeThisQuery {
+    /// A `MoreLikeThisQuery` with its required properties; the optional ones are unset.
+    pub fn new(like: impl Into<OneOrMany<Like>>) -> Self {
+        MoreLikeThisQuery {
+            boost: None,
+            query_name: None,
+            analyzer: None,
+            boost_terms: None,
+            fail_on_unsupported_field: None,
+            fields: None,
+            include: None,
+            like: like.into(),
+            max_doc_freq: None,
+            max_query_terms: None,
+            max_word_length: None,
+            min_doc_freq: None,
+            minimum_should_match: None,
+            min_term_freq: None,
+            min_word_length: None,
+            routing: None,
+            stop_words: None,
+            unlike: None,
+            version: None,
+            version_type: None,
+        }
+    }
+}
+
 /// The `MultiMatchQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MultiMatchQuery {
@@ -4088,6 +4861,33 @@ pub struct MultiMatchQuery {
     /// Indicates whether no documents are returned if the `analyzer` removes all tokens, such as when using a `stop` filter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zero_terms_query: Option<ZeroTermsQuery>,
+}
+
+impl MultiMatchQuery {
+    /// A `MultiMatchQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<String>) -> Self {
+        MultiMatchQuery {
+            boost: None,
+            query_name: None,
+            analyzer: None,
+            auto_generate_synonyms_phrase_query: None,
+            cutoff_frequency: None,
+            fields: None,
+            fuzziness: None,
+            fuzzy_rewrite: None,
+            fuzzy_transpositions: None,
+            lenient: None,
+            max_expansions: None,
+            minimum_should_match: None,
+            operator: None,
+            prefix_length: None,
+            query: query.into(),
+            slop: None,
+            tie_breaker: None,
+            type_: None,
+            zero_terms_query: None,
+        }
+    }
 }
 
 /// The `MultiValueMode` type of the specification (`_types.query_dsl`).
@@ -4172,6 +4972,21 @@ pub struct NestedQuery {
     pub score_mode: Option<ChildScoreMode>,
 }
 
+impl NestedQuery {
+    /// A `NestedQuery` with its required properties; the optional ones are unset.
+    pub fn new(path: impl Into<super::common::Field>, query: impl Into<QueryContainer>) -> Self {
+        NestedQuery {
+            boost: None,
+            query_name: None,
+            ignore_unmapped: None,
+            inner_hits: None,
+            path: path.into(),
+            query: Box::new(query.into()),
+            score_mode: None,
+        }
+    }
+}
+
 /// The `NumberRangeQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NumberRangeQuery {
@@ -4210,6 +5025,20 @@ pub struct NumericDecayFunction {
     pub field: super::common::Field,
     /// The value under the field name.
     pub placement: DecayPlacement<f64, f64>,
+}
+
+impl NumericDecayFunction {
+    /// A `NumericDecayFunction` with its required properties; the optional ones are unset.
+    pub fn new(
+        field: impl Into<super::common::Field>,
+        placement: impl Into<DecayPlacement<f64, f64>>,
+    ) -> Self {
+        NumericDecayFunction {
+            multi_value_mode: None,
+            field: field.into(),
+            placement: placement.into(),
+        }
+    }
 }
 
 impl Serialize for NumericDecayFunction {
@@ -4373,6 +5202,25 @@ pub struct PercolateQuery {
     pub version: Option<super::common::VersionNumber>,
 }
 
+impl PercolateQuery {
+    /// A `PercolateQuery` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        PercolateQuery {
+            boost: None,
+            query_name: None,
+            document: None,
+            documents: None,
+            field: field.into(),
+            id: None,
+            index: None,
+            name: None,
+            preference: None,
+            routing: None,
+            version: None,
+        }
+    }
+}
+
 /// The `PinnedDoc` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PinnedDoc {
@@ -4382,6 +5230,16 @@ pub struct PinnedDoc {
     /// The index that contains the document.
     #[serde(rename = "_index", skip_serializing_if = "Option::is_none")]
     pub index: Option<super::common::IndexName>,
+}
+
+impl PinnedDoc {
+    /// A `PinnedDoc` with its required properties; the optional ones are unset.
+    pub fn new(id: impl Into<super::common::Id>) -> Self {
+        PinnedDoc {
+            id: id.into(),
+            index: None,
+        }
+    }
 }
 
 /// The `PinnedQuery` type of the specification (`_types.query_dsl`).
@@ -4420,6 +5278,18 @@ impl PinnedQueryKind {
             "docs" => Self::Docs(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<Vec<super::common::Id>> for PinnedQueryKind {
+    fn from(v: Vec<super::common::Id>) -> Self {
+        Self::Ids(v)
+    }
+}
+
+impl From<Vec<PinnedDoc>> for PinnedQueryKind {
+    fn from(v: Vec<PinnedDoc>) -> Self {
+        Self::Docs(v)
     }
 }
 
@@ -4522,6 +5392,19 @@ pub struct PrefixQuery {
     /// Allows case insensitive matching of the value with the indexed field values when set to `true`.
     /// Default is `false` which means the case sensitivity of matching depends on the underlying field’s mapping.
     pub case_insensitive: Option<bool>,
+}
+
+impl PrefixQuery {
+    /// A `PrefixQuery` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<String>) -> Self {
+        PrefixQuery {
+            boost: None,
+            query_name: None,
+            rewrite: None,
+            value: value.into(),
+            case_insensitive: None,
+        }
+    }
 }
 
 impl Serialize for PrefixQuery {
@@ -5025,6 +5908,372 @@ impl QueryContainer {
     }
 }
 
+impl From<BoolQuery> for QueryContainer {
+    fn from(v: BoolQuery) -> Self {
+        Self::Bool(Box::new(v))
+    }
+}
+
+impl From<BoostingQuery> for QueryContainer {
+    fn from(v: BoostingQuery) -> Self {
+        Self::Boosting(Box::new(v))
+    }
+}
+
+impl From<SingleKey<super::common::Field, CommonTermsQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, CommonTermsQuery>) -> Self {
+        Self::Common(v)
+    }
+}
+
+impl From<CombinedFieldsQuery> for QueryContainer {
+    fn from(v: CombinedFieldsQuery) -> Self {
+        Self::CombinedFields(v)
+    }
+}
+
+impl From<ConstantScoreQuery> for QueryContainer {
+    fn from(v: ConstantScoreQuery) -> Self {
+        Self::ConstantScore(Box::new(v))
+    }
+}
+
+impl From<DisMaxQuery> for QueryContainer {
+    fn from(v: DisMaxQuery) -> Self {
+        Self::DisMax(v)
+    }
+}
+
+impl From<DistanceFeatureQuery> for QueryContainer {
+    fn from(v: DistanceFeatureQuery) -> Self {
+        Self::DistanceFeature(v)
+    }
+}
+
+impl From<ExistsQuery> for QueryContainer {
+    fn from(v: ExistsQuery) -> Self {
+        Self::Exists(v)
+    }
+}
+
+impl From<FunctionScoreQuery> for QueryContainer {
+    fn from(v: FunctionScoreQuery) -> Self {
+        Self::FunctionScore(Box::new(v))
+    }
+}
+
+impl From<SingleKey<super::common::Field, FuzzyQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, FuzzyQuery>) -> Self {
+        Self::Fuzzy(v)
+    }
+}
+
+impl From<GeoBoundingBoxQuery> for QueryContainer {
+    fn from(v: GeoBoundingBoxQuery) -> Self {
+        Self::GeoBoundingBox(v)
+    }
+}
+
+impl From<GeoDistanceQuery> for QueryContainer {
+    fn from(v: GeoDistanceQuery) -> Self {
+        Self::GeoDistance(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, GeoGridQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, GeoGridQuery>) -> Self {
+        Self::GeoGrid(v)
+    }
+}
+
+impl From<GeoPolygonQuery> for QueryContainer {
+    fn from(v: GeoPolygonQuery) -> Self {
+        Self::GeoPolygon(v)
+    }
+}
+
+impl From<GeoShapeQuery> for QueryContainer {
+    fn from(v: GeoShapeQuery) -> Self {
+        Self::GeoShape(v)
+    }
+}
+
+impl From<HasChildQuery> for QueryContainer {
+    fn from(v: HasChildQuery) -> Self {
+        Self::HasChild(Box::new(v))
+    }
+}
+
+impl From<HasParentQuery> for QueryContainer {
+    fn from(v: HasParentQuery) -> Self {
+        Self::HasParent(Box::new(v))
+    }
+}
+
+impl From<IdsQuery> for QueryContainer {
+    fn from(v: IdsQuery) -> Self {
+        Self::Ids(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, IntervalsQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, IntervalsQuery>) -> Self {
+        Self::Intervals(Box::new(v))
+    }
+}
+
+impl From<super::common::KnnQuery> for QueryContainer {
+    fn from(v: super::common::KnnQuery) -> Self {
+        Self::Knn(Box::new(v))
+    }
+}
+
+impl From<SingleKey<super::common::Field, MatchQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, MatchQuery>) -> Self {
+        Self::Match(v)
+    }
+}
+
+impl From<MatchAllQuery> for QueryContainer {
+    fn from(v: MatchAllQuery) -> Self {
+        Self::MatchAll(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, MatchBoolPrefixQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, MatchBoolPrefixQuery>) -> Self {
+        Self::MatchBoolPrefix(v)
+    }
+}
+
+impl From<MatchNoneQuery> for QueryContainer {
+    fn from(v: MatchNoneQuery) -> Self {
+        Self::MatchNone(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, MatchPhraseQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, MatchPhraseQuery>) -> Self {
+        Self::MatchPhrase(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, MatchPhrasePrefixQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, MatchPhrasePrefixQuery>) -> Self {
+        Self::MatchPhrasePrefix(v)
+    }
+}
+
+impl From<MoreLikeThisQuery> for QueryContainer {
+    fn from(v: MoreLikeThisQuery) -> Self {
+        Self::MoreLikeThis(v)
+    }
+}
+
+impl From<MultiMatchQuery> for QueryContainer {
+    fn from(v: MultiMatchQuery) -> Self {
+        Self::MultiMatch(v)
+    }
+}
+
+impl From<NestedQuery> for QueryContainer {
+    fn from(v: NestedQuery) -> Self {
+        Self::Nested(Box::new(v))
+    }
+}
+
+impl From<ParentIdQuery> for QueryContainer {
+    fn from(v: ParentIdQuery) -> Self {
+        Self::ParentId(v)
+    }
+}
+
+impl From<PercolateQuery> for QueryContainer {
+    fn from(v: PercolateQuery) -> Self {
+        Self::Percolate(v)
+    }
+}
+
+impl From<PinnedQuery> for QueryContainer {
+    fn from(v: PinnedQuery) -> Self {
+        Self::Pinned(Box::new(v))
+    }
+}
+
+impl From<SingleKey<super::common::Field, PrefixQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, PrefixQuery>) -> Self {
+        Self::Prefix(v)
+    }
+}
+
+impl From<QueryStringQuery> for QueryContainer {
+    fn from(v: QueryStringQuery) -> Self {
+        Self::QueryString(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, RangeQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, RangeQuery>) -> Self {
+        Self::Range(v)
+    }
+}
+
+impl From<RankFeatureQuery> for QueryContainer {
+    fn from(v: RankFeatureQuery) -> Self {
+        Self::RankFeature(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, RegexpQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, RegexpQuery>) -> Self {
+        Self::Regexp(v)
+    }
+}
+
+impl From<RuleQuery> for QueryContainer {
+    fn from(v: RuleQuery) -> Self {
+        Self::Rule(Box::new(v))
+    }
+}
+
+impl From<ScriptQuery> for QueryContainer {
+    fn from(v: ScriptQuery) -> Self {
+        Self::Script(Box::new(v))
+    }
+}
+
+impl From<ScriptScoreQuery> for QueryContainer {
+    fn from(v: ScriptScoreQuery) -> Self {
+        Self::ScriptScore(Box::new(v))
+    }
+}
+
+impl From<SemanticQuery> for QueryContainer {
+    fn from(v: SemanticQuery) -> Self {
+        Self::Semantic(v)
+    }
+}
+
+impl From<ShapeQuery> for QueryContainer {
+    fn from(v: ShapeQuery) -> Self {
+        Self::Shape(v)
+    }
+}
+
+impl From<SimpleQueryStringQuery> for QueryContainer {
+    fn from(v: SimpleQueryStringQuery) -> Self {
+        Self::SimpleQueryString(v)
+    }
+}
+
+impl From<SpanContainingQuery> for QueryContainer {
+    fn from(v: SpanContainingQuery) -> Self {
+        Self::SpanContaining(Box::new(v))
+    }
+}
+
+impl From<SpanFieldMaskingQuery> for QueryContainer {
+    fn from(v: SpanFieldMaskingQuery) -> Self {
+        Self::SpanFieldMasking(Box::new(v))
+    }
+}
+
+impl From<SpanFirstQuery> for QueryContainer {
+    fn from(v: SpanFirstQuery) -> Self {
+        Self::SpanFirst(Box::new(v))
+    }
+}
+
+impl From<SpanMultiTermQuery> for QueryContainer {
+    fn from(v: SpanMultiTermQuery) -> Self {
+        Self::SpanMulti(Box::new(v))
+    }
+}
+
+impl From<SpanNearQuery> for QueryContainer {
+    fn from(v: SpanNearQuery) -> Self {
+        Self::SpanNear(v)
+    }
+}
+
+impl From<SpanNotQuery> for QueryContainer {
+    fn from(v: SpanNotQuery) -> Self {
+        Self::SpanNot(Box::new(v))
+    }
+}
+
+impl From<SpanOrQuery> for QueryContainer {
+    fn from(v: SpanOrQuery) -> Self {
+        Self::SpanOr(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, SpanTermQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, SpanTermQuery>) -> Self {
+        Self::SpanTerm(v)
+    }
+}
+
+impl From<SpanWithinQuery> for QueryContainer {
+    fn from(v: SpanWithinQuery) -> Self {
+        Self::SpanWithin(Box::new(v))
+    }
+}
+
+impl From<SparseVectorQuery> for QueryContainer {
+    fn from(v: SparseVectorQuery) -> Self {
+        Self::SparseVector(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, TermQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, TermQuery>) -> Self {
+        Self::Term(v)
+    }
+}
+
+impl From<TermsQuery> for QueryContainer {
+    fn from(v: TermsQuery) -> Self {
+        Self::Terms(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, TermsSetQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, TermsSetQuery>) -> Self {
+        Self::TermsSet(Box::new(v))
+    }
+}
+
+impl From<SingleKey<super::common::Field, TextExpansionQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, TextExpansionQuery>) -> Self {
+        Self::TextExpansion(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, WeightedTokensQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, WeightedTokensQuery>) -> Self {
+        Self::WeightedTokens(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, WildcardQuery>> for QueryContainer {
+    fn from(v: SingleKey<super::common::Field, WildcardQuery>) -> Self {
+        Self::Wildcard(v)
+    }
+}
+
+impl From<WrapperQuery> for QueryContainer {
+    fn from(v: WrapperQuery) -> Self {
+        Self::Wrapper(v)
+    }
+}
+
+impl From<TypeQuery> for QueryContainer {
+    fn from(v: TypeQuery) -> Self {
+        Self::Type(v)
+    }
+}
+
 impl Serialize for QueryContainer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -5163,6 +6412,41 @@ pub struct QueryStringQuery {
     pub type_: Option<TextQueryType>,
 }
 
+impl QueryStringQuery {
+    /// A `QueryStringQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<String>) -> Self {
+        QueryStringQuery {
+            boost: None,
+            query_name: None,
+            allow_leading_wildcard: None,
+            analyzer: None,
+            analyze_wildcard: None,
+            auto_generate_synonyms_phrase_query: None,
+            default_field: None,
+            default_operator: None,
+            enable_position_increments: None,
+            escape: None,
+            fields: None,
+            fuzziness: None,
+            fuzzy_max_expansions: None,
+            fuzzy_prefix_length: None,
+            fuzzy_rewrite: None,
+            fuzzy_transpositions: None,
+            lenient: None,
+            max_determinized_states: None,
+            minimum_should_match: None,
+            phrase_slop: None,
+            query: query.into(),
+            quote_analyzer: None,
+            quote_field_suffix: None,
+            rewrite: None,
+            tie_breaker: None,
+            time_zone: None,
+            type_: None,
+        }
+    }
+}
+
 /// The `RandomScoreFunction` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RandomScoreFunction {
@@ -5188,6 +6472,36 @@ pub enum RangeQuery {
     LongNumberRangeQuery(Box<LongNumberRangeQuery>),
     /// `TermRangeQuery`
     TermRangeQuery(Box<TermRangeQuery>),
+}
+
+impl From<UntypedRangeQuery> for RangeQuery {
+    fn from(v: UntypedRangeQuery) -> Self {
+        Self::UntypedRangeQuery(Box::new(v))
+    }
+}
+
+impl From<DateRangeQuery> for RangeQuery {
+    fn from(v: DateRangeQuery) -> Self {
+        Self::DateRangeQuery(Box::new(v))
+    }
+}
+
+impl From<NumberRangeQuery> for RangeQuery {
+    fn from(v: NumberRangeQuery) -> Self {
+        Self::NumberRangeQuery(Box::new(v))
+    }
+}
+
+impl From<LongNumberRangeQuery> for RangeQuery {
+    fn from(v: LongNumberRangeQuery) -> Self {
+        Self::LongNumberRangeQuery(Box::new(v))
+    }
+}
+
+impl From<TermRangeQuery> for RangeQuery {
+    fn from(v: TermRangeQuery) -> Self {
+        Self::TermRangeQuery(Box::new(v))
+    }
 }
 
 /// The `RangeQueryBase` type of the specification (`_types.query_dsl`).
@@ -5285,6 +6599,15 @@ pub struct RankFeatureFunctionLogarithm {
     pub scaling_factor: f64,
 }
 
+impl RankFeatureFunctionLogarithm {
+    /// A `RankFeatureFunctionLogarithm` with its required properties; the optional ones are unset.
+    pub fn new(scaling_factor: impl Into<f64>) -> Self {
+        RankFeatureFunctionLogarithm {
+            scaling_factor: scaling_factor.into(),
+        }
+    }
+}
+
 /// The `RankFeatureFunctionSaturation` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RankFeatureFunctionSaturation {
@@ -5300,6 +6623,16 @@ pub struct RankFeatureFunctionSigmoid {
     pub pivot: f64,
     /// Configurable Exponent.
     pub exponent: f64,
+}
+
+impl RankFeatureFunctionSigmoid {
+    /// A `RankFeatureFunctionSigmoid` with its required properties; the optional ones are unset.
+    pub fn new(pivot: impl Into<f64>, exponent: impl Into<f64>) -> Self {
+        RankFeatureFunctionSigmoid {
+            pivot: pivot.into(),
+            exponent: exponent.into(),
+        }
+    }
 }
 
 /// The `RankFeatureQuery` type of the specification (`_types.query_dsl`).
@@ -5330,6 +6663,21 @@ pub struct RankFeatureQuery {
     pub sigmoid: Option<RankFeatureFunctionSigmoid>,
 }
 
+impl RankFeatureQuery {
+    /// A `RankFeatureQuery` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        RankFeatureQuery {
+            boost: None,
+            query_name: None,
+            field: field.into(),
+            saturation: None,
+            log: None,
+            linear: None,
+            sigmoid: None,
+        }
+    }
+}
+
 /// The `RegexpQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegexpQuery {
@@ -5351,6 +6699,21 @@ pub struct RegexpQuery {
     pub rewrite: Option<super::common::MultiTermQueryRewrite>,
     /// Regular expression for terms you wish to find in the provided field.
     pub value: String,
+}
+
+impl RegexpQuery {
+    /// A `RegexpQuery` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<String>) -> Self {
+        RegexpQuery {
+            boost: None,
+            query_name: None,
+            case_insensitive: None,
+            flags: None,
+            max_determinized_states: None,
+            rewrite: None,
+            value: value.into(),
+        }
+    }
 }
 
 impl Serialize for RegexpQuery {
@@ -5530,6 +6893,23 @@ pub struct RuleQuery {
     pub match_criteria: serde_json::Value,
 }
 
+impl RuleQuery {
+    /// A `RuleQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        organic: impl Into<QueryContainer>,
+        match_criteria: impl Into<serde_json::Value>,
+    ) -> Self {
+        RuleQuery {
+            boost: None,
+            query_name: None,
+            organic: Box::new(organic.into()),
+            ruleset_ids: None,
+            ruleset_id: None,
+            match_criteria: match_criteria.into(),
+        }
+    }
+}
+
 /// The `ScriptQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScriptQuery {
@@ -5547,11 +6927,31 @@ pub struct ScriptQuery {
     pub script: Box<super::common::Script>,
 }
 
+impl ScriptQuery {
+    /// A `ScriptQuery` with its required properties; the optional ones are unset.
+    pub fn new(script: impl Into<super::common::Script>) -> Self {
+        ScriptQuery {
+            boost: None,
+            query_name: None,
+            script: Box::new(script.into()),
+        }
+    }
+}
+
 /// The `ScriptScoreFunction` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScriptScoreFunction {
     /// A script that computes a score.
     pub script: super::common::Script,
+}
+
+impl ScriptScoreFunction {
+    /// A `ScriptScoreFunction` with its required properties; the optional ones are unset.
+    pub fn new(script: impl Into<super::common::Script>) -> Self {
+        ScriptScoreFunction {
+            script: script.into(),
+        }
+    }
 }
 
 /// The `ScriptScoreQuery` type of the specification (`_types.query_dsl`).
@@ -5576,6 +6976,19 @@ pub struct ScriptScoreQuery {
     pub script: Box<super::common::Script>,
 }
 
+impl ScriptScoreQuery {
+    /// A `ScriptScoreQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<QueryContainer>, script: impl Into<super::common::Script>) -> Self {
+        ScriptScoreQuery {
+            boost: None,
+            query_name: None,
+            min_score: None,
+            query: Box::new(query.into()),
+            script: Box::new(script.into()),
+        }
+    }
+}
+
 /// The `SemanticQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SemanticQuery {
@@ -5592,6 +7005,18 @@ pub struct SemanticQuery {
     pub field: String,
     /// The query text
     pub query: String,
+}
+
+impl SemanticQuery {
+    /// A `SemanticQuery` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<String>, query: impl Into<String>) -> Self {
+        SemanticQuery {
+            boost: None,
+            query_name: None,
+            field: field.into(),
+            query: query.into(),
+        }
+    }
 }
 
 /// The `ShapeFieldQuery` type of the specification (`_types.query_dsl`).
@@ -5624,6 +7049,19 @@ pub struct ShapeQuery {
     pub field: super::common::Field,
     /// The value under the field name.
     pub shape: ShapeFieldQuery,
+}
+
+impl ShapeQuery {
+    /// A `ShapeQuery` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>, shape: impl Into<ShapeFieldQuery>) -> Self {
+        ShapeQuery {
+            boost: None,
+            query_name: None,
+            ignore_unmapped: None,
+            field: field.into(),
+            shape: shape.into(),
+        }
+    }
 }
 
 impl Serialize for ShapeQuery {
@@ -5858,6 +7296,29 @@ pub struct SimpleQueryStringQuery {
     pub quote_field_suffix: Option<String>,
 }
 
+impl SimpleQueryStringQuery {
+    /// A `SimpleQueryStringQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<String>) -> Self {
+        SimpleQueryStringQuery {
+            boost: None,
+            query_name: None,
+            analyzer: None,
+            analyze_wildcard: None,
+            auto_generate_synonyms_phrase_query: None,
+            default_operator: None,
+            fields: None,
+            flags: None,
+            fuzzy_max_expansions: None,
+            fuzzy_prefix_length: None,
+            fuzzy_transpositions: None,
+            lenient: None,
+            minimum_should_match: None,
+            query: query.into(),
+            quote_field_suffix: None,
+        }
+    }
+}
+
 /// The `SpanContainingQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpanContainingQuery {
@@ -5878,6 +7339,18 @@ pub struct SpanContainingQuery {
     pub little: Box<SpanQuery>,
 }
 
+impl SpanContainingQuery {
+    /// A `SpanContainingQuery` with its required properties; the optional ones are unset.
+    pub fn new(big: impl Into<SpanQuery>, little: impl Into<SpanQuery>) -> Self {
+        SpanContainingQuery {
+            boost: None,
+            query_name: None,
+            big: Box::new(big.into()),
+            little: Box::new(little.into()),
+        }
+    }
+}
+
 /// The `SpanFieldMaskingQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpanFieldMaskingQuery {
@@ -5894,6 +7367,18 @@ pub struct SpanFieldMaskingQuery {
     pub field: super::common::Field,
     /// The `query` property.
     pub query: Box<SpanQuery>,
+}
+
+impl SpanFieldMaskingQuery {
+    /// A `SpanFieldMaskingQuery` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>, query: impl Into<SpanQuery>) -> Self {
+        SpanFieldMaskingQuery {
+            boost: None,
+            query_name: None,
+            field: field.into(),
+            query: Box::new(query.into()),
+        }
+    }
 }
 
 /// The `SpanFirstQuery` type of the specification (`_types.query_dsl`).
@@ -5915,6 +7400,18 @@ pub struct SpanFirstQuery {
     pub match_: Box<SpanQuery>,
 }
 
+impl SpanFirstQuery {
+    /// A `SpanFirstQuery` with its required properties; the optional ones are unset.
+    pub fn new(end: impl Into<i32>, match_: impl Into<SpanQuery>) -> Self {
+        SpanFirstQuery {
+            boost: None,
+            query_name: None,
+            end: end.into(),
+            match_: Box::new(match_.into()),
+        }
+    }
+}
+
 /// Can only be used as a clause in a span_near query.
 pub type SpanGapQuery = SingleKey<super::common::Field, i32>;
 /// The `SpanMultiTermQuery` type of the specification (`_types.query_dsl`).
@@ -5932,6 +7429,17 @@ pub struct SpanMultiTermQuery {
     /// Should be a multi term query (one of `wildcard`, `fuzzy`, `prefix`, `range`, or `regexp` query).
     #[serde(rename = "match")]
     pub match_: Box<QueryContainer>,
+}
+
+impl SpanMultiTermQuery {
+    /// A `SpanMultiTermQuery` with its required properties; the optional ones are unset.
+    pub fn new(match_: impl Into<QueryContainer>) -> Self {
+        SpanMultiTermQuery {
+            boost: None,
+            query_name: None,
+            match_: Box::new(match_.into()),
+        }
+    }
 }
 
 /// The `SpanNearQuery` type of the specification (`_types.query_dsl`).
@@ -5954,6 +7462,19 @@ pub struct SpanNearQuery {
     /// Controls the maximum number of intervening unmatched positions permitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slop: Option<i32>,
+}
+
+impl SpanNearQuery {
+    /// A `SpanNearQuery` with its required properties; the optional ones are unset.
+    pub fn new(clauses: impl Into<Vec<SpanQuery>>) -> Self {
+        SpanNearQuery {
+            boost: None,
+            query_name: None,
+            clauses: clauses.into(),
+            in_order: None,
+            slop: None,
+        }
+    }
 }
 
 /// The `SpanNotQuery` type of the specification (`_types.query_dsl`).
@@ -5984,6 +7505,21 @@ pub struct SpanNotQuery {
     pub pre: Option<i32>,
 }
 
+impl SpanNotQuery {
+    /// A `SpanNotQuery` with its required properties; the optional ones are unset.
+    pub fn new(exclude: impl Into<SpanQuery>, include: impl Into<SpanQuery>) -> Self {
+        SpanNotQuery {
+            boost: None,
+            query_name: None,
+            dist: None,
+            exclude: Box::new(exclude.into()),
+            include: Box::new(include.into()),
+            post: None,
+            pre: None,
+        }
+    }
+}
+
 /// The `SpanOrQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SpanOrQuery {
@@ -5998,6 +7534,17 @@ pub struct SpanOrQuery {
     pub query_name: Option<String>,
     /// Array of one or more other span type queries.
     pub clauses: Vec<SpanQuery>,
+}
+
+impl SpanOrQuery {
+    /// A `SpanOrQuery` with its required properties; the optional ones are unset.
+    pub fn new(clauses: impl Into<Vec<SpanQuery>>) -> Self {
+        SpanOrQuery {
+            boost: None,
+            query_name: None,
+            clauses: clauses.into(),
+        }
+    }
 }
 
 /// The `SpanQuery` type of the specification (`_types.query_dsl`).
@@ -6082,6 +7629,66 @@ impl SpanQuery {
     }
 }
 
+impl From<SpanContainingQuery> for SpanQuery {
+    fn from(v: SpanContainingQuery) -> Self {
+        Self::SpanContaining(Box::new(v))
+    }
+}
+
+impl From<SpanFieldMaskingQuery> for SpanQuery {
+    fn from(v: SpanFieldMaskingQuery) -> Self {
+        Self::SpanFieldMasking(Box::new(v))
+    }
+}
+
+impl From<SpanFirstQuery> for SpanQuery {
+    fn from(v: SpanFirstQuery) -> Self {
+        Self::SpanFirst(Box::new(v))
+    }
+}
+
+impl From<SpanGapQuery> for SpanQuery {
+    fn from(v: SpanGapQuery) -> Self {
+        Self::SpanGap(v)
+    }
+}
+
+impl From<SpanMultiTermQuery> for SpanQuery {
+    fn from(v: SpanMultiTermQuery) -> Self {
+        Self::SpanMulti(Box::new(v))
+    }
+}
+
+impl From<SpanNearQuery> for SpanQuery {
+    fn from(v: SpanNearQuery) -> Self {
+        Self::SpanNear(v)
+    }
+}
+
+impl From<SpanNotQuery> for SpanQuery {
+    fn from(v: SpanNotQuery) -> Self {
+        Self::SpanNot(Box::new(v))
+    }
+}
+
+impl From<SpanOrQuery> for SpanQuery {
+    fn from(v: SpanOrQuery) -> Self {
+        Self::SpanOr(v)
+    }
+}
+
+impl From<SingleKey<super::common::Field, SpanTermQuery>> for SpanQuery {
+    fn from(v: SingleKey<super::common::Field, SpanTermQuery>) -> Self {
+        Self::SpanTerm(v)
+    }
+}
+
+impl From<SpanWithinQuery> for SpanQuery {
+    fn from(v: SpanWithinQuery) -> Self {
+        Self::SpanWithin(Box::new(v))
+    }
+}
+
 impl Serialize for SpanQuery {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -6140,6 +7747,17 @@ pub struct SpanTermQuery {
     pub query_name: Option<String>,
     /// The `value` property.
     pub value: super::common::FieldValue,
+}
+
+impl SpanTermQuery {
+    /// A `SpanTermQuery` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<super::common::FieldValue>) -> Self {
+        SpanTermQuery {
+            boost: None,
+            query_name: None,
+            value: value.into(),
+        }
+    }
 }
 
 impl Serialize for SpanTermQuery {
@@ -6265,6 +7883,18 @@ pub struct SpanWithinQuery {
     pub little: Box<SpanQuery>,
 }
 
+impl SpanWithinQuery {
+    /// A `SpanWithinQuery` with its required properties; the optional ones are unset.
+    pub fn new(big: impl Into<SpanQuery>, little: impl Into<SpanQuery>) -> Self {
+        SpanWithinQuery {
+            boost: None,
+            query_name: None,
+            big: Box::new(big.into()),
+            little: Box::new(little.into()),
+        }
+    }
+}
+
 /// The `SparseVectorQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SparseVectorQueryKind {
@@ -6304,6 +7934,18 @@ impl SparseVectorQueryKind {
             "inference_id" => Self::InferenceId(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<indexmap::IndexMap<String, f64>> for SparseVectorQueryKind {
+    fn from(v: indexmap::IndexMap<String, f64>) -> Self {
+        Self::QueryVector(v)
+    }
+}
+
+impl From<super::common::Id> for SparseVectorQueryKind {
+    fn from(v: super::common::Id) -> Self {
+        Self::InferenceId(v)
     }
 }
 
@@ -6435,6 +8077,18 @@ pub struct TermQuery {
     /// Allows case insensitive matching of the value with the indexed field values when set to `true`.
     /// When `false`, the case sensitivity of matching depends on the underlying field’s mapping.
     pub case_insensitive: Option<bool>,
+}
+
+impl TermQuery {
+    /// A `TermQuery` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<super::common::FieldValue>) -> Self {
+        TermQuery {
+            boost: None,
+            query_name: None,
+            value: value.into(),
+            case_insensitive: None,
+        }
+    }
 }
 
 impl Serialize for TermQuery {
@@ -6595,6 +8249,22 @@ pub struct TermsLookup {
     pub routing: Option<String>,
 }
 
+impl TermsLookup {
+    /// A `TermsLookup` with its required properties; the optional ones are unset.
+    pub fn new(
+        index: impl Into<super::common::IndexName>,
+        id: impl Into<super::common::Id>,
+        path: impl Into<super::common::Field>,
+    ) -> Self {
+        TermsLookup {
+            index: index.into(),
+            id: id.into(),
+            path: path.into(),
+            routing: None,
+        }
+    }
+}
+
 /// The `TermsQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TermsQuery {
@@ -6609,6 +8279,18 @@ pub struct TermsQuery {
     pub field: super::common::Field,
     /// The value under the field name.
     pub terms: TermsQueryField,
+}
+
+impl TermsQuery {
+    /// A `TermsQuery` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>, terms: impl Into<TermsQueryField>) -> Self {
+        TermsQuery {
+            boost: None,
+            query_name: None,
+            field: field.into(),
+            terms: terms.into(),
+        }
+    }
 }
 
 impl Serialize for TermsQuery {
@@ -6683,6 +8365,18 @@ pub enum TermsQueryField {
     TermsLookup(TermsLookup),
 }
 
+impl From<Vec<super::common::FieldValue>> for TermsQueryField {
+    fn from(v: Vec<super::common::FieldValue>) -> Self {
+        Self::FieldValueList(v)
+    }
+}
+
+impl From<TermsLookup> for TermsQueryField {
+    fn from(v: TermsLookup) -> Self {
+        Self::TermsLookup(v)
+    }
+}
+
 /// The `TermsSetQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TermsSetQuery {
@@ -6708,6 +8402,20 @@ pub struct TermsSetQuery {
     pub terms: Vec<super::common::FieldValue>,
 }
 
+impl TermsSetQuery {
+    /// A `TermsSetQuery` with its required properties; the optional ones are unset.
+    pub fn new(terms: impl Into<Vec<super::common::FieldValue>>) -> Self {
+        TermsSetQuery {
+            boost: None,
+            query_name: None,
+            minimum_should_match: None,
+            minimum_should_match_field: None,
+            minimum_should_match_script: None,
+            terms: terms.into(),
+        }
+    }
+}
+
 /// The `TextExpansionQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TextExpansionQuery {
@@ -6727,6 +8435,19 @@ pub struct TextExpansionQuery {
     /// Token pruning configurations
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pruning_config: Option<super::common::TokenPruningConfig>,
+}
+
+impl TextExpansionQuery {
+    /// A `TextExpansionQuery` with its required properties; the optional ones are unset.
+    pub fn new(model_id: impl Into<String>, model_text: impl Into<String>) -> Self {
+        TextExpansionQuery {
+            boost: None,
+            query_name: None,
+            model_id: model_id.into(),
+            model_text: model_text.into(),
+            pruning_config: None,
+        }
+    }
 }
 
 /// The `TextQueryType` type of the specification (`_types.query_dsl`).
@@ -6816,6 +8537,17 @@ pub struct TypeQuery {
     pub value: String,
 }
 
+impl TypeQuery {
+    /// A `TypeQuery` with its required properties; the optional ones are unset.
+    pub fn new(value: impl Into<String>) -> Self {
+        TypeQuery {
+            boost: None,
+            query_name: None,
+            value: value.into(),
+        }
+    }
+}
+
 /// The `UntypedDecayFunction` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UntypedDecayFunction {
@@ -6825,6 +8557,20 @@ pub struct UntypedDecayFunction {
     pub field: super::common::Field,
     /// The value under the field name.
     pub placement: DecayPlacement<serde_json::Value, serde_json::Value>,
+}
+
+impl UntypedDecayFunction {
+    /// A `UntypedDecayFunction` with its required properties; the optional ones are unset.
+    pub fn new(
+        field: impl Into<super::common::Field>,
+        placement: impl Into<DecayPlacement<serde_json::Value, serde_json::Value>>,
+    ) -> Self {
+        UntypedDecayFunction {
+            multi_value_mode: None,
+            field: field.into(),
+            placement: placement.into(),
+        }
+    }
 }
 
 impl Serialize for UntypedDecayFunction {
@@ -6913,6 +8659,23 @@ pub struct UntypedDistanceFeatureQuery {
     pub field: super::common::Field,
 }
 
+impl UntypedDistanceFeatureQuery {
+    /// A `UntypedDistanceFeatureQuery` with its required properties; the optional ones are unset.
+    pub fn new(
+        origin: impl Into<serde_json::Value>,
+        pivot: impl Into<serde_json::Value>,
+        field: impl Into<super::common::Field>,
+    ) -> Self {
+        UntypedDistanceFeatureQuery {
+            boost: None,
+            query_name: None,
+            origin: origin.into(),
+            pivot: pivot.into(),
+            field: field.into(),
+        }
+    }
+}
+
 /// The `UntypedRangeQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct UntypedRangeQuery {
@@ -6965,6 +8728,18 @@ pub struct WeightedTokensQuery {
     /// Token pruning configurations
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pruning_config: Option<super::common::TokenPruningConfig>,
+}
+
+impl WeightedTokensQuery {
+    /// A `WeightedTokensQuery` with its required properties; the optional ones are unset.
+    pub fn new(tokens: impl Into<OneOrMany<indexmap::IndexMap<String, f64>>>) -> Self {
+        WeightedTokensQuery {
+            boost: None,
+            query_name: None,
+            tokens: tokens.into(),
+            pruning_config: None,
+        }
+    }
 }
 
 /// The `WildcardQuery` type of the specification (`_types.query_dsl`).
@@ -7145,6 +8920,17 @@ pub struct WrapperQuery {
     pub query: String,
 }
 
+impl WrapperQuery {
+    /// A `WrapperQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<String>) -> Self {
+        WrapperQuery {
+            boost: None,
+            query_name: None,
+            query: query.into(),
+        }
+    }
+}
+
 /// The `ZeroTermsQuery` type of the specification (`_types.query_dsl`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ZeroTermsQuery {
@@ -7199,6 +8985,30 @@ pub enum FuzzyQueryValue {
     String(String),
 }
 
+impl From<bool> for FuzzyQueryValue {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+impl From<f64> for FuzzyQueryValue {
+    fn from(v: f64) -> Self {
+        Self::Double(v)
+    }
+}
+
+impl From<String> for FuzzyQueryValue {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for FuzzyQueryValue {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
 /// The forms `query` of `MatchQuery` takes (untagged: read in the order listed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -7211,6 +9021,30 @@ pub enum MatchQueryQuery {
     String(String),
 }
 
+impl From<bool> for MatchQueryQuery {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+impl From<f64> for MatchQueryQuery {
+    fn from(v: f64) -> Self {
+        Self::Float(v)
+    }
+}
+
+impl From<String> for MatchQueryQuery {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for MatchQueryQuery {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
 /// The forms `seed` of `RandomScoreFunction` takes (untagged: read in the order listed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -7219,4 +9053,58 @@ pub enum RandomScoreFunctionSeed {
     Long(i64),
     /// `String`
     String(String),
+}
+
+impl From<i64> for RandomScoreFunctionSeed {
+    fn from(v: i64) -> Self {
+        Self::Long(v)
+    }
+}
+
+impl From<i32> for RandomScoreFunctionSeed {
+    fn from(v: i32) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u32> for RandomScoreFunctionSeed {
+    fn from(v: u32) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<i16> for RandomScoreFunctionSeed {
+    fn from(v: i16) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u16> for RandomScoreFunctionSeed {
+    fn from(v: u16) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<i8> for RandomScoreFunctionSeed {
+    fn from(v: i8) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u8> for RandomScoreFunctionSeed {
+    fn from(v: u8) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<String> for RandomScoreFunctionSeed {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for RandomScoreFunctionSeed {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
 }

@@ -42,6 +42,37 @@ pub struct AggregationBreakdown {
     pub reduce_count: i64,
 }
 
+impl AggregationBreakdown {
+    /// A `AggregationBreakdown` with its required properties; the optional ones are unset.
+    pub fn new(
+        build_aggregation: impl Into<i64>,
+        build_aggregation_count: impl Into<i64>,
+        build_leaf_collector: impl Into<i64>,
+        build_leaf_collector_count: impl Into<i64>,
+        collect: impl Into<i64>,
+        collect_count: impl Into<i64>,
+        initialize: impl Into<i64>,
+        initialize_count: impl Into<i64>,
+        reduce: impl Into<i64>,
+        reduce_count: impl Into<i64>,
+    ) -> Self {
+        AggregationBreakdown {
+            build_aggregation: build_aggregation.into(),
+            build_aggregation_count: build_aggregation_count.into(),
+            build_leaf_collector: build_leaf_collector.into(),
+            build_leaf_collector_count: build_leaf_collector_count.into(),
+            collect: collect.into(),
+            collect_count: collect_count.into(),
+            initialize: initialize.into(),
+            initialize_count: initialize_count.into(),
+            post_collection: None,
+            post_collection_count: None,
+            reduce: reduce.into(),
+            reduce_count: reduce_count.into(),
+        }
+    }
+}
+
 /// The `AggregationProfile` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregationProfile {
@@ -60,6 +91,25 @@ pub struct AggregationProfile {
     /// The `children` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<AggregationProfile>>,
+}
+
+impl AggregationProfile {
+    /// A `AggregationProfile` with its required properties; the optional ones are unset.
+    pub fn new(
+        breakdown: impl Into<AggregationBreakdown>,
+        description: impl Into<String>,
+        time_in_nanos: impl Into<super::common::UnitNanos>,
+        type_: impl Into<String>,
+    ) -> Self {
+        AggregationProfile {
+            breakdown: breakdown.into(),
+            description: description.into(),
+            time_in_nanos: time_in_nanos.into(),
+            type_: type_.into(),
+            debug: None,
+            children: None,
+        }
+    }
 }
 
 /// The `AggregationProfileDebug` type of the specification (`_global.search._types`).
@@ -251,6 +301,22 @@ pub struct Collector {
     pub children: Option<Vec<Collector>>,
 }
 
+impl Collector {
+    /// A `Collector` with its required properties; the optional ones are unset.
+    pub fn new(
+        name: impl Into<String>,
+        reason: impl Into<String>,
+        time_in_nanos: impl Into<super::common::UnitNanos>,
+    ) -> Self {
+        Collector {
+            name: name.into(),
+            reason: reason.into(),
+            time_in_nanos: time_in_nanos.into(),
+            children: None,
+        }
+    }
+}
+
 /// The `CompletionContext` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompletionContext {
@@ -269,6 +335,19 @@ pub struct CompletionContext {
     pub precision: Option<super::common::GeoHashPrecision>,
     /// Whether the category value should be treated as a prefix or not.
     pub prefix: Option<bool>,
+}
+
+impl CompletionContext {
+    /// A `CompletionContext` with its required properties; the optional ones are unset.
+    pub fn new(context: impl Into<Context>) -> Self {
+        CompletionContext {
+            boost: None,
+            context: context.into(),
+            neighbours: None,
+            precision: None,
+            prefix: None,
+        }
+    }
 }
 
 impl Serialize for CompletionContext {
@@ -411,6 +490,23 @@ pub struct CompletionSuggest<TDocument = serde_json::Value> {
     pub options: OneOrMany<CompletionSuggestOption<TDocument>>,
 }
 
+impl<TDocument> CompletionSuggest<TDocument> {
+    /// A `CompletionSuggest` with its required properties; the optional ones are unset.
+    pub fn new(
+        length: impl Into<i32>,
+        offset: impl Into<i32>,
+        text: impl Into<String>,
+        options: impl Into<OneOrMany<CompletionSuggestOption<TDocument>>>,
+    ) -> Self {
+        CompletionSuggest {
+            length: length.into(),
+            offset: offset.into(),
+            text: text.into(),
+            options: options.into(),
+        }
+    }
+}
+
 /// The `CompletionSuggestOption` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompletionSuggestOption<TDocument = serde_json::Value> {
@@ -445,6 +541,24 @@ pub struct CompletionSuggestOption<TDocument = serde_json::Value> {
     pub score_: Option<f64>,
 }
 
+impl<TDocument> CompletionSuggestOption<TDocument> {
+    /// A `CompletionSuggestOption` with its required properties; the optional ones are unset.
+    pub fn new(text: impl Into<String>) -> Self {
+        CompletionSuggestOption {
+            collate_match: None,
+            contexts: None,
+            fields: None,
+            id: None,
+            index: None,
+            routing: None,
+            score: None,
+            source: None,
+            text: text.into(),
+            score_: None,
+        }
+    }
+}
+
 /// The `CompletionSuggester` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompletionSuggester {
@@ -472,6 +586,21 @@ pub struct CompletionSuggester {
     pub skip_duplicates: Option<bool>,
 }
 
+impl CompletionSuggester {
+    /// A `CompletionSuggester` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        CompletionSuggester {
+            field: field.into(),
+            analyzer: None,
+            size: None,
+            contexts: None,
+            fuzzy: None,
+            regex: None,
+            skip_duplicates: None,
+        }
+    }
+}
+
 /// Text or location that we want similar documents for or a lookup to a document's field for the text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -480,6 +609,24 @@ pub enum Context {
     String(String),
     /// `super::common::GeoLocation`
     GeoLocation(super::common::GeoLocation),
+}
+
+impl From<String> for Context {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for Context {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
+}
+
+impl From<super::common::GeoLocation> for Context {
+    fn from(v: super::common::GeoLocation) -> Self {
+        Self::GeoLocation(v)
+    }
 }
 
 /// The `DfsKnnProfile` type of the specification (`_global.search._types`).
@@ -494,6 +641,22 @@ pub struct DfsKnnProfile {
     pub rewrite_time: i64,
     /// The `collector` property.
     pub collector: Vec<KnnCollectorResult>,
+}
+
+impl DfsKnnProfile {
+    /// A `DfsKnnProfile` with its required properties; the optional ones are unset.
+    pub fn new(
+        query: impl Into<Vec<KnnQueryProfileResult>>,
+        rewrite_time: impl Into<i64>,
+        collector: impl Into<Vec<KnnCollectorResult>>,
+    ) -> Self {
+        DfsKnnProfile {
+            vector_operations_count: None,
+            query: query.into(),
+            rewrite_time: rewrite_time.into(),
+            collector: collector.into(),
+        }
+    }
 }
 
 /// The `DfsProfile` type of the specification (`_global.search._types`).
@@ -528,6 +691,31 @@ pub struct DfsStatisticsBreakdown {
     pub term_statistics_count: i64,
 }
 
+impl DfsStatisticsBreakdown {
+    /// A `DfsStatisticsBreakdown` with its required properties; the optional ones are unset.
+    pub fn new(
+        collection_statistics: impl Into<i64>,
+        collection_statistics_count: impl Into<i64>,
+        create_weight: impl Into<i64>,
+        create_weight_count: impl Into<i64>,
+        rewrite: impl Into<i64>,
+        rewrite_count: impl Into<i64>,
+        term_statistics: impl Into<i64>,
+        term_statistics_count: impl Into<i64>,
+    ) -> Self {
+        DfsStatisticsBreakdown {
+            collection_statistics: collection_statistics.into(),
+            collection_statistics_count: collection_statistics_count.into(),
+            create_weight: create_weight.into(),
+            create_weight_count: create_weight_count.into(),
+            rewrite: rewrite.into(),
+            rewrite_count: rewrite_count.into(),
+            term_statistics: term_statistics.into(),
+            term_statistics_count: term_statistics_count.into(),
+        }
+    }
+}
+
 /// The `DfsStatisticsProfile` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DfsStatisticsProfile {
@@ -549,6 +737,26 @@ pub struct DfsStatisticsProfile {
     /// The `children` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<DfsStatisticsProfile>>,
+}
+
+impl DfsStatisticsProfile {
+    /// A `DfsStatisticsProfile` with its required properties; the optional ones are unset.
+    pub fn new(
+        type_: impl Into<String>,
+        description: impl Into<String>,
+        time_in_nanos: impl Into<super::common::UnitNanos>,
+        breakdown: impl Into<DfsStatisticsBreakdown>,
+    ) -> Self {
+        DfsStatisticsProfile {
+            type_: type_.into(),
+            description: description.into(),
+            time: None,
+            time_in_nanos: time_in_nanos.into(),
+            breakdown: breakdown.into(),
+            debug: None,
+            children: None,
+        }
+    }
 }
 
 /// The `DirectGenerator` type of the specification (`_global.search._types`).
@@ -599,6 +807,25 @@ pub struct DirectGenerator {
     pub suggest_mode: Option<super::common::SuggestMode>,
 }
 
+impl DirectGenerator {
+    /// A `DirectGenerator` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        DirectGenerator {
+            field: field.into(),
+            max_edits: None,
+            max_inspections: None,
+            max_term_freq: None,
+            min_doc_freq: None,
+            min_word_length: None,
+            post_filter: None,
+            pre_filter: None,
+            prefix_length: None,
+            size: None,
+            suggest_mode: None,
+        }
+    }
+}
+
 /// The `FetchProfile` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FetchProfile {
@@ -617,6 +844,25 @@ pub struct FetchProfile {
     /// The `children` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<FetchProfile>>,
+}
+
+impl FetchProfile {
+    /// A `FetchProfile` with its required properties; the optional ones are unset.
+    pub fn new(
+        type_: impl Into<String>,
+        description: impl Into<String>,
+        time_in_nanos: impl Into<super::common::UnitNanos>,
+        breakdown: impl Into<FetchProfileBreakdown>,
+    ) -> Self {
+        FetchProfile {
+            type_: type_.into(),
+            description: description.into(),
+            time_in_nanos: time_in_nanos.into(),
+            breakdown: breakdown.into(),
+            debug: None,
+            children: None,
+        }
+    }
 }
 
 /// The `FetchProfileBreakdown` type of the specification (`_global.search._types`).
@@ -675,6 +921,18 @@ pub struct FieldCollapse {
     pub collapse: Option<Box<FieldCollapse>>,
 }
 
+impl FieldCollapse {
+    /// A `FieldCollapse` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        FieldCollapse {
+            field: field.into(),
+            inner_hits: None,
+            max_concurrent_group_searches: None,
+            collapse: None,
+        }
+    }
+}
+
 /// The `FieldSuggester` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldSuggesterKind {
@@ -719,6 +977,42 @@ impl FieldSuggesterKind {
             "term" => Self::Term(map.next_value()?),
             _ => Self::Unknown(key.to_string(), map.next_value()?),
         }))
+    }
+}
+
+impl From<CompletionSuggester> for FieldSuggesterKind {
+    fn from(v: CompletionSuggester) -> Self {
+        Self::Completion(v)
+    }
+}
+
+impl From<CompletionSuggester> for FieldSuggester {
+    fn from(v: CompletionSuggester) -> Self {
+        FieldSuggesterKind::from(v).into()
+    }
+}
+
+impl From<PhraseSuggester> for FieldSuggesterKind {
+    fn from(v: PhraseSuggester) -> Self {
+        Self::Phrase(v)
+    }
+}
+
+impl From<PhraseSuggester> for FieldSuggester {
+    fn from(v: PhraseSuggester) -> Self {
+        FieldSuggesterKind::from(v).into()
+    }
+}
+
+impl From<TermSuggester> for FieldSuggesterKind {
+    fn from(v: TermSuggester) -> Self {
+        Self::Term(v)
+    }
+}
+
+impl From<TermSuggester> for FieldSuggester {
+    fn from(v: TermSuggester) -> Self {
+        FieldSuggesterKind::from(v).into()
     }
 }
 
@@ -907,6 +1201,39 @@ pub struct Highlight {
     pub encoder: Option<HighlighterEncoder>,
     /// The `fields` property.
     pub fields: Box<OneOrMany<SingleKey<super::common::Field, HighlightField>>>,
+}
+
+impl Highlight {
+    /// A `Highlight` with its required properties; the optional ones are unset.
+    pub fn new(
+        fields: impl Into<OneOrMany<SingleKey<super::common::Field, HighlightField>>>,
+    ) -> Self {
+        Highlight {
+            type_: None,
+            boundary_chars: None,
+            boundary_max_scan: None,
+            boundary_scanner: None,
+            boundary_scanner_locale: None,
+            force_source: None,
+            fragmenter: None,
+            fragment_size: None,
+            highlight_filter: None,
+            highlight_query: None,
+            max_fragment_length: None,
+            max_analyzed_offset: None,
+            no_match_size: None,
+            number_of_fragments: None,
+            options: None,
+            order: None,
+            phrase_limit: None,
+            post_tags: None,
+            pre_tags: None,
+            require_field_match: None,
+            tags_schema: None,
+            encoder: None,
+            fields: Box::new(fields.into()),
+        }
+    }
 }
 
 /// The `HighlightBase` type of the specification (`_global.search._types`).
@@ -1377,6 +1704,34 @@ pub struct Hit<TDocument = serde_json::Value> {
     pub sort: Option<super::common::SortResults>,
 }
 
+impl<TDocument> Hit<TDocument> {
+    /// A `Hit` with its required properties; the optional ones are unset.
+    pub fn new(index: impl Into<super::common::IndexName>) -> Self {
+        Hit {
+            index: index.into(),
+            id: None,
+            score: None,
+            explanation: None,
+            fields: None,
+            highlight: None,
+            inner_hits: None,
+            matched_queries: None,
+            nested: None,
+            ignored: None,
+            ignored_field_values: None,
+            shard: None,
+            node: None,
+            routing: None,
+            source: None,
+            rank: None,
+            seq_no: None,
+            primary_term: None,
+            version: None,
+            sort: None,
+        }
+    }
+}
+
 /// The `HitsMetadata` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HitsMetadata<T> {
@@ -1388,6 +1743,17 @@ pub struct HitsMetadata<T> {
     /// The `max_score` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_score: Option<Option<f64>>,
+}
+
+impl<T> HitsMetadata<T> {
+    /// A `HitsMetadata` with its required properties; the optional ones are unset.
+    pub fn new(hits: impl Into<Vec<Hit<T>>>) -> Self {
+        HitsMetadata {
+            total: None,
+            hits: hits.into(),
+            max_score: None,
+        }
+    }
 }
 
 /// The `InnerHits` type of the specification (`_global.search._types`).
@@ -1455,6 +1821,13 @@ pub struct InnerHitsResult {
     pub hits: HitsMetadata<serde_json::Value>,
 }
 
+impl InnerHitsResult {
+    /// A `InnerHitsResult` with its required properties; the optional ones are unset.
+    pub fn new(hits: impl Into<HitsMetadata<serde_json::Value>>) -> Self {
+        InnerHitsResult { hits: hits.into() }
+    }
+}
+
 /// The `KnnCollectorResult` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KnnCollectorResult {
@@ -1470,6 +1843,23 @@ pub struct KnnCollectorResult {
     /// The `children` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<KnnCollectorResult>>,
+}
+
+impl KnnCollectorResult {
+    /// A `KnnCollectorResult` with its required properties; the optional ones are unset.
+    pub fn new(
+        name: impl Into<String>,
+        reason: impl Into<String>,
+        time_in_nanos: impl Into<super::common::UnitNanos>,
+    ) -> Self {
+        KnnCollectorResult {
+            name: name.into(),
+            reason: reason.into(),
+            time: None,
+            time_in_nanos: time_in_nanos.into(),
+            children: None,
+        }
+    }
 }
 
 /// The `KnnQueryProfileBreakdown` type of the specification (`_global.search._types`).
@@ -1518,6 +1908,55 @@ pub struct KnnQueryProfileBreakdown {
     pub shallow_advance_count: i64,
 }
 
+impl KnnQueryProfileBreakdown {
+    /// A `KnnQueryProfileBreakdown` with its required properties; the optional ones are unset.
+    pub fn new(
+        advance: impl Into<i64>,
+        advance_count: impl Into<i64>,
+        build_scorer: impl Into<i64>,
+        build_scorer_count: impl Into<i64>,
+        compute_max_score: impl Into<i64>,
+        compute_max_score_count: impl Into<i64>,
+        count_weight: impl Into<i64>,
+        count_weight_count: impl Into<i64>,
+        create_weight: impl Into<i64>,
+        create_weight_count: impl Into<i64>,
+        match_: impl Into<i64>,
+        match_count: impl Into<i64>,
+        next_doc: impl Into<i64>,
+        next_doc_count: impl Into<i64>,
+        score: impl Into<i64>,
+        score_count: impl Into<i64>,
+        set_min_competitive_score: impl Into<i64>,
+        set_min_competitive_score_count: impl Into<i64>,
+        shallow_advance: impl Into<i64>,
+        shallow_advance_count: impl Into<i64>,
+    ) -> Self {
+        KnnQueryProfileBreakdown {
+            advance: advance.into(),
+            advance_count: advance_count.into(),
+            build_scorer: build_scorer.into(),
+            build_scorer_count: build_scorer_count.into(),
+            compute_max_score: compute_max_score.into(),
+            compute_max_score_count: compute_max_score_count.into(),
+            count_weight: count_weight.into(),
+            count_weight_count: count_weight_count.into(),
+            create_weight: create_weight.into(),
+            create_weight_count: create_weight_count.into(),
+            match_: match_.into(),
+            match_count: match_count.into(),
+            next_doc: next_doc.into(),
+            next_doc_count: next_doc_count.into(),
+            score: score.into(),
+            score_count: score_count.into(),
+            set_min_competitive_score: set_min_competitive_score.into(),
+            set_min_competitive_score_count: set_min_competitive_score_count.into(),
+            shallow_advance: shallow_advance.into(),
+            shallow_advance_count: shallow_advance_count.into(),
+        }
+    }
+}
+
 /// The `KnnQueryProfileResult` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KnnQueryProfileResult {
@@ -1541,11 +1980,40 @@ pub struct KnnQueryProfileResult {
     pub children: Option<Vec<KnnQueryProfileResult>>,
 }
 
+impl KnnQueryProfileResult {
+    /// A `KnnQueryProfileResult` with its required properties; the optional ones are unset.
+    pub fn new(
+        type_: impl Into<String>,
+        description: impl Into<String>,
+        time_in_nanos: impl Into<super::common::UnitNanos>,
+        breakdown: impl Into<KnnQueryProfileBreakdown>,
+    ) -> Self {
+        KnnQueryProfileResult {
+            type_: type_.into(),
+            description: description.into(),
+            time: None,
+            time_in_nanos: time_in_nanos.into(),
+            breakdown: breakdown.into(),
+            debug: None,
+            children: None,
+        }
+    }
+}
+
 /// The `LaplaceSmoothingModel` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LaplaceSmoothingModel {
     /// A constant that is added to all counts to balance weights.
     pub alpha: f64,
+}
+
+impl LaplaceSmoothingModel {
+    /// A `LaplaceSmoothingModel` with its required properties; the optional ones are unset.
+    pub fn new(alpha: impl Into<f64>) -> Self {
+        LaplaceSmoothingModel {
+            alpha: alpha.into(),
+        }
+    }
 }
 
 /// The `LearningToRank` type of the specification (`_global.search._types`).
@@ -1556,6 +2024,16 @@ pub struct LearningToRank {
     /// Named parameters to be passed to the query templates used for feature
     #[serde(skip_serializing_if = "Option::is_none")]
     pub params: Option<indexmap::IndexMap<String, serde_json::Value>>,
+}
+
+impl LearningToRank {
+    /// A `LearningToRank` with its required properties; the optional ones are unset.
+    pub fn new(model_id: impl Into<String>) -> Self {
+        LearningToRank {
+            model_id: model_id.into(),
+            params: None,
+        }
+    }
 }
 
 /// The `LinearInterpolationSmoothingModel` type of the specification (`_global.search._types`).
@@ -1569,6 +2047,21 @@ pub struct LinearInterpolationSmoothingModel {
     pub unigram_lambda: f64,
 }
 
+impl LinearInterpolationSmoothingModel {
+    /// A `LinearInterpolationSmoothingModel` with its required properties; the optional ones are unset.
+    pub fn new(
+        bigram_lambda: impl Into<f64>,
+        trigram_lambda: impl Into<f64>,
+        unigram_lambda: impl Into<f64>,
+    ) -> Self {
+        LinearInterpolationSmoothingModel {
+            bigram_lambda: bigram_lambda.into(),
+            trigram_lambda: trigram_lambda.into(),
+            unigram_lambda: unigram_lambda.into(),
+        }
+    }
+}
+
 /// The `NestedIdentity` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NestedIdentity {
@@ -1579,6 +2072,17 @@ pub struct NestedIdentity {
     /// The `_nested` property.
     #[serde(rename = "_nested", skip_serializing_if = "Option::is_none")]
     pub nested: Option<Box<NestedIdentity>>,
+}
+
+impl NestedIdentity {
+    /// A `NestedIdentity` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>, offset: impl Into<i32>) -> Self {
+        NestedIdentity {
+            field: field.into(),
+            offset: offset.into(),
+            nested: None,
+        }
+    }
 }
 
 /// The `PhraseSuggest` type of the specification (`_global.search._types`).
@@ -1594,6 +2098,23 @@ pub struct PhraseSuggest {
     pub options: OneOrMany<PhraseSuggestOption>,
 }
 
+impl PhraseSuggest {
+    /// A `PhraseSuggest` with its required properties; the optional ones are unset.
+    pub fn new(
+        length: impl Into<i32>,
+        offset: impl Into<i32>,
+        text: impl Into<String>,
+        options: impl Into<OneOrMany<PhraseSuggestOption>>,
+    ) -> Self {
+        PhraseSuggest {
+            length: length.into(),
+            offset: offset.into(),
+            text: text.into(),
+            options: options.into(),
+        }
+    }
+}
+
 /// The `PhraseSuggestCollate` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PhraseSuggestCollate {
@@ -1605,6 +2126,17 @@ pub struct PhraseSuggestCollate {
     pub prune: Option<bool>,
     /// A collate query that is run once for every suggestion.
     pub query: PhraseSuggestCollateQuery,
+}
+
+impl PhraseSuggestCollate {
+    /// A `PhraseSuggestCollate` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<PhraseSuggestCollateQuery>) -> Self {
+        PhraseSuggestCollate {
+            params: None,
+            prune: None,
+            query: query.into(),
+        }
+    }
 }
 
 /// The `PhraseSuggestCollateQuery` type of the specification (`_global.search._types`).
@@ -1627,6 +2159,16 @@ pub struct PhraseSuggestHighlight {
     pub pre_tag: String,
 }
 
+impl PhraseSuggestHighlight {
+    /// A `PhraseSuggestHighlight` with its required properties; the optional ones are unset.
+    pub fn new(post_tag: impl Into<String>, pre_tag: impl Into<String>) -> Self {
+        PhraseSuggestHighlight {
+            post_tag: post_tag.into(),
+            pre_tag: pre_tag.into(),
+        }
+    }
+}
+
 /// The `PhraseSuggestOption` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PhraseSuggestOption {
@@ -1640,6 +2182,18 @@ pub struct PhraseSuggestOption {
     /// The `collate_match` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collate_match: Option<bool>,
+}
+
+impl PhraseSuggestOption {
+    /// A `PhraseSuggestOption` with its required properties; the optional ones are unset.
+    pub fn new(text: impl Into<String>, score: impl Into<f64>) -> Self {
+        PhraseSuggestOption {
+            text: text.into(),
+            score: score.into(),
+            highlighted: None,
+            collate_match: None,
+        }
+    }
 }
 
 /// The `PhraseSuggester` type of the specification (`_global.search._types`).
@@ -1700,6 +2254,29 @@ pub struct PhraseSuggester {
     pub token_limit: Option<i32>,
 }
 
+impl PhraseSuggester {
+    /// A `PhraseSuggester` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        PhraseSuggester {
+            field: field.into(),
+            analyzer: None,
+            size: None,
+            collate: None,
+            confidence: None,
+            direct_generator: None,
+            force_unigrams: None,
+            gram_size: None,
+            highlight: None,
+            max_errors: None,
+            real_word_error_likelihood: None,
+            separator: None,
+            shard_size: None,
+            smoothing: None,
+            token_limit: None,
+        }
+    }
+}
+
 /// The `PointInTimeReference` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PointInTimeReference {
@@ -1710,6 +2287,16 @@ pub struct PointInTimeReference {
     pub keep_alive: Option<super::common::Duration>,
 }
 
+impl PointInTimeReference {
+    /// A `PointInTimeReference` with its required properties; the optional ones are unset.
+    pub fn new(id: impl Into<super::common::Id>) -> Self {
+        PointInTimeReference {
+            id: id.into(),
+            keep_alive: None,
+        }
+    }
+}
+
 /// The `Profile` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Profile {
@@ -1718,6 +2305,16 @@ pub struct Profile {
     /// When profiling is enabled, the original query source and target indices from the coordinating request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<SearchRequestCoordinatorMetadata>,
+}
+
+impl Profile {
+    /// A `Profile` with its required properties; the optional ones are unset.
+    pub fn new(shards: impl Into<Vec<ShardProfile>>) -> Self {
+        Profile {
+            shards: shards.into(),
+            request: None,
+        }
+    }
 }
 
 /// The `QueryBreakdown` type of the specification (`_global.search._types`).
@@ -1766,6 +2363,55 @@ pub struct QueryBreakdown {
     pub set_min_competitive_score_count: i64,
 }
 
+impl QueryBreakdown {
+    /// A `QueryBreakdown` with its required properties; the optional ones are unset.
+    pub fn new(
+        advance: impl Into<i64>,
+        advance_count: impl Into<i64>,
+        build_scorer: impl Into<i64>,
+        build_scorer_count: impl Into<i64>,
+        create_weight: impl Into<i64>,
+        create_weight_count: impl Into<i64>,
+        match_: impl Into<i64>,
+        match_count: impl Into<i64>,
+        shallow_advance: impl Into<i64>,
+        shallow_advance_count: impl Into<i64>,
+        next_doc: impl Into<i64>,
+        next_doc_count: impl Into<i64>,
+        score: impl Into<i64>,
+        score_count: impl Into<i64>,
+        compute_max_score: impl Into<i64>,
+        compute_max_score_count: impl Into<i64>,
+        count_weight: impl Into<i64>,
+        count_weight_count: impl Into<i64>,
+        set_min_competitive_score: impl Into<i64>,
+        set_min_competitive_score_count: impl Into<i64>,
+    ) -> Self {
+        QueryBreakdown {
+            advance: advance.into(),
+            advance_count: advance_count.into(),
+            build_scorer: build_scorer.into(),
+            build_scorer_count: build_scorer_count.into(),
+            create_weight: create_weight.into(),
+            create_weight_count: create_weight_count.into(),
+            match_: match_.into(),
+            match_count: match_count.into(),
+            shallow_advance: shallow_advance.into(),
+            shallow_advance_count: shallow_advance_count.into(),
+            next_doc: next_doc.into(),
+            next_doc_count: next_doc_count.into(),
+            score: score.into(),
+            score_count: score_count.into(),
+            compute_max_score: compute_max_score.into(),
+            compute_max_score_count: compute_max_score_count.into(),
+            count_weight: count_weight.into(),
+            count_weight_count: count_weight_count.into(),
+            set_min_competitive_score: set_min_competitive_score.into(),
+            set_min_competitive_score_count: set_min_competitive_score_count.into(),
+        }
+    }
+}
+
 /// The `QueryProfile` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryProfile {
@@ -1781,6 +2427,24 @@ pub struct QueryProfile {
     /// The `children` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<QueryProfile>>,
+}
+
+impl QueryProfile {
+    /// A `QueryProfile` with its required properties; the optional ones are unset.
+    pub fn new(
+        breakdown: impl Into<QueryBreakdown>,
+        description: impl Into<String>,
+        time_in_nanos: impl Into<super::common::UnitNanos>,
+        type_: impl Into<String>,
+    ) -> Self {
+        QueryProfile {
+            breakdown: breakdown.into(),
+            description: description.into(),
+            time_in_nanos: time_in_nanos.into(),
+            type_: type_.into(),
+            children: None,
+        }
+    }
 }
 
 /// The `RegexOptions` type of the specification (`_global.search._types`).
@@ -1838,6 +2502,42 @@ impl RescoreKind {
             "script" => Self::Script(map.next_value()?),
             _ => Self::Unknown(key.to_string(), map.next_value()?),
         }))
+    }
+}
+
+impl From<RescoreQuery> for RescoreKind {
+    fn from(v: RescoreQuery) -> Self {
+        Self::Query(Box::new(v))
+    }
+}
+
+impl From<RescoreQuery> for Rescore {
+    fn from(v: RescoreQuery) -> Self {
+        RescoreKind::from(v).into()
+    }
+}
+
+impl From<LearningToRank> for RescoreKind {
+    fn from(v: LearningToRank) -> Self {
+        Self::LearningToRank(v)
+    }
+}
+
+impl From<LearningToRank> for Rescore {
+    fn from(v: LearningToRank) -> Self {
+        RescoreKind::from(v).into()
+    }
+}
+
+impl From<ScriptRescore> for RescoreKind {
+    fn from(v: ScriptRescore) -> Self {
+        Self::Script(Box::new(v))
+    }
+}
+
+impl From<ScriptRescore> for Rescore {
+    fn from(v: ScriptRescore) -> Self {
+        RescoreKind::from(v).into()
     }
 }
 
@@ -1933,6 +2633,18 @@ pub struct RescoreQuery {
     pub score_mode: Option<ScoreMode>,
 }
 
+impl RescoreQuery {
+    /// A `RescoreQuery` with its required properties; the optional ones are unset.
+    pub fn new(query: impl Into<super::query_dsl::QueryContainer>) -> Self {
+        RescoreQuery {
+            query: Box::new(query.into()),
+            query_weight: None,
+            rescore_query_weight: None,
+            score_mode: None,
+        }
+    }
+}
+
 /// The `ResponseBody` type of the specification (`_global.search`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponseBody<TDocument = serde_json::Value> {
@@ -1989,6 +2701,33 @@ pub struct ResponseBody<TDocument = serde_json::Value> {
     /// The `terminated_early` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub terminated_early: Option<bool>,
+}
+
+impl<TDocument> ResponseBody<TDocument> {
+    /// A `ResponseBody` with its required properties; the optional ones are unset.
+    pub fn new(
+        took: impl Into<i64>,
+        timed_out: impl Into<bool>,
+        shards: impl Into<super::common::ShardStatistics>,
+        hits: impl Into<HitsMetadata<TDocument>>,
+    ) -> Self {
+        ResponseBody {
+            took: took.into(),
+            timed_out: timed_out.into(),
+            shards: shards.into(),
+            hits: hits.into(),
+            aggregations: None,
+            clusters: None,
+            fields: None,
+            max_score: None,
+            num_reduce_phases: None,
+            profile: None,
+            pit_id: None,
+            scroll_id: None,
+            suggest: None,
+            terminated_early: None,
+        }
+    }
 }
 
 /// The `ScoreMode` type of the specification (`_global.search._types`).
@@ -2058,6 +2797,15 @@ pub struct ScriptRescore {
     pub script: Box<super::common::Script>,
 }
 
+impl ScriptRescore {
+    /// A `ScriptRescore` with its required properties; the optional ones are unset.
+    pub fn new(script: impl Into<super::common::Script>) -> Self {
+        ScriptRescore {
+            script: Box::new(script.into()),
+        }
+    }
+}
+
 /// The `SearchProfile` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SearchProfile {
@@ -2067,6 +2815,21 @@ pub struct SearchProfile {
     pub query: Vec<QueryProfile>,
     /// The `rewrite_time` property.
     pub rewrite_time: i64,
+}
+
+impl SearchProfile {
+    /// A `SearchProfile` with its required properties; the optional ones are unset.
+    pub fn new(
+        collector: impl Into<Vec<Collector>>,
+        query: impl Into<Vec<QueryProfile>>,
+        rewrite_time: impl Into<i64>,
+    ) -> Self {
+        SearchProfile {
+            collector: collector.into(),
+            query: query.into(),
+            rewrite_time: rewrite_time.into(),
+        }
+    }
 }
 
 /// The `SearchRequestBody` type of the specification (`_global.search._types`).
@@ -2252,6 +3015,31 @@ pub struct ShardProfile {
     pub shard_id: i32,
 }
 
+impl ShardProfile {
+    /// A `ShardProfile` with its required properties; the optional ones are unset.
+    pub fn new(
+        aggregations: impl Into<Vec<AggregationProfile>>,
+        cluster: impl Into<String>,
+        id: impl Into<String>,
+        index: impl Into<super::common::IndexName>,
+        node_id: impl Into<super::common::NodeId>,
+        searches: impl Into<Vec<SearchProfile>>,
+        shard_id: impl Into<i32>,
+    ) -> Self {
+        ShardProfile {
+            aggregations: aggregations.into(),
+            cluster: cluster.into(),
+            dfs: None,
+            fetch: None,
+            id: id.into(),
+            index: index.into(),
+            node_id: node_id.into(),
+            searches: searches.into(),
+            shard_id: shard_id.into(),
+        }
+    }
+}
+
 /// The `SmoothingModelContainer` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SmoothingModelContainer {
@@ -2291,6 +3079,24 @@ impl SmoothingModelContainer {
             "stupid_backoff" => Self::StupidBackoff(map.next_value()?),
             _ => return Ok(None),
         }))
+    }
+}
+
+impl From<LaplaceSmoothingModel> for SmoothingModelContainer {
+    fn from(v: LaplaceSmoothingModel) -> Self {
+        Self::Laplace(v)
+    }
+}
+
+impl From<LinearInterpolationSmoothingModel> for SmoothingModelContainer {
+    fn from(v: LinearInterpolationSmoothingModel) -> Self {
+        Self::LinearInterpolation(v)
+    }
+}
+
+impl From<StupidBackoffSmoothingModel> for SmoothingModelContainer {
+    fn from(v: StupidBackoffSmoothingModel) -> Self {
+        Self::StupidBackoff(v)
     }
 }
 
@@ -2348,6 +3154,18 @@ pub enum SourceConfig {
     Bool(bool),
     /// `SourceFilter`
     SourceFilter(SourceFilter),
+}
+
+impl From<bool> for SourceConfig {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+impl From<SourceFilter> for SourceConfig {
+    fn from(v: SourceFilter) -> Self {
+        Self::SourceFilter(v)
+    }
 }
 
 /// The `SourceFilter` type of the specification (`_global.search._types`).
@@ -2541,6 +3359,15 @@ pub struct StupidBackoffSmoothingModel {
     pub discount: f64,
 }
 
+impl StupidBackoffSmoothingModel {
+    /// A `StupidBackoffSmoothingModel` with its required properties; the optional ones are unset.
+    pub fn new(discount: impl Into<f64>) -> Self {
+        StupidBackoffSmoothingModel {
+            discount: discount.into(),
+        }
+    }
+}
+
 /// The `Suggest` type of the specification (`_global.search._types`).
 ///
 /// Read from keys of the form `tag#name` (`typed_keys`); see [`TypedKeys`].
@@ -2612,6 +3439,17 @@ pub struct SuggestBase {
     pub offset: i32,
     /// The `text` property.
     pub text: String,
+}
+
+impl SuggestBase {
+    /// A `SuggestBase` with its required properties; the optional ones are unset.
+    pub fn new(length: impl Into<i32>, offset: impl Into<i32>, text: impl Into<String>) -> Self {
+        SuggestBase {
+            length: length.into(),
+            offset: offset.into(),
+            text: text.into(),
+        }
+    }
 }
 
 /// The `SuggestFuzziness` type of the specification (`_global.search._types`).
@@ -2753,6 +3591,17 @@ pub struct SuggesterBase {
     pub size: Option<i32>,
 }
 
+impl SuggesterBase {
+    /// A `SuggesterBase` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        SuggesterBase {
+            field: field.into(),
+            analyzer: None,
+            size: None,
+        }
+    }
+}
+
 /// The `TermSuggest` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TermSuggest {
@@ -2764,6 +3613,23 @@ pub struct TermSuggest {
     pub text: String,
     /// The `options` property.
     pub options: OneOrMany<TermSuggestOption>,
+}
+
+impl TermSuggest {
+    /// A `TermSuggest` with its required properties; the optional ones are unset.
+    pub fn new(
+        length: impl Into<i32>,
+        offset: impl Into<i32>,
+        text: impl Into<String>,
+        options: impl Into<OneOrMany<TermSuggestOption>>,
+    ) -> Self {
+        TermSuggest {
+            length: length.into(),
+            offset: offset.into(),
+            text: text.into(),
+            options: options.into(),
+        }
+    }
 }
 
 /// The `TermSuggestOption` type of the specification (`_global.search._types`).
@@ -2781,6 +3647,19 @@ pub struct TermSuggestOption {
     /// The `collate_match` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collate_match: Option<bool>,
+}
+
+impl TermSuggestOption {
+    /// A `TermSuggestOption` with its required properties; the optional ones are unset.
+    pub fn new(text: impl Into<String>, score: impl Into<f64>, freq: impl Into<i64>) -> Self {
+        TermSuggestOption {
+            text: text.into(),
+            score: score.into(),
+            freq: freq.into(),
+            highlighted: None,
+            collate_match: None,
+        }
+    }
 }
 
 /// The `TermSuggester` type of the specification (`_global.search._types`).
@@ -2839,6 +3718,28 @@ pub struct TermSuggester {
     pub suggest_mode: Option<super::common::SuggestMode>,
 }
 
+impl TermSuggester {
+    /// A `TermSuggester` with its required properties; the optional ones are unset.
+    pub fn new(field: impl Into<super::common::Field>) -> Self {
+        TermSuggester {
+            field: field.into(),
+            analyzer: None,
+            size: None,
+            lowercase_terms: None,
+            max_edits: None,
+            max_inspections: None,
+            max_term_freq: None,
+            min_doc_freq: None,
+            min_word_length: None,
+            prefix_length: None,
+            shard_size: None,
+            sort: None,
+            string_distance: None,
+            suggest_mode: None,
+        }
+    }
+}
+
 /// The `TotalHits` type of the specification (`_global.search._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TotalHits {
@@ -2846,6 +3747,16 @@ pub struct TotalHits {
     pub relation: TotalHitsRelation,
     /// The `value` property.
     pub value: i64,
+}
+
+impl TotalHits {
+    /// A `TotalHits` with its required properties; the optional ones are unset.
+    pub fn new(relation: impl Into<TotalHitsRelation>, value: impl Into<i64>) -> Self {
+        TotalHits {
+            relation: relation.into(),
+            value: value.into(),
+        }
+    }
 }
 
 /// The `TotalHitsRelation` type of the specification (`_global.search._types`).
@@ -2903,6 +3814,18 @@ pub enum TrackHits {
     Integer(i32),
 }
 
+impl From<bool> for TrackHits {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+impl From<i32> for TrackHits {
+    fn from(v: i32) -> Self {
+        Self::Integer(v)
+    }
+}
+
 /// The forms `matched_queries` of `Hit` takes (untagged: read in the order listed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -2911,6 +3834,18 @@ pub enum HitMatchedQueries {
     StringList(Vec<String>),
     /// `indexmap::IndexMap<String, f64>`
     Map(indexmap::IndexMap<String, f64>),
+}
+
+impl From<Vec<String>> for HitMatchedQueries {
+    fn from(v: Vec<String>) -> Self {
+        Self::StringList(v)
+    }
+}
+
+impl From<indexmap::IndexMap<String, f64>> for HitMatchedQueries {
+    fn from(v: indexmap::IndexMap<String, f64>) -> Self {
+        Self::Map(v)
+    }
 }
 
 /// The forms `total` of `HitsMetadata` takes (untagged: read in the order listed).
@@ -2923,6 +3858,54 @@ pub enum HitsMetadataTotal {
     TotalHits(TotalHits),
 }
 
+impl From<i64> for HitsMetadataTotal {
+    fn from(v: i64) -> Self {
+        Self::Long(v)
+    }
+}
+
+impl From<i32> for HitsMetadataTotal {
+    fn from(v: i32) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u32> for HitsMetadataTotal {
+    fn from(v: u32) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<i16> for HitsMetadataTotal {
+    fn from(v: i16) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u16> for HitsMetadataTotal {
+    fn from(v: u16) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<i8> for HitsMetadataTotal {
+    fn from(v: i8) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<u8> for HitsMetadataTotal {
+    fn from(v: u8) -> Self {
+        Self::Long(v.into())
+    }
+}
+
+impl From<TotalHits> for HitsMetadataTotal {
+    fn from(v: TotalHits) -> Self {
+        Self::TotalHits(v)
+    }
+}
+
 /// The forms `flags` of `RegexOptions` takes (untagged: read in the order listed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -2931,4 +3914,22 @@ pub enum RegexOptionsFlags {
     Integer(i32),
     /// `String`
     String(String),
+}
+
+impl From<i32> for RegexOptionsFlags {
+    fn from(v: i32) -> Self {
+        Self::Integer(v)
+    }
+}
+
+impl From<String> for RegexOptionsFlags {
+    fn from(v: String) -> Self {
+        Self::String(v)
+    }
+}
+
+impl From<&str> for RegexOptionsFlags {
+    fn from(v: &str) -> Self {
+        Self::String(v.to_string())
+    }
 }

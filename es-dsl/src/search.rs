@@ -1,0 +1,580 @@
+//! [`Search<T>`]: the search request as a value, executed for typed hits and typed
+//! aggregation results.
+
+use std::marker::PhantomData;
+
+use es_api::Client;
+use es_api::types::aggregations::Aggregate;
+use es_api::types::common::{FieldSort, SortCombinations, SortOptions, SortOrder};
+use es_api::types::query_dsl::FieldAndFormat;
+use es_api::types::search::{
+    FieldCollapse, Highlight, HighlightField, PointInTimeReference, SearchRequestBody,
+    SearchResponse, SourceConfig, SourceFilter, TrackHits,
+};
+use es_api::types::{OneOrMany, TypedKeys};
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+
+use crate::{Agg, Error, Query};
+
+/// Query-string parameters of the search request.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Params {
+    routing: Option<String>,
+    preference: Option<String>,
+    request_cache: Option<bool>,
+    timeout: Option<String>,
+}
+
+/// A search request, built as a value: each call returns a new `Search` (cheap to clone),
+/// like elasticsearch-dsl's `Search`. `T` is the type the hits' `_source` is read as.
+///
+/// ```
+/// use es_dsl::{Agg, Query, Search, Sort};
+///
+/// let s: Search = Search::new()
+///     .index("blog-posts")
+///     .query(Query::match_("title", "rust"))
+///     .filter(Query::term("status", "published"))
+///     .exclude(Query::term("tags", "draft"))
+///     .agg("by_tag", Agg::terms("tags").size(10))
+///     .sort(Sort::desc("published"))
+///     .slice(10..20);
+/// assert_eq!(
+///     s.to_json(),
+///     serde_json::json!({
+///         "query": {"bool": {
+///             "must": [{"match": {"title": {"query": "rust"}}}],
+///             "filter": [
+///                 {"term": {"status": {"value": "published"}}},
+///                 {"bool": {"must_not": [{"term": {"tags": {"value": "draft"}}}]}}
+///             ]
+///         }},
+///         "aggregations": {"by_tag": {"terms": {"field": "tags", "size": 10}}},
+///         "sort": [{"published": {"order": "desc"}}],
+///         "from": 10,
+///         "size": 10
+///     })
+/// );
+/// ```
+#[derive(Debug)]
+pub struct Search<T = serde_json::Value> {
+    indices: Vec<String>,
+    body: SearchRequestBody,
+    params: Params,
+    _doc: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Search<T> {
+    fn clone(&self) -> Self {
+        Search {
+            indices: self.indices.clone(),
+            body: self.body.clone(),
+            params: self.params.clone(),
+            _doc: PhantomData,
+        }
+    }
+}
+
+impl<T> Default for Search<T> {
+    fn default() -> Self {
+        Search {
+            indices: Vec::new(),
+            body: SearchRequestBody::default(),
+            params: Params::default(),
+            _doc: PhantomData,
+        }
+    }
+}
+
+impl<T> PartialEq for Search<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.indices == other.indices && self.body == other.body && self.params == other.params
+    }
+}
+
+impl<T> Search<T> {
+    /// An empty search (all indices, `match_all`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A search of a stored body (`{"query": …, "aggs": …}`), to edit it.
+    pub fn from_json(body: serde_json::Value) -> Result<Self, Error> {
+        let body = serde_json::from_value(body).map_err(|e| Error::invalid("a search body", e))?;
+        Ok(Search {
+            body,
+            ..Self::default()
+        })
+    }
+
+    /// The same search with hits read as `U`.
+    pub fn doc_type<U>(self) -> Search<U> {
+        Search {
+            indices: self.indices,
+            body: self.body,
+            params: self.params,
+            _doc: PhantomData,
+        }
+    }
+
+    /// Adds an index, alias or data stream (patterns allowed) to search.
+    pub fn index(mut self, index: impl Into<String>) -> Self {
+        self.indices.push(index.into());
+        self
+    }
+
+    /// The indices searched (empty: all).
+    pub fn indices(&self) -> &[String] {
+        &self.indices
+    }
+
+    /// Adds a query: combined with the current one with `&` (elasticsearch-dsl's
+    /// `s.query(...)`). [`Search::set_query`] replaces it.
+    pub fn query(mut self, q: impl Into<Query>) -> Self {
+        let q = q.into();
+        let next = match self.body.query.take() {
+            Some(cur) => Query(*cur) & q,
+            None => q,
+        };
+        self.body.query = Some(Box::new(next.0));
+        self
+    }
+
+    /// Replaces the query.
+    pub fn set_query(mut self, q: impl Into<Query>) -> Self {
+        self.body.query = Some(Box::new(q.into().0));
+        self
+    }
+
+    /// The current query.
+    pub fn get_query(&self) -> Option<Query> {
+        self.body.query.as_ref().map(|q| Query((**q).clone()))
+    }
+
+    /// Adds a filter (no scoring): `bool.filter` of the query.
+    pub fn filter(self, q: impl Into<Query>) -> Self {
+        self.query(Query::bool().filter(q))
+    }
+
+    /// Excludes what `q` matches: a negated filter, as elasticsearch-dsl's `exclude`.
+    pub fn exclude(self, q: impl Into<Query>) -> Self {
+        self.query(Query::bool().filter(!q.into()))
+    }
+
+    /// Adds a post filter (applied after the aggregations), combined with `&`.
+    pub fn post_filter(mut self, q: impl Into<Query>) -> Self {
+        let q = q.into();
+        let next = match self.body.post_filter.take() {
+            Some(cur) => Query(*cur) & q,
+            None => q,
+        };
+        self.body.post_filter = Some(Box::new(next.0));
+        self
+    }
+
+    /// Adds an aggregation under `name`.
+    pub fn agg(mut self, name: impl Into<String>, agg: impl Into<Agg>) -> Self {
+        self.body
+            .aggregations
+            .get_or_insert_with(IndexMap::new)
+            .insert(name.into(), agg.into().0);
+        self
+    }
+
+    /// Adds a sort key: `"date"`, `"-date"` (descending, as elasticsearch-dsl writes it),
+    /// `"_score"`, or a [`Sort`] with options.
+    pub fn sort(mut self, key: impl Into<Sort>) -> Self {
+        let key = key.into().0;
+        match &mut self.body.sort {
+            Some(s) => s.push(key),
+            None => self.body.sort = Some(Box::new(OneOrMany::Many(vec![key]))),
+        }
+        self
+    }
+
+    /// `from`: hits to skip.
+    pub fn from(mut self, n: i32) -> Self {
+        self.body.from = Some(n);
+        self
+    }
+
+    /// `size`: hits to return.
+    pub fn size(mut self, n: i32) -> Self {
+        self.body.size = Some(n);
+        self
+    }
+
+    /// Hits `range` (`10..20` is from 10, size 10), like slicing elasticsearch-dsl's
+    /// `Search`.
+    ///
+    /// # Panics
+    ///
+    /// Never: bounds past `i32::MAX` are capped there (the server's limit is far lower).
+    pub fn slice(self, range: std::ops::Range<usize>) -> Self {
+        let from = i32::try_from(range.start).unwrap_or(i32::MAX);
+        let size = i32::try_from(range.end.saturating_sub(range.start)).unwrap_or(i32::MAX);
+        self.from(from).size(size)
+    }
+
+    /// `_source`: `false` to return no source.
+    pub fn source(mut self, enabled: bool) -> Self {
+        self.body.source = Some(SourceConfig::Bool(enabled));
+        self
+    }
+
+    /// `_source` with only these fields (patterns allowed).
+    pub fn source_includes<F: Into<String>>(mut self, fields: impl IntoIterator<Item = F>) -> Self {
+        let mut filter = match self.body.source.take() {
+            Some(SourceConfig::SourceFilter(f)) => f,
+            _ => SourceFilter::default(),
+        };
+        filter.includes = Some(OneOrMany::Many(
+            fields.into_iter().map(Into::into).collect(),
+        ));
+        self.body.source = Some(SourceConfig::SourceFilter(filter));
+        self
+    }
+
+    /// `_source` without these fields.
+    pub fn source_excludes<F: Into<String>>(mut self, fields: impl IntoIterator<Item = F>) -> Self {
+        let mut filter = match self.body.source.take() {
+            Some(SourceConfig::SourceFilter(f)) => f,
+            _ => SourceFilter::default(),
+        };
+        filter.excludes = Some(OneOrMany::Many(
+            fields.into_iter().map(Into::into).collect(),
+        ));
+        self.body.source = Some(SourceConfig::SourceFilter(filter));
+        self
+    }
+
+    /// `fields`: values to return from the mapping (patterns allowed).
+    pub fn fields<F: Into<String>>(mut self, fields: impl IntoIterator<Item = F>) -> Self {
+        self.body.fields = Some(fields.into_iter().map(|f| FieldAndFormat::new(f)).collect());
+        self
+    }
+
+    /// Highlights these fields with the default settings ([`Search::highlight_with`] for
+    /// options).
+    pub fn highlight<F: Into<String>>(self, fields: impl IntoIterator<Item = F>) -> Self {
+        let mut h = self
+            .body
+            .highlight
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| Highlight::new(OneOrMany::Many(Vec::new())));
+        for f in fields {
+            h.fields
+                .push(es_api::types::SingleKey::new(f, HighlightField::default()));
+        }
+        self.highlight_with(h)
+    }
+
+    /// The whole `highlight` section.
+    pub fn highlight_with(mut self, h: Highlight) -> Self {
+        self.body.highlight = Some(Box::new(h));
+        self
+    }
+
+    /// `collapse` on a field: the best hit per value.
+    pub fn collapse(mut self, field: impl Into<String>) -> Self {
+        self.body.collapse = Some(Box::new(FieldCollapse::new(field)));
+        self
+    }
+
+    /// Adds a top-level `knn` search.
+    pub fn knn(mut self, knn: es_api::types::common::KnnSearch) -> Self {
+        match &mut self.body.knn {
+            Some(k) => k.push(knn),
+            None => self.body.knn = Some(Box::new(OneOrMany::Many(vec![knn]))),
+        }
+        self
+    }
+
+    /// Adds a `rescore` step.
+    pub fn rescore(mut self, rescore: es_api::types::search::Rescore) -> Self {
+        match &mut self.body.rescore {
+            Some(r) => r.push(rescore),
+            None => self.body.rescore = Some(Box::new(OneOrMany::Many(vec![rescore]))),
+        }
+        self
+    }
+
+    /// Adds a script field: `name` computed by the Painless `source`.
+    pub fn script_field(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
+        let script = es_api::types::common::Script {
+            source: Some(Box::new(es_api::types::common::ScriptSource::String(
+                source.into(),
+            ))),
+            id: None,
+            params: None,
+            lang: None,
+            options: None,
+        };
+        self.body
+            .script_fields
+            .get_or_insert_with(IndexMap::new)
+            .insert(name.into(), es_api::types::common::ScriptField::new(script));
+        self
+    }
+
+    /// Adds a runtime field (a field computed at search time).
+    pub fn runtime_field(
+        mut self,
+        name: impl Into<String>,
+        field: es_api::types::mapping::RuntimeField,
+    ) -> Self {
+        self.body
+            .runtime_mappings
+            .get_or_insert_with(IndexMap::new)
+            .insert(name.into(), field);
+        self
+    }
+
+    /// Adds a suggester: `name` suggests for `text` from the terms of `field`.
+    pub fn suggest_term(
+        mut self,
+        name: impl Into<String>,
+        text: impl Into<String>,
+        field: impl Into<String>,
+    ) -> Self {
+        let term = es_api::types::search::TermSuggester::new(field);
+        let mut suggester: es_api::types::search::FieldSuggester =
+            es_api::types::search::FieldSuggesterKind::Term(term).into();
+        suggester.text = Some(text.into());
+        let s = self
+            .body
+            .suggest
+            .get_or_insert_with(es_api::types::search::Suggester::default);
+        s.suggesters.insert(name.into(), suggester);
+        self
+    }
+
+    /// `track_total_hits`: `true` (exact), `false`, or a count to count up to.
+    pub fn track_total_hits(mut self, t: impl Into<TrackHits>) -> Self {
+        self.body.track_total_hits = Some(t.into());
+        self
+    }
+
+    /// `search_after`: the sort values of the last hit of the previous page.
+    pub fn search_after(mut self, values: Vec<es_api::types::common::FieldValue>) -> Self {
+        self.body.search_after = Some(values);
+        self
+    }
+
+    /// Searches a point in time (no index may be named with one).
+    pub fn pit(mut self, id: impl Into<String>, keep_alive: impl Into<String>) -> Self {
+        let mut p = PointInTimeReference::new(id);
+        p.keep_alive = Some(keep_alive.into().into());
+        self.body.pit = Some(p);
+        self
+    }
+
+    /// `routing` (sent as a query parameter).
+    pub fn routing(mut self, routing: impl Into<String>) -> Self {
+        self.params.routing = Some(routing.into());
+        self
+    }
+
+    /// `preference` (sent as a query parameter).
+    pub fn preference(mut self, preference: impl Into<String>) -> Self {
+        self.params.preference = Some(preference.into());
+        self
+    }
+
+    /// `request_cache` (sent as a query parameter).
+    pub fn request_cache(mut self, enabled: bool) -> Self {
+        self.params.request_cache = Some(enabled);
+        self
+    }
+
+    /// The server-side `timeout` (`"2s"`; sent as a query parameter).
+    pub fn timeout(mut self, timeout: impl Into<String>) -> Self {
+        self.params.timeout = Some(timeout.into());
+        self
+    }
+
+    /// The request body.
+    pub fn body(&self) -> &SearchRequestBody {
+        &self.body
+    }
+
+    /// The request body, to change what the builder has no method for.
+    pub fn body_mut(&mut self) -> &mut SearchRequestBody {
+        &mut self.body
+    }
+
+    /// The request body as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.body).expect("a search body is always JSON")
+    }
+
+    fn request(&self, client: &Client) -> Result<es_api::root::Search, Error> {
+        if self.body.pit.is_some() && !self.indices.is_empty() {
+            return Err(Error::input(
+                "a search of a point in time names no index (the point in time has them); not sent",
+            ));
+        }
+        let mut req = client.search().typed_keys(true).body(&self.body);
+        if !self.indices.is_empty() {
+            req = req.index(self.indices.clone());
+        }
+        if let Some(r) = &self.params.routing {
+            req = req.routing(r.as_str());
+        }
+        if let Some(p) = &self.params.preference {
+            req = req.preference(p.as_str());
+        }
+        if let Some(c) = self.params.request_cache {
+            req = req.request_cache(c);
+        }
+        if let Some(t) = &self.params.timeout {
+            req = req.timeout(t.as_str());
+        }
+        Ok(req)
+    }
+
+    /// Sends the search (with `typed_keys`, so aggregation results are typed) and reads the
+    /// response, hits' `_source` as `T`.
+    pub async fn execute(&self, client: &Client) -> Result<Response<T>, Error>
+    where
+        T: DeserializeOwned,
+    {
+        let resp = self.request(client)?.send().await?;
+        let inner: SearchResponse<T> = resp.json()?;
+        Ok(Response(inner))
+    }
+
+    /// Counts the documents the query matches (`_count`).
+    pub async fn count(&self, client: &Client) -> Result<u64, Error> {
+        let mut req = client.count();
+        if !self.indices.is_empty() {
+            req = req.index(self.indices.clone());
+        }
+        if let Some(q) = &self.body.query {
+            req = req.body(serde_json::json!({ "query": q }));
+        }
+        let resp: serde_json::Value = req.send().await?.json()?;
+        resp["count"]
+            .as_u64()
+            .ok_or_else(|| Error::input(format!("a _count response without a count: {resp}")))
+    }
+}
+
+/// A search response: the specification's [`SearchResponse`] (deref), with shortcuts to the
+/// documents and the aggregation results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response<T>(pub SearchResponse<T>);
+
+impl<T> std::ops::Deref for Response<T> {
+    type Target = SearchResponse<T>;
+    fn deref(&self) -> &SearchResponse<T> {
+        &self.0
+    }
+}
+
+impl<T> Response<T> {
+    /// The hits' documents (`_source`), in order; hits without a source are skipped.
+    pub fn documents(&self) -> impl Iterator<Item = &T> {
+        self.0.hits.hits.iter().filter_map(|h| h.source.as_ref())
+    }
+
+    /// The total hit count, when the server counted it (`track_total_hits`).
+    pub fn total(&self) -> Option<u64> {
+        use es_api::types::search::HitsMetadataTotal;
+        match self.0.hits.total.as_ref()? {
+            HitsMetadataTotal::TotalHits(t) => u64::try_from(t.value).ok(),
+            HitsMetadataTotal::Long(n) => u64::try_from(*n).ok(),
+        }
+    }
+
+    /// The aggregation results by name.
+    pub fn aggregations(&self) -> Option<&TypedKeys<Aggregate>> {
+        self.0.aggregations.as_ref()
+    }
+
+    /// One aggregation result.
+    pub fn aggregation(&self, name: &str) -> Option<&Aggregate> {
+        self.0.aggregations.as_ref()?.get(name)
+    }
+
+    /// The specification's response.
+    pub fn into_inner(self) -> SearchResponse<T> {
+        self.0
+    }
+}
+
+/// A sort key: a field ascending or descending, with `missing`, `mode`, `unmapped_type`
+/// and nested options on [`Sort::spec_mut`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sort(pub SortCombinations);
+
+impl Sort {
+    /// `field` ascending.
+    pub fn asc(field: impl Into<String>) -> Sort {
+        Sort::ordered(field, SortOrder::Asc)
+    }
+
+    /// `field` descending.
+    pub fn desc(field: impl Into<String>) -> Sort {
+        Sort::ordered(field, SortOrder::Desc)
+    }
+
+    fn ordered(field: impl Into<String>, order: SortOrder) -> Sort {
+        let field = field.into();
+        let fs = FieldSort {
+            order: Some(order),
+            ..Default::default()
+        };
+        if field == "_score" || field == "_doc" {
+            // These are sort kinds of their own, not fields.
+            let by = es_api::types::common::ScoreSort { order: Some(order) };
+            let kind = if field == "_score" {
+                SortOptions::Score(by)
+            } else {
+                SortOptions::Doc(by)
+            };
+            return Sort(SortCombinations::SortOptions(kind));
+        }
+        Sort(SortCombinations::SortOptions(SortOptions::Field(field, fs)))
+    }
+
+    /// Where documents without the field go: `"_last"`, `"_first"`, or a value.
+    pub fn missing(mut self, v: impl Into<es_api::types::aggregations::Missing>) -> Sort {
+        if let Some(fs) = self.spec_mut() {
+            fs.missing = Some(v.into());
+        }
+        self
+    }
+
+    /// The field sort's options (`None` for `_score`, `_doc` or a bare field name).
+    pub fn spec_mut(&mut self) -> Option<&mut FieldSort> {
+        match &mut self.0 {
+            SortCombinations::SortOptions(SortOptions::Field(_, fs)) => Some(fs),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for Sort {
+    /// `"field"` ascending by the server's default, `"-field"` descending.
+    fn from(s: &str) -> Sort {
+        match s.strip_prefix('-') {
+            Some(field) if !field.is_empty() => Sort::desc(field),
+            _ => Sort(SortCombinations::Field(s.to_string())),
+        }
+    }
+}
+
+impl From<String> for Sort {
+    fn from(s: String) -> Sort {
+        Sort::from(s.as_str())
+    }
+}
+
+impl From<SortCombinations> for Sort {
+    fn from(s: SortCombinations) -> Sort {
+        Sort(s)
+    }
+}

@@ -1,0 +1,272 @@
+//! `Search<T>`: the body it builds, and typed hits and aggregation results from a real
+//! server (osmem-server over real sockets; see `es_tests::server`).
+
+use es_dsl::es_api::Client;
+use es_dsl::es_api::params::Refresh;
+use es_dsl::es_api::types::aggregations::{Aggregate, Buckets};
+use es_dsl::es_api::types::common::SortOrder;
+use es_dsl::{Agg, ErrorKind, Query, Search, Sort};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Post {
+    title: String,
+    status: String,
+    tags: Vec<String>,
+    price: f64,
+}
+
+#[test]
+fn each_call_returns_a_new_search() {
+    let base: Search = Search::new()
+        .index("posts")
+        .query(Query::match_("title", "rust"));
+    let page2 = base.clone().slice(10..20);
+    let filtered = base.clone().filter(Query::term("status", "published"));
+    assert_eq!(
+        base.to_json(),
+        json!({"query": {"match": {"title": {"query": "rust"}}}})
+    );
+    assert_eq!(page2.to_json()["from"], 10);
+    assert_eq!(page2.to_json()["size"], 10);
+    assert_eq!(
+        filtered.to_json()["query"],
+        json!({"bool": {
+            "must": [{"match": {"title": {"query": "rust"}}}],
+            "filter": [{"term": {"status": {"value": "published"}}}]
+        }})
+    );
+}
+
+#[test]
+fn query_calls_combine_with_and() {
+    // elasticsearch-dsl: s.query(a).query(b) is a & b.
+    let s: Search = Search::new()
+        .query(Query::match_("title", "python"))
+        .query(Query::match_("title", "django"));
+    assert_eq!(
+        s.to_json()["query"],
+        json!({"bool": {"must": [
+            {"match": {"title": {"query": "python"}}},
+            {"match": {"title": {"query": "django"}}}
+        ]}})
+    );
+    let replaced = s.set_query(Query::match_all());
+    assert_eq!(replaced.to_json()["query"], json!({"match_all": {}}));
+}
+
+#[test]
+fn sort_source_highlight_and_friends() {
+    let s: Search = Search::new()
+        .sort("-published")
+        .sort("title")
+        .sort(Sort::asc("price").missing("_last"))
+        .sort("_score")
+        .source_includes(["title", "tags"])
+        .source_excludes(["body"])
+        .highlight(["title"])
+        .collapse("user.id")
+        .track_total_hits(true)
+        .script_field("double_price", "doc['price'].value * 2")
+        .post_filter(Query::term("tags", "rust"));
+    assert_eq!(
+        s.to_json(),
+        json!({
+            "sort": [{"published": {"order": "desc"}}, "title",
+                     {"price": {"order": "asc", "missing": "_last"}}, "_score"],
+            "_source": {"includes": ["title", "tags"], "excludes": ["body"]},
+            "highlight": {"fields": [{"title": {}}]},
+            "collapse": {"field": "user.id"},
+            "track_total_hits": true,
+            "script_fields": {"double_price": {"script": {"source": "doc['price'].value * 2"}}},
+            "post_filter": {"term": {"tags": {"value": "rust"}}}
+        })
+    );
+}
+
+#[test]
+fn a_stored_body_can_be_edited() {
+    let stored = json!({
+        "query": {"match": {"title": "rust"}},
+        "aggs": {"by_tag": {"terms": {"field": "tags"}}},
+        "size": 5
+    });
+    let s: Search = Search::from_json(stored)
+        .unwrap()
+        .filter(Query::term("status", "published"));
+    let body = s.to_json();
+    assert_eq!(body["size"], 5);
+    assert_eq!(
+        body["aggregations"]["by_tag"],
+        json!({"terms": {"field": "tags"}})
+    );
+    assert_eq!(
+        body["query"]["bool"]["filter"],
+        json!([{"term": {"status": {"value": "published"}}}])
+    );
+    let err = Search::<serde_json::Value>::from_json(json!({"size": "many"})).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+}
+
+#[test]
+fn pipeline_aggregations_by_bucket_path() {
+    let s: Search = Search::new()
+        .agg(
+            "sales_per_month",
+            Agg::date_histogram(
+                "date",
+                es_dsl::es_api::types::aggregations::CalendarInterval::Month,
+            )
+            .agg("sales", Agg::sum("price")),
+        )
+        .agg(
+            "avg_monthly_sales",
+            Agg::avg_bucket("sales_per_month>sales"),
+        );
+    // The reference's avg_bucket example.
+    assert_eq!(
+        s.to_json()["aggregations"],
+        json!({
+            "sales_per_month": {
+                "date_histogram": {"field": "date", "calendar_interval": "month"},
+                "aggs": {"sales": {"sum": {"field": "price"}}}
+            },
+            "avg_monthly_sales": {"avg_bucket": {"buckets_path": "sales_per_month>sales"}}
+        })
+    );
+}
+
+fn post(title: &str, status: &str, tags: &[&str], price: f64) -> Post {
+    Post {
+        title: title.into(),
+        status: status.into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        price,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_hits_and_aggregations_from_a_real_server() {
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    // The mapping, from the generated mapping types: tags and status are keywords (text
+    // fields cannot be aggregated or sorted on).
+    use es_dsl::es_api::types::mapping::{
+        DoubleNumberProperty, KeywordProperty, Property, TextProperty, TypeMapping,
+    };
+    let mapping = TypeMapping {
+        properties: Some(
+            [
+                ("title", Property::Text(TextProperty::default())),
+                ("status", Property::Keyword(KeywordProperty::default())),
+                ("tags", Property::Keyword(KeywordProperty::default())),
+                ("price", Property::Double(DoubleNumberProperty::default())),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        ),
+        ..Default::default()
+    };
+    client
+        .indices()
+        .create("posts")
+        .body(json!({ "mappings": mapping }))
+        .send()
+        .await
+        .unwrap();
+    let posts = [
+        post(
+            "Rust async in practice",
+            "published",
+            &["rust", "async"],
+            10.0,
+        ),
+        post("Rust ownership", "published", &["rust"], 20.0),
+        post("Rust draft notes", "draft", &["rust"], 30.0),
+        post("Python typing", "published", &["python"], 40.0),
+        post("Async Python", "published", &["python", "async"], 50.0),
+    ];
+    for (i, p) in posts.iter().enumerate() {
+        client
+            .index("posts")
+            .id(i.to_string())
+            .body(p)
+            .refresh(Refresh::True)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let search = Search::<Post>::new()
+        .index("posts")
+        .query(Query::match_("title", "rust"))
+        .exclude(Query::term("status", "draft"))
+        .agg(
+            "by_tag",
+            Agg::terms("tags")
+                .size(10)
+                .order("_key", SortOrder::Asc)
+                .agg("avg_price", Agg::avg("price")),
+        )
+        .agg("max_price", Agg::max("price"))
+        .sort(Sort::asc("price"))
+        .size(10);
+    let response = match search.execute(&client).await {
+        Ok(r) => r,
+        Err(e) => panic!(
+            "{e}: {:?}",
+            e.api()
+                .and_then(|a| a.api_error())
+                .map(|a| String::from_utf8_lossy(a.body()).to_string())
+        ),
+    };
+    let titles: Vec<&str> = response.documents().map(|p| p.title.as_str()).collect();
+    assert_eq!(titles, ["Rust async in practice", "Rust ownership"]);
+    assert_eq!(response.total(), Some(2));
+
+    let Some(Aggregate::StringTerms(by_tag)) = response.aggregation("by_tag") else {
+        panic!(
+            "typed terms result expected: {:?}",
+            response.aggregation("by_tag")
+        );
+    };
+    let Buckets::Array(buckets) = &by_tag.buckets else {
+        panic!("array buckets expected");
+    };
+    let tags: Vec<(String, i64)> = buckets
+        .iter()
+        .map(|b| (format!("{:?}", b.key), b.doc_count))
+        .collect();
+    assert_eq!(tags.len(), 2, "{tags:?}");
+    assert!(tags[0].0.contains("async") && tags[0].1 == 1, "{tags:?}");
+    assert!(tags[1].0.contains("rust") && tags[1].1 == 2, "{tags:?}");
+    let Some(Aggregate::Avg(avg)) = buckets[1].aggregations.get("avg_price") else {
+        panic!("typed avg under the bucket: {:?}", buckets[1].aggregations);
+    };
+    assert_eq!(avg.value, Some(15.0));
+    let Some(Aggregate::Max(max)) = response.aggregation("max_price") else {
+        panic!("typed max expected");
+    };
+    assert_eq!(max.value, Some(20.0));
+
+    // _count with the same query.
+    assert_eq!(search.count(&client).await.unwrap(), 2);
+
+    // The server's refusal is an error, never an empty result.
+    let bad = Search::<Post>::new()
+        .index("posts")
+        .query(Query::raw(json!({"no_such_query": {}})).unwrap());
+    let err = bad.execute(&client).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Api, "{err}");
+
+    // A point in time names no index: refused before sending.
+    let err = Search::<Post>::new()
+        .index("posts")
+        .pit("abc", "1m")
+        .execute(&client)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input);
+}
