@@ -127,6 +127,75 @@ impl Agg {
         .into()
     }
 
+    /// `range` of `field`: a bucket per `(from, to)` (either end open with `None`; `from` is
+    /// included, `to` excluded).
+    ///
+    /// ```
+    /// let a = es_dsl::Agg::range("price", &[(None, Some(100.0)), (Some(100.0), None)]);
+    /// assert_eq!(
+    ///     serde_json::to_value(&a).unwrap(),
+    ///     serde_json::json!({"range": {"field": "price", "ranges": [{"to": 100.0}, {"from": 100.0}]}})
+    /// );
+    /// ```
+    pub fn range(field: impl Into<String>, ranges: &[(Option<f64>, Option<f64>)]) -> Agg {
+        let ranges = ranges
+            .iter()
+            .map(|(from, to)| es_api::types::aggregations::AggregationRange {
+                from: from.map(Some),
+                to: to.map(Some),
+                key: None,
+            })
+            .collect();
+        es_api::types::aggregations::RangeAggregation {
+            field: Some(field.into()),
+            ranges: Some(ranges),
+            ..Default::default()
+        }
+        .into()
+    }
+
+    /// `composite` of terms sources (`[("tag", "tags"), ("status", "status")]`), `size`
+    /// buckets a page; the next page is [`Agg::composite_after`] with the result's
+    /// `after_key`.
+    pub fn composite_terms<N: Into<String>, F: Into<String>>(
+        sources: impl IntoIterator<Item = (N, F)>,
+        size: i32,
+    ) -> Agg {
+        let sources = sources
+            .into_iter()
+            .map(|(n, f)| {
+                let terms = es_api::types::aggregations::CompositeTermsAggregation {
+                    field: Some(f.into()),
+                    ..Default::default()
+                };
+                SingleKey::new(n, terms)
+            })
+            .collect();
+        es_api::types::aggregations::CompositeAggregation {
+            sources: Some(sources),
+            size: Some(size),
+            after: None,
+        }
+        .into()
+    }
+
+    /// The `after` of a `composite` aggregation (the previous page's `after_key`). Fails on
+    /// another kind, or when `after_key` is not an object of source values.
+    pub fn composite_after(mut self, after_key: serde_json::Value) -> Result<Agg, Error> {
+        let after = serde_json::from_value(after_key)
+            .map_err(|e| Error::invalid("a composite after_key", e))?;
+        match &mut self.0.kind {
+            AggregationKind::Composite(c) => {
+                c.after = Some(after);
+                Ok(self)
+            }
+            other => Err(Error::input(format!(
+                "`after` is a composite aggregation's, not {:?}'s",
+                other.kind_name()
+            ))),
+        }
+    }
+
     /// `filter`: one bucket of the documents matching `query`.
     pub fn filter(query: impl Into<Query>) -> Agg {
         AggregationKind::Filter(query.into().0).into()
@@ -159,6 +228,16 @@ impl Agg {
     pub fn top_hits(size: i32) -> Agg {
         TopHitsAggregation {
             size: Some(size),
+            ..Default::default()
+        }
+        .into()
+    }
+
+    /// `top_hits`: the `size` first documents of each bucket by `sort`.
+    pub fn top_hits_sorted(size: i32, sort: impl Into<crate::Sort>) -> Agg {
+        TopHitsAggregation {
+            size: Some(size),
+            sort: Some(es_api::types::OneOrMany::Many(vec![sort.into().0])),
             ..Default::default()
         }
         .into()

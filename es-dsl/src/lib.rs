@@ -8,12 +8,11 @@
 //! - [`Agg`]: aggregations with sub-aggregations by name and pipeline aggregations by bucket
 //!   path.
 //! - [`Search<T>`]: the search request as a value; [`Search::execute`] sends it and reads
-//!   hits as `T` and aggregation results as the typed [`es_api::types::aggregations::Aggregate`].
+//!   hits as `T` and the aggregation results typed ([`SearchResults`], [`Aggs`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), es_dsl::Error> {
 //! use es_dsl::{Agg, Query, Search, Sort};
-//! use es_dsl::es_api::types::aggregations::Aggregate;
 //!
 //! #[derive(serde::Deserialize)]
 //! struct Post {
@@ -33,8 +32,8 @@
 //! for post in response.documents() {
 //!     println!("{}", post.title);
 //! }
-//! if let Some(Aggregate::StringTerms(tags)) = response.aggregation("by_tag") {
-//!     println!("{:?}", tags.buckets);
+//! for tag in response.aggs().terms("by_tag")? {
+//!     println!("{}: {}", tag.key, tag.doc_count);
 //! }
 //! # Ok(())
 //! # }
@@ -45,9 +44,11 @@ pub use es_api;
 mod agg;
 mod error;
 mod query;
+mod results;
 mod search;
 
 pub use agg::{Agg, Terms};
 pub use error::{Error, ErrorKind};
 pub use query::{Bool, Query, Range};
-pub use search::{Response, Search, Sort};
+pub use results::{Aggs, Bucket, SearchResults};
+pub use search::{Search, Sort};

@@ -380,14 +380,15 @@ fn should_only(q: &Query) -> Option<Clauses> {
     })
 }
 
-impl BitAnd for Query {
+impl<R: Into<Query>> BitAnd<R> for Query {
     type Output = Query;
 
     /// Both queries must match. Merges as elasticsearch-dsl does (the left operand decides
     /// first, as Python's `__and__` before `__rand__`): `match_all` gives the other query,
     /// `match_none` absorbs, two bools merge their clauses (with `minimum_should_match`
     /// kept), a bool takes the other query as one more `must`.
-    fn bitand(self, other: Query) -> Query {
+    fn bitand(self, other: R) -> Query {
+        let other = other.into();
         if self.is_match_all() {
             return other;
         }
@@ -424,13 +425,14 @@ fn or_bool(this: Query, other: Query) -> Query {
     bool_of(vec![], vec![this.0, other.0], vec![])
 }
 
-impl BitOr for Query {
+impl<R: Into<Query>> BitOr<R> for Query {
     type Output = Query;
 
     /// Either query matches. `match_all` absorbs, `match_none` gives the other query, and a
     /// bool of only `should` clauses takes the other query (or the other's should clauses) as
     /// more `should` clauses; the left operand decides first, as in elasticsearch-dsl.
-    fn bitor(self, other: Query) -> Query {
+    fn bitor(self, other: R) -> Query {
+        let other = other.into();
         if self.is_match_all() {
             return self;
         }

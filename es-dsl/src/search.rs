@@ -4,18 +4,17 @@
 use std::marker::PhantomData;
 
 use es_api::Client;
-use es_api::types::aggregations::Aggregate;
+use es_api::types::OneOrMany;
 use es_api::types::common::{FieldSort, SortCombinations, SortOptions, SortOrder};
 use es_api::types::query_dsl::FieldAndFormat;
 use es_api::types::search::{
     FieldCollapse, Highlight, HighlightField, PointInTimeReference, SearchRequestBody,
     SearchResponse, SourceConfig, SourceFilter, TrackHits,
 };
-use es_api::types::{OneOrMany, TypedKeys};
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 
-use crate::{Agg, Error, Query};
+use crate::{Agg, Error, Query, SearchResults};
 
 /// Query-string parameters of the search request.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -437,13 +436,13 @@ impl<T> Search<T> {
 
     /// Sends the search (with `typed_keys`, so aggregation results are typed) and reads the
     /// response, hits' `_source` as `T`.
-    pub async fn execute(&self, client: &Client) -> Result<Response<T>, Error>
+    pub async fn execute(&self, client: &Client) -> Result<SearchResults<T>, Error>
     where
         T: DeserializeOwned,
     {
         let resp = self.request(client)?.send().await?;
         let inner: SearchResponse<T> = resp.json()?;
-        Ok(Response(inner))
+        Ok(SearchResults(inner))
     }
 
     /// Counts the documents the query matches (`_count`).
@@ -459,49 +458,6 @@ impl<T> Search<T> {
         resp["count"]
             .as_u64()
             .ok_or_else(|| Error::input(format!("a _count response without a count: {resp}")))
-    }
-}
-
-/// A search response: the specification's [`SearchResponse`] (deref), with shortcuts to the
-/// documents and the aggregation results.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Response<T>(pub SearchResponse<T>);
-
-impl<T> std::ops::Deref for Response<T> {
-    type Target = SearchResponse<T>;
-    fn deref(&self) -> &SearchResponse<T> {
-        &self.0
-    }
-}
-
-impl<T> Response<T> {
-    /// The hits' documents (`_source`), in order; hits without a source are skipped.
-    pub fn documents(&self) -> impl Iterator<Item = &T> {
-        self.0.hits.hits.iter().filter_map(|h| h.source.as_ref())
-    }
-
-    /// The total hit count, when the server counted it (`track_total_hits`).
-    pub fn total(&self) -> Option<u64> {
-        use es_api::types::search::HitsMetadataTotal;
-        match self.0.hits.total.as_ref()? {
-            HitsMetadataTotal::TotalHits(t) => u64::try_from(t.value).ok(),
-            HitsMetadataTotal::Long(n) => u64::try_from(*n).ok(),
-        }
-    }
-
-    /// The aggregation results by name.
-    pub fn aggregations(&self) -> Option<&TypedKeys<Aggregate>> {
-        self.0.aggregations.as_ref()
-    }
-
-    /// One aggregation result.
-    pub fn aggregation(&self, name: &str) -> Option<&Aggregate> {
-        self.0.aggregations.as_ref()?.get(name)
-    }
-
-    /// The specification's response.
-    pub fn into_inner(self) -> SearchResponse<T> {
-        self.0
     }
 }
 

@@ -226,30 +226,27 @@ async fn typed_hits_and_aggregations_from_a_real_server() {
     assert_eq!(titles, ["Rust async in practice", "Rust ownership"]);
     assert_eq!(response.total(), Some(2));
 
-    let Some(Aggregate::StringTerms(by_tag)) = response.aggregation("by_tag") else {
-        panic!(
-            "typed terms result expected: {:?}",
-            response.aggregation("by_tag")
-        );
-    };
-    let Buckets::Array(buckets) = &by_tag.buckets else {
-        panic!("array buckets expected");
-    };
-    let tags: Vec<(String, i64)> = buckets
+    // Typed results by name, and the typed values beneath (the spec's enum).
+    let tags = response.aggs().terms("by_tag").unwrap();
+    let keys: Vec<(&str, i64)> = tags
         .iter()
-        .map(|b| (format!("{:?}", b.key), b.doc_count))
+        .map(|b| (b.key_str().unwrap(), b.doc_count))
         .collect();
-    assert_eq!(tags.len(), 2, "{tags:?}");
-    assert!(tags[0].0.contains("async") && tags[0].1 == 1, "{tags:?}");
-    assert!(tags[1].0.contains("rust") && tags[1].1 == 2, "{tags:?}");
-    let Some(Aggregate::Avg(avg)) = buckets[1].aggregations.get("avg_price") else {
-        panic!("typed avg under the bucket: {:?}", buckets[1].aggregations);
+    assert_eq!(keys, [("async", 1), ("rust", 2)]);
+    assert_eq!(tags[1].aggs().value("avg_price").unwrap(), Some(15.0));
+    assert_eq!(response.aggs().value("max_price").unwrap(), Some(20.0));
+    let Ok(Aggregate::StringTerms(raw)) = response.aggs().get("by_tag") else {
+        panic!("the spec's typed result is there too");
     };
-    assert_eq!(avg.value, Some(15.0));
-    let Some(Aggregate::Max(max)) = response.aggregation("max_price") else {
-        panic!("typed max expected");
+    let Buckets::Array(list) = &raw.buckets else {
+        panic!("array buckets");
     };
-    assert_eq!(max.value, Some(20.0));
+    assert_eq!(list.len(), 2);
+    // A missing or mistyped name is an error that says what is there.
+    let err = response.aggs().terms("by_tags").unwrap_err();
+    assert!(err.to_string().contains("by_tag"), "{err}");
+    let err = response.aggs().terms("max_price").unwrap_err();
+    assert!(err.to_string().contains("max"), "{err}");
 
     // _count with the same query.
     assert_eq!(search.count(&client).await.unwrap(), 2);

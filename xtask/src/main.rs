@@ -3,18 +3,18 @@
 //! - `test`: install the test server if missing, then fmt check, clippy `-D warnings`,
 //!   `codegen --check`, and every test of the workspace. `.ci/run` runs exactly this.
 //! - `demo`: start a test server and run the demo example against it.
-//! - `bench [transport|api|helpers]`: benchmarks against local servers.
+//! - `bench [transport|api|helpers|dsl]`: benchmarks (against local servers; `dsl` in-process).
 //! - `codegen [--check] [--spec DIR]`: generate `es-api/src/generated/` from the REST spec.
 
 mod bench_api;
+mod bench_dsl;
 mod bench_helpers;
 mod codegen;
 mod tasks;
 
 use anyhow::{Result, bail};
 
-const USAGE: &str =
-    "usage: cargo xtask <test|demo|bench [transport|api|helpers]|codegen [--check] [--spec DIR]>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench [transport|api|helpers|dsl]|codegen [--check] [--spec DIR]>";
 
 fn main() {
     if let Err(e) = run() {

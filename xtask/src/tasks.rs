@@ -180,7 +180,7 @@ pub(crate) fn demo(_args: &[String]) -> Result<()> {
 /// `cargo xtask bench <which>`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     let Some((which, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask bench <transport|api|helpers> [args]");
+        bail!("usage: cargo xtask bench <transport|api|helpers|dsl> [args]");
     };
     match which.as_str() {
         "transport" => {
@@ -195,7 +195,8 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
             ensure_osmem()?;
             crate::bench_helpers::bench_helpers_with(rest)
         }
-        other => bail!("unknown benchmark `{other}` (transport, api, helpers)"),
+        "dsl" => crate::bench_dsl::bench_dsl(rest),
+        other => bail!("unknown benchmark `{other}` (transport, api, helpers, dsl)"),
     }
 }
 

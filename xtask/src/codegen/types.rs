@@ -1676,7 +1676,7 @@ impl Gen {
             let _ = boxed;
             return Ok(s);
         }
-        let inner = self.ty(&t["type"], &cx, rust, extra)?;
+        let inner = self.ty(&t["type"], &cx, "Value", extra)?;
         let mut s = docs(desc, t.get("deprecation"));
         let _ = writeln!(s, "pub type {rust}{generics} = {inner};");
         Ok(s)

@@ -6620,7 +6620,7 @@ impl<'de> Deserialize<'de> for IpRangeBucket {
 }
 
 /// The `KeyedPercentiles` type of the specification (`_types.aggregations`).
-pub type KeyedPercentiles = indexmap::IndexMap<String, KeyedPercentilesKeyedPercentiles>;
+pub type KeyedPercentiles = indexmap::IndexMap<String, KeyedPercentilesValue>;
 /// The `LinearMovingAverageAggregation` type of the specification (`_types.aggregations`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LinearMovingAverageAggregation {
@@ -11570,10 +11570,10 @@ impl WeightedAvgAggregate {
     }
 }
 
-/// The forms `KeyedPercentiles` of `KeyedPercentiles` takes (untagged: read in the order listed).
+/// The forms `Value` of `KeyedPercentiles` takes (untagged: read in the order listed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum KeyedPercentilesKeyedPercentiles {
+pub enum KeyedPercentilesValue {
     /// `()`
     Null,
     /// `f64`
@@ -11582,19 +11582,19 @@ pub enum KeyedPercentilesKeyedPercentiles {
     String(String),
 }
 
-impl From<f64> for KeyedPercentilesKeyedPercentiles {
+impl From<f64> for KeyedPercentilesValue {
     fn from(v: f64) -> Self {
         Self::Double(v)
     }
 }
 
-impl From<String> for KeyedPercentilesKeyedPercentiles {
+impl From<String> for KeyedPercentilesValue {
     fn from(v: String) -> Self {
         Self::String(v)
     }
 }
 
-impl From<&str> for KeyedPercentilesKeyedPercentiles {
+impl From<&str> for KeyedPercentilesValue {
     fn from(v: &str) -> Self {
         Self::String(v.to_string())
     }
