@@ -445,8 +445,7 @@ impl<T> Search<T> {
         Ok(SearchResults(inner))
     }
 
-    /// Counts the documents the query matches (`_count`).
-    pub async fn count(&self, client: &Client) -> Result<u64, Error> {
+    fn count_request(&self, client: &Client) -> es_api::root::Count {
         let mut req = client.count();
         if !self.indices.is_empty() {
             req = req.index(self.indices.clone());
@@ -454,10 +453,103 @@ impl<T> Search<T> {
         if let Some(q) = &self.body.query {
             req = req.body(serde_json::json!({ "query": q }));
         }
-        let resp: serde_json::Value = req.send().await?.json()?;
-        resp["count"]
-            .as_u64()
-            .ok_or_else(|| Error::input(format!("a _count response without a count: {resp}")))
+        if let Some(r) = &self.params.routing {
+            req = req.routing(r.as_str());
+        }
+        if let Some(p) = &self.params.preference {
+            req = req.preference(p.as_str());
+        }
+        req
+    }
+
+    fn read_count(resp: es_api::Response) -> Result<u64, Error> {
+        let resp: es_api::response::CountResponse = resp.json()?;
+        Ok(resp.count)
+    }
+
+    /// Counts the documents the query matches (`_count`).
+    pub async fn count(&self, client: &Client) -> Result<u64, Error> {
+        Self::read_count(self.count_request(client).send().await?)
+    }
+
+    fn delete_request(&self, client: &Client) -> Result<es_api::root::DeleteByQuery, Error> {
+        if self.indices.is_empty() {
+            return Err(Error::input(
+                "delete by query needs an index (`.index(..)`); refusing to delete from every index; not sent",
+            ));
+        }
+        let query = self
+            .body
+            .query
+            .as_ref()
+            .map(|q| serde_json::json!({ "query": q }))
+            .unwrap_or_else(|| serde_json::json!({ "query": {"match_all": {}} }));
+        let mut req = client.delete_by_query(self.indices.clone()).body(query);
+        if let Some(r) = &self.params.routing {
+            req = req.routing(r.as_str());
+        }
+        Ok(req)
+    }
+
+    /// Deletes the documents the query matches (`_delete_by_query`; every document of the
+    /// indices when there is no query). Version conflicts and failures are in the response.
+    pub async fn delete(
+        &self,
+        client: &Client,
+    ) -> Result<es_api::response::ByQueryResponse, Error> {
+        Ok(self.delete_request(client)?.send().await?.json()?)
+    }
+
+    /// Every matching document, through es-helpers' point-in-time scan (`search_after`
+    /// pages, the point in time closed at the end or on drop). Query, `_source`, `fields`
+    /// and runtime fields carry over; aggregations, sort, from and size do not.
+    ///
+    /// Must be polled within a Tokio runtime.
+    pub fn scan(&self, client: &Client) -> es_helpers::scan::ScanStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let b = &self.body;
+        let body = SearchRequestBody {
+            query: b.query.clone(),
+            source: b.source.clone(),
+            fields: b.fields.clone(),
+            docvalue_fields: b.docvalue_fields.clone(),
+            stored_fields: b.stored_fields.clone(),
+            runtime_mappings: b.runtime_mappings.clone(),
+            script_fields: b.script_fields.clone(),
+            ..Default::default()
+        };
+        es_helpers::scan::Scan::new(client, self.indices.join(","))
+            .query(body)
+            .point_in_time()
+            .stream::<T>()
+    }
+
+    /// [`Search::execute`], blocking (es-api's shared runtime; not from inside one).
+    #[cfg(feature = "blocking")]
+    pub fn execute_blocking(&self, client: &Client) -> Result<SearchResults<T>, Error>
+    where
+        T: DeserializeOwned,
+    {
+        let resp = self.request(client)?.send_blocking()?;
+        let inner: SearchResponse<T> = resp.json()?;
+        Ok(SearchResults(inner))
+    }
+
+    /// [`Search::count`], blocking.
+    #[cfg(feature = "blocking")]
+    pub fn count_blocking(&self, client: &Client) -> Result<u64, Error> {
+        Self::read_count(self.count_request(client).send_blocking()?)
+    }
+
+    /// [`Search::delete`], blocking.
+    #[cfg(feature = "blocking")]
+    pub fn delete_blocking(
+        &self,
+        client: &Client,
+    ) -> Result<es_api::response::ByQueryResponse, Error> {
+        Ok(self.delete_request(client)?.send_blocking()?.json()?)
     }
 }
 

@@ -34,7 +34,7 @@ fn post(i: usize) -> Post {
     };
     Post {
         title: format!("{} post {i}", if i % 3 == 2 { "Python" } else { "Rust" }),
-        body: if i % 2 == 0 {
+        body: if i.is_multiple_of(2) {
             "tokio and futures".into()
         } else {
             "ownership and borrowing".into()
@@ -358,4 +358,71 @@ async fn composite_pages_with_the_after_key() {
     ];
     assert_eq!(all, expected);
     assert!(pages.iter().all(|p| p.len() <= 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_count_and_delete() {
+    use futures_util::TryStreamExt;
+    let (_server, client) = setup().await;
+    let published = Search::<Post>::new()
+        .index("posts")
+        .filter(Query::term("status", "published"));
+    assert_eq!(published.count(&client).await.unwrap(), 9);
+    // scan: every published post, as Post, through a point in time.
+    let mut stream = published.scan(&client);
+    let mut titles = Vec::new();
+    while let Some(hit) = stream.try_next().await.unwrap() {
+        let post: &Post = hit.source().expect("a source");
+        assert_eq!(post.status, "published");
+        titles.push(post.title.clone());
+    }
+    assert_eq!(titles.len(), 9);
+    // delete by query: the drafts.
+    let drafts = Search::<Post>::new()
+        .index("posts")
+        .filter(Query::term("status", "draft"));
+    let deleted = drafts.delete(&client).await.unwrap();
+    assert_eq!(deleted.deleted, 3, "{deleted:?}");
+    client
+        .indices()
+        .refresh()
+        .index("posts")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        Search::<Post>::new()
+            .index("posts")
+            .count(&client)
+            .await
+            .unwrap(),
+        9
+    );
+    // No index: refused before sending, never a delete of everything.
+    let err = Search::<Post>::new().delete(&client).await.unwrap_err();
+    assert_eq!(err.kind(), es_dsl::ErrorKind::Input);
+}
+
+#[cfg(feature = "blocking")]
+#[test]
+fn blocking_twins() {
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    for i in 0..3 {
+        client
+            .index("posts")
+            .id(i.to_string())
+            .body(post(i))
+            .refresh(Refresh::True)
+            .send_blocking()
+            .unwrap();
+    }
+    let s = Search::<Post>::new()
+        .index("posts")
+        .query(Query::match_("title", "rust"));
+    let r = s.execute_blocking(&client).unwrap();
+    assert_eq!(r.documents().count(), 2);
+    assert_eq!(s.count_blocking(&client).unwrap(), 2);
+    let deleted = s.delete_blocking(&client).unwrap();
+    assert_eq!(deleted.deleted, 2);
 }

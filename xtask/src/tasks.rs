@@ -171,7 +171,13 @@ pub(crate) fn demo(_args: &[String]) -> Result<()> {
     let mut ex = cargo();
     ex.args(["run", "--quiet", "-p", "es-transport", "--example", "demo"])
         .env("ES_URL", &url);
-    let r = run_step("demo example", ex);
+    let mut r = run_step("demo example", ex);
+    if r.is_ok() {
+        let mut dsl = cargo();
+        dsl.args(["run", "--quiet", "-p", "es-dsl", "--example", "search"])
+            .env("ES_URL", &url);
+        r = run_step("DSL example", dsl);
+    }
     let _ = server.kill();
     let _ = server.wait();
     r
