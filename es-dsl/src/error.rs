@@ -15,6 +15,10 @@ enum Inner {
     },
     #[error("{0}")]
     Input(String),
+    #[error("mapping of `{field}`: {msg}")]
+    Mapping { field: String, msg: String },
+    #[error("validation failed (not sent): {0}")]
+    Validation(String),
     #[error(transparent)]
     Api(#[from] es_api::Error),
 }
@@ -29,6 +33,10 @@ pub enum ErrorKind {
     Input,
     /// The request failed: see [`Error::api`].
     Api,
+    /// A document type's mapping cannot be built (an option its field type lacks).
+    Mapping,
+    /// A document's `validate()` refused it; nothing was sent.
+    Validation,
 }
 
 impl Error {
@@ -40,13 +48,41 @@ impl Error {
         Error(Inner::Input(msg.into()))
     }
 
+    pub(crate) fn mapping(field: &str, msg: impl Into<String>) -> Error {
+        Error(Inner::Mapping {
+            field: field.to_string(),
+            msg: msg.into(),
+        })
+    }
+
+    pub(crate) fn validation(msg: impl Into<String>) -> Error {
+        Error(Inner::Validation(msg.into()))
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         match &self.0 {
             Inner::Invalid { .. } => ErrorKind::Invalid,
             Inner::Input(_) => ErrorKind::Input,
             Inner::Api(_) => ErrorKind::Api,
+            Inner::Mapping { .. } => ErrorKind::Mapping,
+            Inner::Validation(_) => ErrorKind::Validation,
         }
+    }
+
+    /// The HTTP status of a request that failed with one.
+    pub fn status(&self) -> Option<u16> {
+        self.api()?.api_error().map(|a| a.status().as_u16())
+    }
+
+    /// A version conflict (409): the document changed since it was read.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(409)
+    }
+
+    /// The document or index does not exist (404).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
     }
 
     /// The request's error (status, server error, transport failure), if the request failed.

@@ -42,13 +42,24 @@
 pub use es_api;
 
 mod agg;
+mod document;
 mod error;
+pub mod mapping;
 mod query;
 mod results;
 mod search;
 
 pub use agg::{Agg, Terms};
+pub use document::{Doc, Document, refresh};
 pub use error::{Error, ErrorKind};
+/// `#[derive(Document)]`: see [`Document`] (feature `derive`, on by default).
+#[cfg(feature = "derive")]
+pub use es_dsl_derive::Document;
+/// `#[derive(InnerDoc)]`: a struct stored inside documents (an `object`, or `nested` with
+/// `#[es(nested)]` on the field holding it).
+#[cfg(feature = "derive")]
+pub use es_dsl_derive::InnerDoc;
+pub use mapping::FieldPath;
 pub use query::{Bool, Query, Range};
 pub use results::{Aggs, Bucket, SearchResults};
 pub use search::{Search, Sort};

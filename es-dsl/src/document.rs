@@ -1,0 +1,328 @@
+//! Persistence: [`Document`] (derived with `#[derive(Document)]`) and the stored
+//! [`Doc<T>`] with its concurrency metadata.
+
+use std::future::Future;
+
+use es_api::Client;
+use es_api::response::{GetResponse, WriteResponse};
+use es_api::types::mapping::{DynamicMapping, Property, TypeMapping};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::mapping::{IndexOptions, Mapped};
+use crate::{Error, Search};
+
+/// A document type stored in one index, derived with `#[derive(Document)]`: the index name
+/// and settings from `#[es(...)]`, the mapping from the field types, and persistence.
+///
+/// ```no_run
+/// use es_dsl::{Document, InnerDoc, Query};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Debug, Clone, Serialize, Deserialize, InnerDoc)]
+/// struct Comment {
+///     #[es(keyword)]
+///     author: String,
+///     content: String,
+/// }
+///
+/// #[derive(Debug, Clone, Serialize, Deserialize, Document)]
+/// #[es(index = "blog-posts", shards = 1, alias = "posts")]
+/// struct Post {
+///     #[es(analyzer = "english")]
+///     title: String,
+///     #[es(keyword)]
+///     tags: Vec<String>,
+///     #[es(nested)]
+///     comments: Vec<Comment>,
+/// }
+///
+/// # async fn run(client: es_dsl::es_api::Client) -> Result<(), es_dsl::Error> {
+/// Post::init(&client).await?;
+/// let mut post = Post { title: "Hello".into(), tags: vec!["rust".into()], comments: vec![] }
+///     .save(&client)
+///     .await?;
+/// post.title = "Hello, world".into();
+/// post.save(&client).await?; // fails with is_conflict() if someone saved it meanwhile
+/// let found = Post::search()
+///     .query(Query::match_(Post::fields().title, "hello"))
+///     .execute(&client)
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized + 'static {
+    /// The index (or alias) the documents live in.
+    const INDEX: &'static str;
+
+    /// Shards, replicas, aliases and `dynamic`, from `#[es(...)]`.
+    fn index_options() -> IndexOptions;
+
+    /// Checks a document before every save; an `Err` is never sent.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The mapping, from the field types.
+    fn mapping() -> Result<TypeMapping, Error> {
+        let Property::Object(obj) = Self::property()? else {
+            return Err(Error::mapping(Self::INDEX, "a document maps to an object"));
+        };
+        let dynamic = match Self::index_options().dynamic {
+            Some(d) => Some(
+                serde_json::from_value::<DynamicMapping>(Value::from(d))
+                    .map_err(|e| Error::mapping(Self::INDEX, e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(TypeMapping {
+            properties: obj.properties,
+            dynamic,
+            ..Default::default()
+        })
+    }
+
+    /// The body that creates the index: settings, mappings and aliases.
+    fn create_index_body() -> Result<Value, Error> {
+        let o = Self::index_options();
+        let mut settings = serde_json::Map::new();
+        if let Some(s) = o.shards {
+            settings.insert("number_of_shards".into(), s.into());
+        }
+        if let Some(r) = o.replicas {
+            settings.insert("number_of_replicas".into(), r.into());
+        }
+        let aliases: serde_json::Map<String, Value> = o
+            .aliases
+            .iter()
+            .map(|a| (a.to_string(), json!({})))
+            .collect();
+        Ok(json!({
+            "settings": settings,
+            "mappings": Self::mapping()?,
+            "aliases": aliases,
+        }))
+    }
+
+    /// Creates the index with its settings, mapping and aliases; when it exists, puts the
+    /// mapping (new fields are added; a changed field type is the server's error).
+    fn init(client: &Client) -> impl Future<Output = Result<(), Error>> + Send {
+        async move {
+            if client.indices().exists(Self::INDEX).await? {
+                let mapping = Self::mapping()?;
+                client
+                    .indices()
+                    .put_mapping(Self::INDEX)
+                    .body(&mapping)
+                    .send()
+                    .await?;
+            } else {
+                client
+                    .indices()
+                    .create(Self::INDEX)
+                    .body(Self::create_index_body()?)
+                    .send()
+                    .await?;
+            }
+            Ok(())
+        }
+    }
+
+    /// Saves a new document (an id chosen by the server) after [`Document::validate`].
+    fn save(self, client: &Client) -> impl Future<Output = Result<Doc<Self>, Error>> + Send {
+        async move {
+            self.validate().map_err(Error::validation)?;
+            let resp: WriteResponse = client.index(Self::INDEX).body(&self).send().await?.json()?;
+            Ok(Doc::from_write(resp, self))
+        }
+    }
+
+    /// Creates the document under `id`; an existing one is a conflict (`is_conflict()`).
+    fn create(
+        self,
+        client: &Client,
+        id: impl Into<String> + Send,
+    ) -> impl Future<Output = Result<Doc<Self>, Error>> + Send {
+        async move {
+            self.validate().map_err(Error::validation)?;
+            let resp: WriteResponse = client
+                .create(Self::INDEX, id)
+                .body(&self)
+                .send()
+                .await?
+                .json()?;
+            Ok(Doc::from_write(resp, self))
+        }
+    }
+
+    /// The document `id`, or `None` when there is none.
+    fn get(
+        client: &Client,
+        id: impl Into<String> + Send,
+    ) -> impl Future<Output = Result<Option<Doc<Self>>, Error>> + Send {
+        async move {
+            let resp = client
+                .get(Self::INDEX, id)
+                .ignore_status([404])
+                .send()
+                .await?;
+            let got: GetResponse<Self> = resp.json()?;
+            if !got.found {
+                return Ok(None);
+            }
+            let source = got
+                .source
+                .ok_or_else(|| Error::input(format!("document {} has no _source", got.id)))?;
+            Ok(Some(Doc {
+                id: got.id,
+                index: got.index,
+                seq_no: got.seq_no,
+                primary_term: got.primary_term,
+                version: got.version,
+                source,
+            }))
+        }
+    }
+
+    /// Whether the document `id` exists.
+    fn exists(
+        client: &Client,
+        id: impl Into<String> + Send,
+    ) -> impl Future<Output = Result<bool, Error>> + Send {
+        async move { Ok(client.exists(Self::INDEX, id).await?) }
+    }
+
+    /// A search of this document type's index, hits read as `Self`.
+    fn search() -> Search<Self> {
+        Search::new().index(Self::INDEX)
+    }
+}
+
+/// A stored document: the value and where and at which version it is stored.
+///
+/// Saving, updating or deleting a `Doc` sends `if_seq_no` / `if_primary_term`: when the
+/// document changed since it was read, the server refuses (`err.is_conflict()`), never a
+/// silent overwrite ([`Doc::save_unchecked`] opts out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc<T> {
+    /// `_id`.
+    pub id: String,
+    /// `_index` (the concrete index, when saved through an alias).
+    pub index: String,
+    /// `_seq_no` of the version read or written.
+    pub seq_no: Option<i64>,
+    /// `_primary_term` of the version read or written.
+    pub primary_term: Option<i64>,
+    /// `_version`.
+    pub version: Option<i64>,
+    /// The document.
+    pub source: T,
+}
+
+impl<T> std::ops::Deref for Doc<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.source
+    }
+}
+
+impl<T> std::ops::DerefMut for Doc<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.source
+    }
+}
+
+impl<T: Document> Doc<T> {
+    fn from_write(resp: WriteResponse, source: T) -> Doc<T> {
+        Doc {
+            id: resp.id,
+            index: resp.index,
+            seq_no: resp.seq_no,
+            primary_term: resp.primary_term,
+            version: Some(resp.version),
+            source,
+        }
+    }
+
+    fn absorb(&mut self, resp: WriteResponse) {
+        self.seq_no = resp.seq_no;
+        self.primary_term = resp.primary_term;
+        self.version = Some(resp.version);
+    }
+
+    /// Writes the document back, if it is still the version read (else `is_conflict()`).
+    pub async fn save(&mut self, client: &Client) -> Result<(), Error> {
+        self.source.validate().map_err(Error::validation)?;
+        let mut req = client
+            .index(T::INDEX)
+            .id(self.id.clone())
+            .body(&self.source);
+        if let (Some(s), Some(p)) = (self.seq_no, self.primary_term) {
+            req = req.if_seq_no(s).if_primary_term(p);
+        }
+        let resp: WriteResponse = req.send().await?.json()?;
+        self.absorb(resp);
+        Ok(())
+    }
+
+    /// Writes the document back whatever happened to it meanwhile (last write wins).
+    pub async fn save_unchecked(&mut self, client: &Client) -> Result<(), Error> {
+        self.source.validate().map_err(Error::validation)?;
+        let resp: WriteResponse = client
+            .index(T::INDEX)
+            .id(self.id.clone())
+            .body(&self.source)
+            .send()
+            .await?
+            .json()?;
+        self.absorb(resp);
+        Ok(())
+    }
+
+    /// A partial update (any `Serialize` of some of the fields), if the document is still
+    /// the version read; the stored document comes back and replaces this one's value.
+    pub async fn update(&mut self, client: &Client, partial: impl Serialize) -> Result<(), Error> {
+        let mut req = client
+            .update(T::INDEX, self.id.clone())
+            .body(json!({ "doc": serde_json::to_value(&partial).map_err(|e| Error::invalid("a partial document", e))? }))
+            ._source("true");
+        if let (Some(s), Some(p)) = (self.seq_no, self.primary_term) {
+            req = req.if_seq_no(s).if_primary_term(p);
+        }
+        let resp: WriteResponse = req.send().await?.json()?;
+        let source = resp
+            .get
+            .as_ref()
+            .and_then(|g| g.get("_source"))
+            .cloned()
+            .ok_or_else(|| Error::input("the update response has no document (get._source)"))?;
+        let updated: T = serde_json::from_value(source)
+            .map_err(|e| Error::invalid("the updated document", e))?;
+        updated.validate().map_err(Error::validation)?;
+        self.source = updated;
+        self.absorb(resp);
+        Ok(())
+    }
+
+    /// Deletes the document, if it is still the version read.
+    pub async fn delete(self, client: &Client) -> Result<(), Error> {
+        let mut req = client.delete(T::INDEX, self.id.clone());
+        if let (Some(s), Some(p)) = (self.seq_no, self.primary_term) {
+            req = req.if_seq_no(s).if_primary_term(p);
+        }
+        req.send().await?;
+        Ok(())
+    }
+
+    /// Makes the last write visible to search (`_refresh` of the index).
+    pub async fn refresh(&self, client: &Client) -> Result<(), Error> {
+        client.indices().refresh().index(T::INDEX).send().await?;
+        Ok(())
+    }
+}
+
+/// Refreshes a document type's index, so that what was written is searchable.
+pub async fn refresh<T: Document>(client: &Client) -> Result<(), Error> {
+    client.indices().refresh().index(T::INDEX).send().await?;
+    Ok(())
+}

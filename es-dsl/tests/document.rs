@@ -1,0 +1,295 @@
+//! `#[derive(Document)]` / `#[derive(InnerDoc)]`: the mapping from the field types, typed
+//! field paths, and persistence with optimistic concurrency against a real server.
+
+use es_dsl::es_api::Client;
+use es_dsl::{Agg, Document, ErrorKind, InnerDoc, Query};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, InnerDoc)]
+struct Comment {
+    #[es(keyword)]
+    author: String,
+    content: String,
+    stars: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Document)]
+#[es(
+    index = "blog-posts",
+    shards = 1,
+    replicas = 0,
+    alias = "posts",
+    dynamic = "strict"
+)]
+#[serde(rename_all = "camelCase")]
+struct Post {
+    #[es(analyzer = "english", fields(raw = "keyword"))]
+    title: String,
+    #[es(keyword)]
+    tags: Vec<String>,
+    #[serde(rename = "likes")]
+    like_count: u32,
+    #[es(index = false)]
+    internal_note: Option<String>,
+    published: bool,
+    #[es(nested)]
+    comments: Vec<Comment>,
+    #[serde(skip)]
+    cached: Option<String>,
+}
+
+impl Post {
+    fn new(title: &str, tags: &[&str]) -> Post {
+        Post {
+            title: title.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            like_count: 0,
+            internal_note: None,
+            published: true,
+            comments: vec![Comment {
+                author: "bob".into(),
+                content: "nice".into(),
+                stars: 4,
+            }],
+            cached: None,
+        }
+    }
+}
+
+#[test]
+fn the_mapping_comes_from_the_field_types() {
+    let body = Post::create_index_body().unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+            "aliases": {"posts": {}},
+            "mappings": {
+                "dynamic": "strict",
+                "properties": {
+                    "title": {"type": "text", "analyzer": "english",
+                              "fields": {"raw": {"type": "keyword"}}},
+                    "tags": {"type": "keyword"},
+                    "likes": {"type": "long"},
+                    "internalNote": {"type": "text", "index": false,
+                                     "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+                    "published": {"type": "boolean"},
+                    "comments": {"type": "nested", "properties": {
+                        "author": {"type": "keyword"},
+                        "content": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+                        "stars": {"type": "integer"}
+                    }}
+                }
+            }
+        })
+    );
+}
+
+#[test]
+fn field_paths_are_typed_and_use_the_serialized_names() {
+    let f = Post::fields();
+    assert_eq!(f.title.as_str(), "title");
+    assert_eq!(f.title.sub("raw").as_str(), "title.raw");
+    assert_eq!(f.like_count.as_str(), "likes");
+    assert_eq!(f.internal_note.as_str(), "internalNote");
+    assert_eq!(f.comments.author.as_str(), "comments.author");
+    // Usable wherever es-dsl takes a field.
+    let q = Query::match_(Post::fields().title, "rust")
+        & Query::term(Post::fields().comments.author, "bob");
+    assert_eq!(
+        serde_json::to_value(&q).unwrap()["bool"]["must"][1],
+        json!({"term": {"comments.author": {"value": "bob"}}})
+    );
+    let s = Post::search()
+        .agg("tags", Agg::terms(Post::fields().tags))
+        .sort(Post::fields().likes_sort());
+    assert_eq!(s.indices(), ["blog-posts"]);
+    assert_eq!(s.to_json()["sort"], json!([{"likes": {"order": "desc"}}]));
+}
+
+trait LikesSort {
+    fn likes_sort(&self) -> es_dsl::Sort;
+}
+
+impl LikesSort for PostFields {
+    fn likes_sort(&self) -> es_dsl::Sort {
+        self.like_count.desc()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "bad")]
+struct Bad {
+    #[es(analyzer = "english")]
+    count: i64,
+}
+
+#[test]
+fn an_option_the_field_type_lacks_is_an_error_not_dropped() {
+    let err = Bad::mapping().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Mapping);
+    assert!(
+        err.to_string().contains("count") && err.to_string().contains("analyzer"),
+        "{err}"
+    );
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "checked")]
+struct Checked {
+    name: String,
+}
+
+impl Checked {
+    fn ok(name: &str) -> Checked {
+        Checked { name: name.into() }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_get_update_delete_with_optimistic_concurrency() {
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    Post::init(&client).await.unwrap();
+    // The server's mapping is ours.
+    let got: serde_json::Value = client
+        .indices()
+        .get_mapping()
+        .index("blog-posts")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    let served = &got["blog-posts"]["mappings"];
+    assert_eq!(served["properties"]["tags"], json!({"type": "keyword"}));
+    assert_eq!(served["properties"]["comments"]["type"], "nested");
+    assert_eq!(served["properties"]["title"]["analyzer"], "english");
+    // init again: the mapping is put, not an error.
+    Post::init(&client).await.unwrap();
+
+    let mut doc = Post::new("Rust and Tokio", &["rust", "async"])
+        .save(&client)
+        .await
+        .unwrap();
+    assert!(!doc.id.is_empty());
+    assert_eq!(doc.index, "blog-posts");
+    let id = doc.id.clone();
+
+    let read = Post::get(&client, &id).await.unwrap().expect("found");
+    assert_eq!(read.source, doc.source);
+    assert!(Post::exists(&client, &id).await.unwrap());
+    assert!(Post::get(&client, "nope").await.unwrap().is_none());
+
+    // Two readers; the first to save wins, the other sees a conflict.
+    let mut a = Post::get(&client, &id).await.unwrap().unwrap();
+    let mut b = Post::get(&client, &id).await.unwrap().unwrap();
+    a.like_count = 10;
+    a.save(&client).await.unwrap();
+    b.like_count = 20;
+    let err = b.save(&client).await.unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    assert_eq!(
+        Post::get(&client, &id).await.unwrap().unwrap().like_count,
+        10
+    );
+    // save_unchecked: last write wins, on purpose.
+    b.save_unchecked(&client).await.unwrap();
+    assert_eq!(
+        Post::get(&client, &id).await.unwrap().unwrap().like_count,
+        20
+    );
+
+    // A partial update: the stored document comes back.
+    doc = Post::get(&client, &id).await.unwrap().unwrap();
+    doc.update(&client, json!({"likes": 21, "published": false}))
+        .await
+        .unwrap();
+    assert_eq!((doc.like_count, doc.published), (21, false));
+    // The stale copy `a` cannot update or delete.
+    assert!(
+        a.update(&client, json!({"likes": 0}))
+            .await
+            .unwrap_err()
+            .is_conflict()
+    );
+    assert!(a.clone().delete(&client).await.unwrap_err().is_conflict());
+
+    // T::search() reads typed documents.
+    doc.refresh(&client).await.unwrap();
+    let found = Post::search()
+        .query(Query::match_(Post::fields().title, "tokio"))
+        .execute(&client)
+        .await
+        .unwrap();
+    assert_eq!(found.documents().next().map(|p| p.like_count), Some(21));
+
+    doc.delete(&client).await.unwrap();
+    assert!(Post::get(&client, &id).await.unwrap().is_none());
+
+    // create: an existing id is a conflict.
+    Post::new("one", &[])
+        .create(&client, "fixed")
+        .await
+        .unwrap();
+    let err = Post::new("two", &[])
+        .create(&client, "fixed")
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "validated", validate = "Validated::check")]
+struct Validated {
+    name: String,
+}
+
+impl Validated {
+    fn named(name: &str) -> Validated {
+        Validated { name: name.into() }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.name.is_empty() {
+            Err("a name is required".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_runs_before_every_save() {
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    Checked::init(&client).await.unwrap();
+    let d = Checked::ok("x").save(&client).await.unwrap();
+    assert_eq!(d.name, "x");
+    Validated::init(&client).await.unwrap();
+    let mut ok = Validated::named("y").save(&client).await.unwrap();
+    // A failing validate() is never sent: not as a new document, not as an update.
+    let err = Validated::named("").save(&client).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    ok.name.clear();
+    assert_eq!(
+        ok.save(&client).await.unwrap_err().kind(),
+        ErrorKind::Validation
+    );
+    client
+        .indices()
+        .refresh()
+        .index("validated")
+        .send()
+        .await
+        .unwrap();
+    let count = es_dsl::Search::<Validated>::new()
+        .index("validated")
+        .count(&client)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    let stored = Validated::get(&client, &ok.id).await.unwrap().unwrap();
+    assert_eq!(stored.name, "y");
+}
