@@ -241,7 +241,14 @@ fn parse_field_attrs(field: &syn::Field, errors: &mut Errors) -> FieldAttrs {
                             } else {
                                 errors.push(syn::Error::new(
                                     expr.span(),
-                                    format!("wrong value for `{key}`"),
+                                    format!(
+                                        "`{key}` takes {}",
+                                        match key.as_str() {
+                                            "index" | "doc_values" => "`true` or `false`",
+                                            "ignore_above" => "a positive integer",
+                                            _ => "a string",
+                                        }
+                                    ),
                                 ));
                             }
                         }
