@@ -192,6 +192,59 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
         async move { Ok(client.exists(Self::INDEX, id).await?) }
     }
 
+    /// The documents of these ids, in order (`None` where there is none).
+    fn mget<I: Into<String>>(
+        client: &Client,
+        ids: impl IntoIterator<Item = I> + Send,
+    ) -> impl Future<Output = Result<Vec<Option<Doc<Self>>>, Error>> + Send {
+        let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+        async move {
+            let resp: es_api::response::MgetResponse<Self> = client
+                .mget()
+                .index(Self::INDEX)
+                .body(json!({ "ids": ids }))
+                .send()
+                .await?
+                .json()?;
+            Ok(resp
+                .docs
+                .into_iter()
+                .map(|d| {
+                    if !d.found {
+                        return None;
+                    }
+                    Some(Doc {
+                        id: d.id,
+                        index: d.index,
+                        seq_no: d.seq_no,
+                        primary_term: d.primary_term,
+                        version: d.version,
+                        source: d.source?,
+                    })
+                })
+                .collect())
+        }
+    }
+
+    /// Indexes many documents through es-helpers' bulk (chunked, concurrent, 429s retried),
+    /// each validated first (the first refusal ends the run before anything is sent).
+    fn bulk(
+        client: &Client,
+        docs: impl IntoIterator<Item = Self> + Send,
+    ) -> impl Future<Output = Result<es_helpers::bulk::BulkSummary, Error>> + Send {
+        let docs: Vec<Self> = docs.into_iter().collect();
+        async move {
+            for d in &docs {
+                d.validate().map_err(Error::validation)?;
+            }
+            let actions = docs.into_iter().map(es_helpers::bulk::BulkAction::index);
+            Ok(es_helpers::bulk::Bulk::new(client)
+                .index(Self::INDEX)
+                .run_iter(actions.collect::<Vec<_>>())
+                .await?)
+        }
+    }
+
     /// A search of this document type's index, hits read as `Self`.
     fn search() -> Search<Self> {
         Search::new().index(Self::INDEX)

@@ -21,6 +21,8 @@ enum Inner {
     Validation(String),
     #[error(transparent)]
     Api(#[from] es_api::Error),
+    #[error(transparent)]
+    Helpers(#[from] es_helpers::Error),
 }
 
 /// The kind of an [`Error`].
@@ -67,6 +69,7 @@ impl Error {
             Inner::Api(_) => ErrorKind::Api,
             Inner::Mapping { .. } => ErrorKind::Mapping,
             Inner::Validation(_) => ErrorKind::Validation,
+            Inner::Helpers(_) => ErrorKind::Api,
         }
     }
 
@@ -91,6 +94,20 @@ impl Error {
             Inner::Api(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// The helper's error (bulk, scan), if a helper failed.
+    pub fn helpers(&self) -> Option<&es_helpers::Error> {
+        match &self.0 {
+            Inner::Helpers(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<es_helpers::Error> for Error {
+    fn from(e: es_helpers::Error) -> Error {
+        Error(Inner::Helpers(e))
     }
 }
 

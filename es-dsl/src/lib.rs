@@ -44,7 +44,10 @@ pub use es_api;
 mod agg;
 mod document;
 mod error;
+mod faceted;
+mod index;
 pub mod mapping;
+mod ops;
 mod query;
 mod results;
 mod search;
@@ -59,7 +62,10 @@ pub use es_dsl_derive::Document;
 /// `#[es(nested)]` on the field holding it).
 #[cfg(feature = "derive")]
 pub use es_dsl_derive::InnerDoc;
+pub use faceted::{Facet, FacetValue, FacetedResults, FacetedSearch};
+pub use index::Index;
 pub use mapping::FieldPath;
+pub use ops::{MultiSearch, MultiSearchResults, Slot, UpdateByQuery};
 pub use query::{Bool, Query, Range};
 pub use results::{Aggs, Bucket, SearchResults};
 pub use search::{Search, Sort};

@@ -57,7 +57,7 @@ const ROOTS: &[(&str, &str)] = &[
     ("_types.analysis", "TokenFilter"),
     ("_types.analysis", "CharFilter"),
     ("_types.analysis", "Normalizer"),
-    ("_types.analysis", "IndexSettingsAnalysis"),
+    ("indices._types", "IndexSettingsAnalysis"),
     ("_global.search._types", "SearchRequestBody"),
     ("_global.search", "Response"),
 ];
@@ -184,6 +184,11 @@ impl Gen {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
+        for n in &stack {
+            if !self.types.contains_key(n) {
+                bail!("schema.json has no root type {}::{}", n.0, n.1);
+            }
+        }
         let mut seen = BTreeSet::new();
         while let Some(n) = stack.pop() {
             if !seen.insert(n.clone()) {

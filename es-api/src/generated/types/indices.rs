@@ -33,6 +33,26 @@ impl FielddataFrequencyFilter {
     }
 }
 
+/// The `IndexSettingsAnalysis` type of the specification (`indices._types`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct IndexSettingsAnalysis {
+    /// The `analyzer` property.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analyzer: Option<indexmap::IndexMap<String, super::analysis::Analyzer>>,
+    /// The `char_filter` property.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub char_filter: Option<indexmap::IndexMap<String, super::analysis::CharFilter>>,
+    /// The `filter` property.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<indexmap::IndexMap<String, super::analysis::TokenFilter>>,
+    /// The `normalizer` property.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalizer: Option<indexmap::IndexMap<String, super::analysis::Normalizer>>,
+    /// The `tokenizer` property.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<indexmap::IndexMap<String, super::analysis::Tokenizer>>,
+}
+
 /// The `NumericFielddata` type of the specification (`indices._types`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericFielddata {

@@ -1,0 +1,311 @@
+//! [`Index`]: settings, analysis, aliases and the mappings of document types, with
+//! elasticsearch-dsl's alias-migration recipe in one call ([`Index::migrate`]).
+
+use es_api::Client;
+use es_api::types::analysis::{Analyzer, CharFilter, Normalizer, TokenFilter, Tokenizer};
+use es_api::types::indices::IndexSettingsAnalysis;
+use es_api::types::mapping::{Property, TypeMapping};
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+
+use crate::{Document, Error};
+
+/// An index definition.
+///
+/// ```
+/// use es_dsl::Index;
+/// use es_dsl::es_api::types::analysis::{Analyzer, CustomAnalyzer};
+/// let index = Index::new("blog")
+///     .shards(1)
+///     .analyzer("folding", Analyzer::Custom(CustomAnalyzer {
+///         tokenizer: "standard".into(),
+///         filter: Some(vec!["lowercase".into(), "asciifolding".into()]),
+///         ..Default::default()
+///     }));
+/// let body = index.create_body().unwrap();
+/// assert_eq!(body["settings"]["analysis"]["analyzer"]["folding"]["type"], "custom");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    name: String,
+    settings: serde_json::Map<String, Value>,
+    analysis: IndexSettingsAnalysis,
+    aliases: Vec<String>,
+    mapping: TypeMapping,
+    errors: Vec<String>,
+}
+
+impl Index {
+    /// The index `name` (or, for [`Index::migrate`], the alias the versions sit behind).
+    pub fn new(name: impl Into<String>) -> Index {
+        Index {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `number_of_shards`.
+    pub fn shards(mut self, n: u32) -> Index {
+        self.settings.insert("number_of_shards".into(), n.into());
+        self
+    }
+
+    /// `number_of_replicas`.
+    pub fn replicas(mut self, n: u32) -> Index {
+        self.settings.insert("number_of_replicas".into(), n.into());
+        self
+    }
+
+    /// Any other index setting (`"refresh_interval"`, `"30s"`).
+    pub fn setting(mut self, key: impl Into<String>, value: impl Into<Value>) -> Index {
+        self.settings.insert(key.into(), value.into());
+        self
+    }
+
+    /// A custom analyzer.
+    pub fn analyzer(mut self, name: impl Into<String>, a: Analyzer) -> Index {
+        self.analysis
+            .analyzer
+            .get_or_insert_with(IndexMap::new)
+            .insert(name.into(), a);
+        self
+    }
+
+    /// A tokenizer.
+    pub fn tokenizer(mut self, name: impl Into<String>, t: Tokenizer) -> Index {
+        self.analysis
+            .tokenizer
+            .get_or_insert_with(IndexMap::new)
+            .insert(name.into(), t);
+        self
+    }
+
+    /// A token filter.
+    pub fn token_filter(mut self, name: impl Into<String>, f: TokenFilter) -> Index {
+        self.analysis
+            .filter
+            .get_or_insert_with(IndexMap::new)
+            .insert(name.into(), f);
+        self
+    }
+
+    /// A char filter.
+    pub fn char_filter(mut self, name: impl Into<String>, f: CharFilter) -> Index {
+        self.analysis
+            .char_filter
+            .get_or_insert_with(IndexMap::new)
+            .insert(name.into(), f);
+        self
+    }
+
+    /// A normalizer.
+    pub fn normalizer(mut self, name: impl Into<String>, n: Normalizer) -> Index {
+        self.analysis
+            .normalizer
+            .get_or_insert_with(IndexMap::new)
+            .insert(name.into(), n);
+        self
+    }
+
+    /// An alias created with the index.
+    pub fn alias(mut self, alias: impl Into<String>) -> Index {
+        self.aliases.push(alias.into());
+        self
+    }
+
+    /// Adds a document type's mapping (several types share one index's fields; the same
+    /// field with two mappings is an error at create time).
+    pub fn document<T: Document>(mut self) -> Index {
+        match T::mapping() {
+            Ok(m) => {
+                if m.dynamic.is_some() {
+                    self.mapping.dynamic = m.dynamic;
+                }
+                let props = self.mapping.properties.get_or_insert_with(IndexMap::new);
+                for (k, p) in m.properties.unwrap_or_default() {
+                    match props.get(&k) {
+                        Some(existing) if existing != &p => self.errors.push(format!(
+                            "field `{k}` is mapped twice, differently ({} and {})",
+                            short(existing),
+                            short(&p)
+                        )),
+                        _ => {
+                            props.insert(k, p);
+                        }
+                    }
+                }
+            }
+            Err(e) => self.errors.push(e.to_string()),
+        }
+        self
+    }
+
+    /// The mapping of the document types added.
+    pub fn mapping(&self) -> &TypeMapping {
+        &self.mapping
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        match self.errors.first() {
+            Some(e) => Err(Error::input(format!("index {}: {e}", self.name))),
+            None => Ok(()),
+        }
+    }
+
+    /// The body that creates it.
+    pub fn create_body(&self) -> Result<Value, Error> {
+        self.check()?;
+        let mut settings = Value::Object(self.settings.clone());
+        if self.analysis != IndexSettingsAnalysis::default() {
+            settings["analysis"] = serde_json::to_value(&self.analysis)
+                .map_err(|e| Error::invalid("the analysis settings", e))?;
+        }
+        let aliases: serde_json::Map<String, Value> = self
+            .aliases
+            .iter()
+            .map(|a| (a.clone(), json!({})))
+            .collect();
+        Ok(json!({"settings": settings, "mappings": self.mapping, "aliases": aliases}))
+    }
+
+    /// Creates the index.
+    pub async fn create(&self, client: &Client) -> Result<(), Error> {
+        self.create_as(client, &self.name, &self.aliases).await
+    }
+
+    async fn create_as(
+        &self,
+        client: &Client,
+        name: &str,
+        aliases: &[String],
+    ) -> Result<(), Error> {
+        let mut body = self.create_body()?;
+        body["aliases"] = Value::Object(aliases.iter().map(|a| (a.clone(), json!({}))).collect());
+        client.indices().create(name).body(body).send().await?;
+        Ok(())
+    }
+
+    /// Whether the index (or alias) exists.
+    pub async fn exists(&self, client: &Client) -> Result<bool, Error> {
+        Ok(client.indices().exists(self.name.clone()).await?)
+    }
+
+    /// Deletes the index.
+    pub async fn delete(&self, client: &Client) -> Result<(), Error> {
+        client.indices().delete(self.name.clone()).send().await?;
+        Ok(())
+    }
+
+    /// Puts the mapping (new fields).
+    pub async fn put_mapping(&self, client: &Client) -> Result<(), Error> {
+        self.check()?;
+        client
+            .indices()
+            .put_mapping(self.name.clone())
+            .body(&self.mapping)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Puts dynamic settings (`number_of_replicas`, `refresh_interval`, …).
+    pub async fn put_settings(&self, client: &Client, settings: Value) -> Result<(), Error> {
+        client
+            .indices()
+            .put_settings()
+            .index(self.name.clone())
+            .body(json!({ "index": settings }))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Refreshes the index.
+    pub async fn refresh(&self, client: &Client) -> Result<(), Error> {
+        client
+            .indices()
+            .refresh()
+            .index(self.name.clone())
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The alias-migration recipe: creates the next version `<name>-<n>` from this
+    /// definition, reindexes what the alias `<name>` points at into it, then moves the alias
+    /// atomically (and deletes the old index when `delete_old`). Until the alias moves,
+    /// readers see the old index; if any step fails, the alias still points at it (a
+    /// half-built new index is deleted). With no alias yet, the first version is created
+    /// with it. Returns the new index's name.
+    pub async fn migrate(&self, client: &Client, delete_old: bool) -> Result<String, Error> {
+        self.check()?;
+        let alias = &self.name;
+        let current: Value = client
+            .indices()
+            .get_alias()
+            .name(alias.clone())
+            .ignore_status([404])
+            .send()
+            .await?
+            .json()?;
+        let mut old: Vec<String> = current
+            .as_object()
+            .map(|m| m.keys().filter(|k| !k.is_empty()).cloned().collect())
+            .unwrap_or_default();
+        old.retain(|k| k != "error" && k != "status");
+        let next_n = old
+            .iter()
+            .filter_map(|i| i.strip_prefix(&format!("{alias}-"))?.parse::<u64>().ok())
+            .max()
+            .map_or(1, |n| n + 1);
+        let next = format!("{alias}-{next_n}");
+        if old.is_empty() {
+            self.create_as(client, &next, std::slice::from_ref(alias)).await?;
+            return Ok(next);
+        }
+        self.create_as(client, &next, &[]).await?;
+        let body = json!({"source": {"index": old}, "dest": {"index": next}});
+        let resp: Value = match client.reindex().body(body).refresh(true).send().await {
+            Ok(r) => r.json()?,
+            Err(e) => return Err(undo(client, &next, e.into()).await),
+        };
+        if resp["failures"].as_array().is_some_and(|f| !f.is_empty()) {
+            let e = Error::input(format!("reindex into {next} failed: {}", resp["failures"]));
+            return Err(undo(client, &next, e).await);
+        }
+        let mut actions = vec![json!({"add": {"index": next, "alias": alias}})];
+        for o in &old {
+            actions.push(json!({"remove": {"index": o, "alias": alias}}));
+        }
+        if let Err(e) = client
+            .indices()
+            .update_aliases()
+            .body(json!({ "actions": actions }))
+            .send()
+            .await
+        {
+            return Err(undo(client, &next, e.into()).await);
+        }
+        if delete_old {
+            for o in &old {
+                client.indices().delete(o.clone()).send().await?;
+            }
+        }
+        Ok(format!("{alias}-{next_n}"))
+    }
+}
+
+/// Deletes the half-built next index after a failed migration step, keeping the error.
+async fn undo(client: &Client, next: &str, e: Error) -> Error {
+    let _ = client.indices().delete(next.to_string()).send().await;
+    e
+}
+
+fn short(p: &Property) -> String {
+    serde_json::to_string(p).unwrap_or_default()
+}
