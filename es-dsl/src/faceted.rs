@@ -164,8 +164,10 @@ fn json_to_field_value(v: &Value) -> Result<es_api::types::common::FieldValue, E
 /// One value of a facet with its count, and whether it is selected.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FacetValue {
-    /// The value (a term, a range's name, a histogram key).
+    /// The value (a term, a range's name, a histogram key); select it with this.
     pub value: Value,
+    /// The value as the server formats it (`"true"` for a boolean's `1`, a date), if it does.
+    pub label: Option<String>,
     /// Documents with it (counted with the other facets' selections applied).
     pub count: i64,
     /// Whether it is one of the selected values.
@@ -313,6 +315,7 @@ impl<T> FacetedSearch<T> {
                 .into_iter()
                 .map(|b| FacetValue {
                     selected: selected.is_some_and(|s| s.iter().any(|v| same_value(v, &b.key))),
+                    label: b.key_as_string.map(String::from),
                     value: b.key,
                     count: b.doc_count,
                 })

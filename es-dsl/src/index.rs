@@ -19,7 +19,7 @@ use crate::{Document, Error};
 ///     .shards(1)
 ///     .analyzer("folding", Analyzer::Custom(CustomAnalyzer {
 ///         tokenizer: "standard".into(),
-///         filter: Some(vec!["lowercase".into(), "asciifolding".into()]),
+///         filter: Some(vec!["lowercase".into(), "asciifolding".into()].into()),
 ///         ..Default::default()
 ///     }));
 /// let body = index.create_body().unwrap();
@@ -265,7 +265,8 @@ impl Index {
             .map_or(1, |n| n + 1);
         let next = format!("{alias}-{next_n}");
         if old.is_empty() {
-            self.create_as(client, &next, std::slice::from_ref(alias)).await?;
+            self.create_as(client, &next, std::slice::from_ref(alias))
+                .await?;
             return Ok(next);
         }
         self.create_as(client, &next, &[]).await?;

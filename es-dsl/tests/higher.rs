@@ -18,7 +18,10 @@ struct Article {
 
 fn article(i: usize) -> Article {
     Article {
-        title: format!("{} article {i}", if i.is_multiple_of(2) { "Rust" } else { "Go" }),
+        title: format!(
+            "{} article {i}",
+            if i.is_multiple_of(2) { "Rust" } else { "Go" }
+        ),
         category: ["lang", "tools", "news"][i % 3].to_string(),
         tags: if i.is_multiple_of(4) {
             vec!["async".into(), "web".into()]

@@ -178,6 +178,12 @@ pub(crate) fn demo(_args: &[String]) -> Result<()> {
             .env("ES_URL", &url);
         r = run_step("DSL example", dsl);
     }
+    if r.is_ok() {
+        let mut blog = cargo();
+        blog.args(["run", "--quiet", "-p", "es-dsl", "--example", "blog"])
+            .env("ES_URL", &url);
+        r = run_step("persistence example", blog);
+    }
     let _ = server.kill();
     let _ = server.wait();
     r
