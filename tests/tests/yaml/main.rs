@@ -112,25 +112,13 @@ async fn run_one(
     report(outcome)
 }
 
-#[test]
-fn yaml_suite() {
-    let root = suite_dir();
-    assert!(
-        root.is_dir(),
-        "the clients YAML suite is not at {} (set YAML_SUITE_DIR)",
-        root.display()
-    );
-    let filter = std::env::var("YAML_FILTER").ok().filter(|f| !f.is_empty());
-    let jobs: usize = std::env::var("YAML_JOBS")
-        .ok()
-        .and_then(|j| j.parse().ok())
-        .filter(|j| *j > 0)
-        .unwrap_or(4);
-    let started = Instant::now();
+/// Loads the files under `root` (those whose path contains `filter`) and runs every test,
+/// `jobs` at once.
+fn run_suite(root: &Path, filter: Option<&str>, jobs: usize) -> Vec<TestReport> {
     let mut files = Vec::new();
-    for path in suite::discover(&root) {
-        let file = suite::load(&root, &path).unwrap_or_else(|e| panic!("{e}"));
-        if filter.as_deref().is_some_and(|f| !file.rel.contains(f)) {
+    for path in suite::discover(root) {
+        let file = suite::load(root, &path).unwrap_or_else(|e| panic!("{e}"));
+        if filter.is_some_and(|f| !file.rel.contains(f)) {
             continue;
         }
         files.push(Arc::new(file));
@@ -146,7 +134,7 @@ fn yaml_suite() {
         .enable_all()
         .build()
         .expect("runtime");
-    let reports: Vec<TestReport> = rt.block_on(async {
+    rt.block_on(async {
         let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
         let mut handles = Vec::new();
         for file in &files {
@@ -159,7 +147,55 @@ fn yaml_suite() {
             out.push(h.await.expect("test task"));
         }
         out
-    });
+    })
+}
+
+/// The runner itself on `fixtures/`: each test's name says how it must end.
+#[test]
+fn runner_self_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/yaml/fixtures");
+    let reports = run_suite(&root, None, 4);
+    let mut wrong = Vec::new();
+    for r in &reports {
+        let got = match &r.outcome {
+            Outcome::Passed => "PASS".to_owned(),
+            Outcome::Failed(f) => format!("FAIL ({}: {})", f.step, f.reason),
+            Outcome::Skipped(reason) => format!("SKIP ({reason})"),
+        };
+        let want = r.name.split(':').next().unwrap_or_default();
+        if !got.starts_with(want) {
+            wrong.push(format!("{} :: {} ended {got}", r.file, r.name));
+        }
+    }
+    assert!(reports.len() >= 13, "{} fixture tests", reports.len());
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Teardown ran after the failures (its own failure does not replace the test's).
+    let first_failing = reports
+        .iter()
+        .find(|r| r.name.starts_with("FAIL: the first failing step"))
+        .expect("fixture");
+    match &first_failing.outcome {
+        Outcome::Failed(f) => assert!(f.step.starts_with("test step 2"), "{}", f.step),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn yaml_suite() {
+    let root = suite_dir();
+    assert!(
+        root.is_dir(),
+        "the clients YAML suite is not at {} (set YAML_SUITE_DIR)",
+        root.display()
+    );
+    let filter = std::env::var("YAML_FILTER").ok().filter(|f| !f.is_empty());
+    let jobs: usize = std::env::var("YAML_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .filter(|j| *j > 0)
+        .unwrap_or(4);
+    let started = Instant::now();
+    let reports = run_suite(&root, filter.as_deref(), jobs);
     let took = started.elapsed();
 
     let mut total = Counts::default();

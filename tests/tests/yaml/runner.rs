@@ -241,7 +241,9 @@ fn catch_status(name: &str) -> Option<u16> {
 
 /// The server has no such API: `no handler found for uri`, or an unknown `/_xxx` path read
 /// as an index name.
-fn lacks_api(status: u16, body: &Value, path: &str) -> bool {
+/// `values` are the parameters sent: a path starting with one of them (`/_bad` for the index
+/// `_bad`) is the caller's, not a missing API.
+fn lacks_api(status: u16, body: &Value, path: &str, values: &[String]) -> bool {
     if status != 400 && status != 404 && status != 405 {
         return false;
     }
@@ -254,7 +256,7 @@ fn lacks_api(status: u16, body: &Value, path: &str) -> bool {
     }
     let route = path.split('?').next().unwrap_or_default();
     let segments: Vec<&str> = route.trim_start_matches('/').split('/').collect();
-    if !segments[0].starts_with('_') {
+    if !segments[0].starts_with('_') || values.iter().any(|v| v == segments[0]) {
         return false;
     }
     // `/_license` read as the index `_license`.
@@ -611,6 +613,7 @@ impl Ctx {
         let mut params = Vec::new();
         let mut body = None;
         let mut ignore = Vec::new();
+        let mut values = Vec::new();
         match args {
             Value::Object(m) => {
                 for (k, v) in m {
@@ -622,7 +625,10 @@ impl Ctx {
                                 other => other.as_u64().into_iter().collect(),
                             }
                         }
-                        _ => params.push((k, v)),
+                        _ => {
+                            values.push(text_of(&v));
+                            params.push((k, v));
+                        }
                     }
                 }
             }
@@ -684,7 +690,7 @@ impl Ctx {
         } else {
             Value::String(text.clone())
         };
-        if lacks_api(status, &parsed, &path) {
+        if lacks_api(status, &parsed, &path, &values) {
             return Err(StepError::Skip(format!(
                 "server lacks the API: {described} answered {status} {}",
                 excerpt(&text, 200)
