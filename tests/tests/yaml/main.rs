@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 use es_tests::OsmemServer;
 use runner::Outcome;
 
+/// The skip reason of the tests of a file that `requires` no stack.
+const SERVERLESS_ONLY: &str = "serverless-only file";
+
 /// The longest one test (setup, steps, teardown) may take.
 const TEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -88,7 +91,7 @@ async fn run_one(
         millis: start.elapsed().as_millis(),
     };
     if !file.stack {
-        return report(Outcome::Skipped("serverless-only file".into()));
+        return report(Outcome::Skipped(SERVERLESS_ONLY.into()));
     }
     // A fresh server per test: no state leaks from one test into the next.
     let server =
@@ -221,6 +224,18 @@ fn yaml_suite() {
             c.passed, c.failed, c.skipped
         );
     }
+    let serverless_only = reports
+        .iter()
+        .filter(|r| matches!(&r.outcome, Outcome::Skipped(why) if why == SERVERLESS_ONLY))
+        .count();
+    let _ = writeln!(
+        summary,
+        "stack tests: {} ({} passed, {} failed, {} skipped); serverless-only: {serverless_only}",
+        reports.len() - serverless_only,
+        total.passed,
+        total.failed,
+        total.skipped - serverless_only
+    );
     let _ = writeln!(summary, "took {:.1}s", took.as_secs_f64());
     let closing = format!(
         "{} passed, {} failed, {} skipped",
@@ -228,6 +243,37 @@ fn yaml_suite() {
     );
 
     let mut full = summary.clone();
+    // The failures where the server answered an error to a request that should succeed,
+    // with its answer: what the server lacks or refuses, not the client.
+    let _ = writeln!(
+        full,
+        "\nserver errors (a `do` expecting success got an error):"
+    );
+    for r in &reports {
+        if let Outcome::Failed(f) = &r.outcome
+            && f.server_error
+        {
+            let _ = writeln!(
+                full,
+                "  {} :: {}\n    {}\n    {}",
+                r.file,
+                r.name,
+                f.request.as_deref().unwrap_or("-"),
+                f.reason
+            );
+        }
+    }
+    let _ = writeln!(
+        full,
+        "\nassertion failures (the answer differs from the test's):"
+    );
+    for r in &reports {
+        if let Outcome::Failed(f) = &r.outcome
+            && !f.server_error
+        {
+            let _ = writeln!(full, "  {} :: {}: {}", r.file, r.name, f.reason);
+        }
+    }
     full.push('\n');
     for r in &reports {
         let status = match &r.outcome {
