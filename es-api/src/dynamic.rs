@@ -53,7 +53,7 @@ impl Client {
     /// takes the most of the parts given, deprecated URLs included; it must take all of them);
     /// the others go to the query string.
     /// Values: strings as they are, numbers and booleans as JSON text, arrays comma-joined,
-    /// `null` skipped. The body: a JSON value; a string is sent as it is; for NDJSON
+    /// `null` skipped. The body: a JSON value (`null` is no body); a string is sent as it is; for NDJSON
     /// endpoints (`bulk`, `msearch`, …) an array is sent one line per element.
     ///
     /// An unknown endpoint name, path parts no URL takes together, an empty path part, a
@@ -103,7 +103,8 @@ impl Client {
             }
         }
         match (body, spec.body) {
-            (None, _) => {}
+            // `body:` left empty in YAML: no body (and so `GET` where the endpoint allows it).
+            (None | Some(Value::Null), _) => {}
             (Some(Value::String(raw)), _) => inner.raw_body(raw.into()),
             (Some(Value::Array(lines)), BodyKind::NdJson) => {
                 let mut writer = inner.ndjson();

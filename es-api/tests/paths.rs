@@ -157,6 +157,13 @@ fn dynamic_call_fills_parts_and_query() {
         .into_request()
         .unwrap();
     assert_eq!(line(&req), "PUT /x");
+    // A `null` body is no body: `GET`, not `POST` with the text `null`.
+    let req = c
+        .call("count", [("index", json!("x"))], Some(json!(null)))
+        .into_request()
+        .unwrap();
+    assert_eq!(line(&req), "GET /x/_count");
+    assert!(req.body().is_none());
     let err = c
         .call("no.such_endpoint", Vec::<(String, _)>::new(), None)
         .into_request()

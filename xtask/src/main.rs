@@ -5,6 +5,8 @@
 //! - `demo`: start a test server and run the demo example against it.
 //! - `bench [transport|api|helpers|dsl]`: benchmarks (against local servers; `dsl` in-process).
 //! - `codegen [--check] [--spec DIR]`: generate `es-api/src/generated/` from the REST spec.
+//! - `yaml [FILTER]`: run the clients YAML suite (or the files whose path contains FILTER)
+//!   through `Client::call` against osmem-server; report in `target/yaml-report.txt`.
 
 mod bench_api;
 mod bench_dsl;
@@ -14,7 +16,7 @@ mod tasks;
 
 use anyhow::{Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [transport|api|helpers|dsl]|codegen [--check] [--spec DIR]>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench [transport|api|helpers|dsl]|codegen [--check] [--spec DIR]|yaml [FILTER]>";
 
 fn main() {
     if let Err(e) = run() {
@@ -33,6 +35,7 @@ fn run() -> Result<()> {
         "test" => tasks::test(rest),
         "demo" => tasks::demo(rest),
         "bench" => tasks::bench(rest),
+        "yaml" => tasks::yaml(rest),
         "install-osmem" => tasks::ensure_osmem().map(|p| println!("{}", p.display())),
         // codegen arm (the generator lives in src/codegen/)
         "codegen" => tasks::codegen(rest),

@@ -212,6 +212,29 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     }
 }
 
+/// `cargo xtask yaml [FILTER]`: the clients YAML suite (`tests/tests/yaml/`), or only the
+/// files whose path relative to the suite contains FILTER (`cargo xtask yaml indices/`), with
+/// its output shown. The floor (`tests/yaml-floor.txt`) is checked on full runs only.
+pub(crate) fn yaml(args: &[String]) -> Result<()> {
+    if args.len() > 1 {
+        bail!("usage: cargo xtask yaml [FILTER]");
+    }
+    let osmem = ensure_osmem()?;
+    let mut t = cargo();
+    t.args([
+        "test",
+        "-p",
+        "es-tests",
+        "--test",
+        "yaml",
+        "--",
+        "--nocapture",
+    ])
+    .env("OSMEM_SERVER_BIN", &osmem)
+    .env("YAML_FILTER", args.first().map_or("", String::as_str));
+    run_step("cargo test -p es-tests --test yaml", t)
+}
+
 /// `cargo xtask codegen`: runs the generator (a separate binary target keeps this file small).
 pub(crate) fn codegen(args: &[String]) -> Result<()> {
     crate::codegen_dispatch(args)
