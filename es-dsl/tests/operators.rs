@@ -5,19 +5,7 @@
 use es_dsl::Query;
 use serde_json::Value;
 
-/// JSON equality with numbers compared by value (`2` and `2.0` are the same number).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
+use es_tests::json::same_json as same;
 
 #[test]
 fn operators_merge_as_elasticsearch_dsl_does() {

@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod counting;
+pub mod json;
 pub mod proxy;
 pub mod server;
 pub mod wire;
