@@ -8,7 +8,7 @@
 //! a 1,000-hit response parsed, the Python side in `bench/dsl/pybench.py`, and prints a
 //! markdown table of medians and ratios.
 //!
-//! Arguments after `dsl` go to `dsl-bench`: `--rounds N` (default 5), `--budget-ms MS`
+//! Arguments after `dsl` go to `dsl-bench`: `--rounds N` (default 7), `--budget-ms MS`
 //! (time per case per round, default 300), `--no-python`.
 
 use std::process::Command;
