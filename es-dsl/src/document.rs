@@ -82,26 +82,25 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
         })
     }
 
-    /// The body that creates the index: settings, mappings and aliases.
-    fn create_index_body() -> Result<Value, Error> {
+    /// The index definition: settings and aliases from `#[es(...)]`, this type's mapping.
+    fn index() -> crate::Index {
         let o = Self::index_options();
-        let mut settings = serde_json::Map::new();
+        let mut index = crate::Index::new(Self::INDEX);
         if let Some(s) = o.shards {
-            settings.insert("number_of_shards".into(), s.into());
+            index = index.shards(s);
         }
         if let Some(r) = o.replicas {
-            settings.insert("number_of_replicas".into(), r.into());
+            index = index.replicas(r);
         }
-        let aliases: serde_json::Map<String, Value> = o
-            .aliases
-            .iter()
-            .map(|a| (a.to_string(), json!({})))
-            .collect();
-        Ok(json!({
-            "settings": settings,
-            "mappings": Self::mapping()?,
-            "aliases": aliases,
-        }))
+        for a in o.aliases {
+            index = index.alias(*a);
+        }
+        index.document::<Self>()
+    }
+
+    /// The body that creates the index: settings, mappings and aliases.
+    fn create_index_body() -> Result<Value, Error> {
+        Self::index().create_body()
     }
 
     /// Creates the index with its settings, mapping and aliases; when it exists, puts the
@@ -117,12 +116,7 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
                     .send()
                     .await?;
             } else {
-                client
-                    .indices()
-                    .create(Self::INDEX)
-                    .body(Self::create_index_body()?)
-                    .send()
-                    .await?;
+                Self::index().create(client).await?;
             }
             Ok(())
         }
@@ -305,29 +299,24 @@ impl<T: Document> Doc<T> {
 
     /// Writes the document back, if it is still the version read (else `is_conflict()`).
     pub async fn save(&mut self, client: &Client) -> Result<(), Error> {
+        self.write(client, true).await
+    }
+
+    /// Writes the document back whatever happened to it meanwhile (last write wins).
+    pub async fn save_unchecked(&mut self, client: &Client) -> Result<(), Error> {
+        self.write(client, false).await
+    }
+
+    async fn write(&mut self, client: &Client, checked: bool) -> Result<(), Error> {
         self.source.validate().map_err(Error::validation)?;
         let mut req = client
             .index(T::INDEX)
             .id(self.id.clone())
             .body(&self.source);
-        if let (Some(s), Some(p)) = (self.seq_no, self.primary_term) {
+        if checked && let (Some(s), Some(p)) = (self.seq_no, self.primary_term) {
             req = req.if_seq_no(s).if_primary_term(p);
         }
         let resp: WriteResponse = req.send().await?.json()?;
-        self.absorb(resp);
-        Ok(())
-    }
-
-    /// Writes the document back whatever happened to it meanwhile (last write wins).
-    pub async fn save_unchecked(&mut self, client: &Client) -> Result<(), Error> {
-        self.source.validate().map_err(Error::validation)?;
-        let resp: WriteResponse = client
-            .index(T::INDEX)
-            .id(self.id.clone())
-            .body(&self.source)
-            .send()
-            .await?
-            .json()?;
         self.absorb(resp);
         Ok(())
     }
@@ -369,8 +358,7 @@ impl<T: Document> Doc<T> {
 
     /// Makes the last write visible to search (`_refresh` of the index).
     pub async fn refresh(&self, client: &Client) -> Result<(), Error> {
-        client.indices().refresh().index(T::INDEX).send().await?;
-        Ok(())
+        refresh::<T>(client).await
     }
 }
 

@@ -80,12 +80,14 @@ impl Error {
 
     /// A version conflict (409): the document changed since it was read.
     pub fn is_conflict(&self) -> bool {
-        self.status() == Some(409)
+        use es_api::ErrorExt;
+        self.api().is_some_and(|e| e.is_conflict())
     }
 
     /// The document or index does not exist (404).
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        use es_api::ErrorExt;
+        self.api().is_some_and(|e| e.is_not_found())
     }
 
     /// The request's error (status, server error, transport failure), if the request failed.

@@ -245,19 +245,22 @@ impl Index {
     pub async fn migrate(&self, client: &Client, delete_old: bool) -> Result<String, Error> {
         self.check()?;
         let alias = &self.name;
-        let current: Value = client
+        let resp = client
             .indices()
             .get_alias()
             .name(alias.clone())
             .ignore_status([404])
             .send()
-            .await?
-            .json()?;
-        let mut old: Vec<String> = current
-            .as_object()
-            .map(|m| m.keys().filter(|k| !k.is_empty()).cloned().collect())
-            .unwrap_or_default();
-        old.retain(|k| k != "error" && k != "status");
+            .await?;
+        let old: Vec<String> = if resp.status().as_u16() == 404 {
+            Vec::new()
+        } else {
+            let current: Value = resp.json()?;
+            current
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        };
         let next_n = old
             .iter()
             .filter_map(|i| i.strip_prefix(&format!("{alias}-"))?.parse::<u64>().ok())

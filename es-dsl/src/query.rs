@@ -77,16 +77,11 @@ impl Query {
     }
 
     /// `match`: full-text search of `field` for `text`.
-    pub fn match_(field: impl Into<String>, text: impl Into<FieldValue>) -> Query {
-        let query = match text.into() {
-            FieldValue::String(s) => s.into(),
-            FieldValue::Long(n) => (n as f64).into(),
-            FieldValue::Double(n) => n.into(),
-            FieldValue::Bool(b) => b.into(),
-            FieldValue::Null => String::new().into(),
-        };
-        let query: es_api::types::query_dsl::MatchQueryQuery = query;
-        QueryContainer::Match(SingleKey::new(field, MatchQuery::new(query))).into()
+    pub fn match_(
+        field: impl Into<String>,
+        text: impl Into<es_api::types::query_dsl::MatchQueryQuery>,
+    ) -> Query {
+        QueryContainer::Match(SingleKey::new(field, MatchQuery::new(text))).into()
     }
 
     /// `match_phrase`.

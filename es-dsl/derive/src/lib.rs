@@ -332,20 +332,28 @@ fn serde_container(attrs: &[syn::Attribute], errors: &mut Errors) -> Option<(Str
                     ));
                     let _ = meta.parse_nested_meta(|_| Ok(()));
                 }
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let _ = meta.parse_nested_meta(|m| {
-                    if m.input.peek(syn::Token![=]) {
-                        let _: syn::Expr = m.value()?.parse()?;
-                    }
-                    Ok(())
-                });
+            } else {
+                skip_serde_meta(&meta)?;
             }
             Ok(())
         });
     }
     out
+}
+
+/// Consumes a serde option es-dsl does not read (`default = "..."`, `with(...)`, `skip_serializing_if`).
+fn skip_serde_meta(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: syn::Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _ = meta.parse_nested_meta(|m| {
+            if m.input.peek(syn::Token![=]) {
+                let _: syn::Expr = m.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    Ok(())
 }
 
 fn serde_field(field: &syn::Field) -> SerdeField {
@@ -363,15 +371,8 @@ fn serde_field(field: &syn::Field) -> SerdeField {
                 out.skip = true;
             } else if meta.path.is_ident("flatten") {
                 out.flatten = Some(meta.path.span());
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let _ = meta.parse_nested_meta(|m| {
-                    if m.input.peek(syn::Token![=]) {
-                        let _: syn::Expr = m.value()?.parse()?;
-                    }
-                    Ok(())
-                });
+            } else {
+                skip_serde_meta(&meta)?;
             }
             Ok(())
         });
