@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use es_transport::{RequestOptions, Transport};
+use es_transport::{RequestOptions, Transport, TransportBuilder};
 
 use crate::Result;
 
@@ -31,6 +31,12 @@ pub struct Client {
     options: Arc<RequestOptions>,
 }
 
+impl From<Transport> for Client {
+    fn from(transport: Transport) -> Self {
+        Client::new(transport)
+    }
+}
+
 impl Client {
     /// A client over `transport`.
     pub fn new(transport: Transport) -> Self {
@@ -38,6 +44,26 @@ impl Client {
             transport,
             options: Arc::new(RequestOptions::default()),
         }
+    }
+
+    /// A builder for a client over a new transport to `hosts`, with every transport setting
+    /// ([`TransportBuilder`]): one chain for a client over several nodes.
+    ///
+    /// # Example
+    /// ```no_run
+    /// # fn run() -> es_api::Result<()> {
+    /// use std::time::Duration;
+    /// use es_api::Client;
+    ///
+    /// let client: Client = Client::builder(["http://es1:9200", "http://es2:9200"])
+    ///     .basic_auth("elastic", "changeme")
+    ///     .request_timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// # let _ = client; Ok(())
+    /// # }
+    /// ```
+    pub fn builder(hosts: impl es_transport::IntoNodeUrls) -> TransportBuilder<Client> {
+        Transport::builder(hosts).output()
     }
 
     /// A client over a new transport to one node, `http://localhost:9200` style.

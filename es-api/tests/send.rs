@@ -56,3 +56,29 @@ async fn send_and_await_directly() {
         "POST /_bulk?refresh=true HTTP/1.1"
     );
 }
+
+/// `Client::builder` takes several hosts and every transport setting in one chain: the first
+/// host refuses connections, the request fails over to the second.
+#[tokio::test]
+async fn client_builder_over_two_nodes() {
+    let (url, requests) = serve(vec![(
+        200,
+        r#"{"count":3,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0}}"#,
+    )]);
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let client: Client = Client::builder([dead.as_str(), url.as_str()])
+        .randomize_nodes_in_pool(false)
+        .max_retries(1)
+        .build()
+        .unwrap();
+    let response = client.count().index("i").send().await.unwrap();
+    assert_eq!(response.attempts(), 2);
+    assert_eq!(response.node(), url.trim_end_matches('/'));
+    assert!(requests.recv().unwrap().ends_with("/i/_count HTTP/1.1"));
+    // A bad setting is the builder's error, not a panic.
+    let err = Client::builder(["not a url"]).build().unwrap_err();
+    assert_eq!(err.kind(), es_api::ErrorKind::Config, "{err}");
+}

@@ -299,7 +299,7 @@ where
 
 // ===== impl TransportBuilder (SigV4) =====
 
-impl TransportBuilder {
+impl<O> TransportBuilder<O> {
     /// Signs every request with AWS SigV4 (feature `aws`). See [`SigV4Layer`] and the
     /// [module docs](crate::aws).
     pub fn aws_sigv4(mut self, layer: SigV4Layer) -> Self {

@@ -180,7 +180,7 @@ impl Transport {
     }
 }
 
-impl TransportBuilder {
+impl<O> TransportBuilder<O> {
     fn cloud_defaults(self) -> Self {
         self.http_compress(true)
             .sniff_on_start(false)

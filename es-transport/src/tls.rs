@@ -180,7 +180,7 @@ impl TlsOptions {
 
 // ===== impl TransportBuilder (TLS) =====
 
-impl TransportBuilder {
+impl<O> TransportBuilder<O> {
     /// Replaces all TLS settings at once.
     pub fn tls_options(mut self, options: TlsOptions) -> Self {
         self.tls = options;

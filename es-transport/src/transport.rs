@@ -1,6 +1,7 @@
 //! The `Transport` (one per application) and its builder.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -253,8 +254,12 @@ impl Transport {
 }
 
 /// Builds a [`Transport`]. Every setting has a default; see each method.
+///
+/// `O` is what [`TransportBuilder::build`] returns: the transport itself, or anything made
+/// from one (`es_api::Client::builder` returns a `TransportBuilder<Client>`, so a client over
+/// several nodes is one chain of the same settings). [`TransportBuilder::output`] changes it.
 #[must_use]
-pub struct TransportBuilder {
+pub struct TransportBuilder<O = Transport> {
     pub(crate) hosts: Result<Vec<NodeUrl>>,
     pub(crate) max_connections: usize,
     pub(crate) randomize: bool,
@@ -283,9 +288,10 @@ pub struct TransportBuilder {
     #[cfg(feature = "rustls")]
     pub(crate) tls: crate::tls::TlsOptions,
     pub(crate) config_error: Option<Error>,
+    pub(crate) output: PhantomData<fn() -> O>,
 }
 
-impl fmt::Debug for TransportBuilder {
+impl<O> fmt::Debug for TransportBuilder<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransportBuilder")
             .field("hosts", &self.hosts.as_ref().ok())
@@ -329,6 +335,58 @@ impl TransportBuilder {
             #[cfg(feature = "rustls")]
             tls: crate::tls::TlsOptions::default(),
             config_error: None,
+            output: PhantomData,
+        }
+    }
+}
+
+impl<O> TransportBuilder<O> {
+    /// The same settings, building a `P` (anything with `From<Transport>`) instead.
+    ///
+    /// # Example
+    /// ```
+    /// use es_transport::{Transport, TransportBuilder};
+    ///
+    /// struct MyClient(Transport);
+    /// impl From<Transport> for MyClient {
+    ///     fn from(t: Transport) -> Self {
+    ///         MyClient(t)
+    ///     }
+    /// }
+    /// let b: TransportBuilder<MyClient> = Transport::builder("http://localhost:9200").output();
+    /// let client: MyClient = b.connections_per_node(4).build()?;
+    /// # let _ = client.0;
+    /// # Ok::<(), es_transport::Error>(())
+    /// ```
+    pub fn output<P>(self) -> TransportBuilder<P> {
+        TransportBuilder {
+            hosts: self.hosts,
+            max_connections: self.max_connections,
+            randomize: self.randomize,
+            selector: self.selector,
+            backoff: self.backoff,
+            retry: self.retry,
+            sniff: self.sniff,
+            compress: self.compress,
+            request_timeout: self.request_timeout,
+            connect_timeout: self.connect_timeout,
+            pool_wait_timeout: self.pool_wait_timeout,
+            idle_timeout: self.idle_timeout,
+            tcp_keepalive: self.tcp_keepalive,
+            max_response_size: self.max_response_size,
+            send_get_body_as: self.send_get_body_as,
+            headers: self.headers,
+            auth: self.auth,
+            compatibility: self.compatibility,
+            product_check: self.product_check,
+            serializer: self.serializer,
+            clock: self.clock,
+            layers: self.layers,
+            signing_layers: self.signing_layers,
+            #[cfg(feature = "rustls")]
+            tls: self.tls,
+            config_error: self.config_error,
+            output: PhantomData,
         }
     }
 
@@ -596,11 +654,18 @@ impl TransportBuilder {
         self
     }
 
-    /// Builds the transport.
+    /// Builds the transport (or, for a `TransportBuilder<O>`, the `O` made from it).
     ///
     /// # Errors
     /// A bad host string, header, or TLS setting; no host at all.
-    pub fn build(self) -> Result<Transport> {
+    pub fn build(self) -> Result<O>
+    where
+        O: From<Transport>,
+    {
+        self.build_transport().map(O::from)
+    }
+
+    fn build_transport(self) -> Result<Transport> {
         if let Some(e) = self.config_error {
             return Err(e);
         }
