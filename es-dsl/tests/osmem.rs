@@ -372,7 +372,7 @@ async fn scan_count_and_delete() {
     let mut stream = published.scan(&client);
     let mut titles = Vec::new();
     while let Some(hit) = stream.try_next().await.unwrap() {
-        let post: &Post = hit.source().expect("a source");
+        let post: &Post = hit.source.as_ref().expect("a source");
         assert_eq!(post.status, "published");
         titles.push(post.title.clone());
     }

@@ -37,10 +37,8 @@ type Transform = Arc<dyn Fn(Hit<Value>) -> Option<Hit<Value>> + Send + Sync>;
 ///     .query(json!({"query": {"range": {"level": {"gte": 3}}}}))
 ///     .op_type(OpType::Create)
 ///     .transform(|mut hit| {
-///         if let Some(src) = hit.source().cloned() {
-///             let mut src = src;
+///         if let Some(src) = hit.source.as_mut() {
 ///             src["migrated"] = json!(true);
-///             hit.set_source(Some(src));
 ///         }
 ///         Some(hit)
 ///     })
@@ -105,7 +103,7 @@ impl Reindex {
 
     /// Changes each document before it is written, or drops it (`None`). The hit arrives
     /// with its `_index` set to the target index; whatever index, id, routing
-    /// ([`Hit::set_routing`]) and source it leaves are written (a hit left without a source
+    /// (`hit.routing`) and source it leaves are written (a hit left without a source
     /// is a failed item).
     pub fn transform(
         mut self,
@@ -128,30 +126,38 @@ impl Reindex {
     }
 
     /// The failed item standing for a hit without `_source`.
-    fn missing_source<D>(&self, index: String, id: String) -> BulkAction<D> {
-        BulkAction::rejected(
+    fn missing_source<D>(&self, index: String, id: Option<String>) -> BulkAction<D> {
+        let a = BulkAction::rejected(
             self.op_type,
             "missing_source",
             format!(
-                "hit [{index}]/[{id}] has no _source to copy (excluded by the query's _source, or not stored)"
+                "hit [{index}]/[{}] has no _source to copy (excluded by the query's _source, or not stored)",
+                id.as_deref().unwrap_or("")
             ),
         )
-        .in_index(index)
-        .id(id)
+        .in_index(index);
+        match id {
+            Some(id) => a.id(id),
+            None => a,
+        }
     }
 
     fn action<D>(
         &self,
         doc: D,
         index: String,
-        id: String,
+        id: Option<String>,
         routing: Option<String>,
     ) -> BulkAction<D> {
         let a = match self.op_type {
             OpType::Create => BulkAction::create(doc),
             _ => BulkAction::index(doc),
         };
-        let a = a.in_index(index).id(id);
+        let a = a.in_index(index);
+        let a = match id {
+            Some(id) => a.id(id),
+            None => a,
+        };
         match routing {
             Some(r) => a.routing(r),
             None => a,
@@ -170,9 +176,9 @@ impl Reindex {
                 let this = self.clone();
                 let hits = until_error(self.scan.stream::<Box<RawValue>>(), scan_error.clone());
                 let actions = hits.map(move |hit| {
-                    let (id, routing) = (hit.id().to_owned(), hit.routing().map(str::to_owned));
                     let index = this.target_index.clone();
-                    match hit.into_source() {
+                    let (id, routing) = (hit.id, hit.routing);
+                    match hit.source {
                         Some(src) => this.action(src, index, id, routing),
                         None => this.missing_source(index, id),
                     }
@@ -184,14 +190,10 @@ impl Reindex {
                 let transform = transform.clone();
                 let hits = until_error(self.scan.stream::<Value>(), scan_error.clone());
                 let actions = hits.filter_map(move |mut hit| {
-                    hit.set_index(this.target_index.clone());
+                    hit.index.clone_from(&this.target_index);
                     let action = transform(hit).map(|hit| {
-                        let (index, id, routing) = (
-                            hit.index().to_owned(),
-                            hit.id().to_owned(),
-                            hit.routing().map(str::to_owned),
-                        );
-                        match hit.into_source() {
+                        let (index, id, routing) = (hit.index, hit.id, hit.routing);
+                        match hit.source {
                             Some(src) => this.action(src, index, id, routing),
                             None => this.missing_source(index, id),
                         }

@@ -42,106 +42,10 @@ pub enum PitApi {
     OpenSearch,
 }
 
-/// One search hit with its `_source` as `T`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(bound(deserialize = "T: DeserializeOwned"))]
-pub struct Hit<T> {
-    #[serde(rename = "_index", default)]
-    index: String,
-    #[serde(rename = "_id", default)]
-    id: String,
-    #[serde(rename = "_score", default)]
-    score: Option<f64>,
-    #[serde(rename = "_routing", default)]
-    routing: Option<String>,
-    #[serde(rename = "_source", default = "none")]
-    source: Option<T>,
-    #[serde(rename = "_seq_no", default)]
-    seq_no: Option<i64>,
-    #[serde(rename = "_primary_term", default)]
-    primary_term: Option<i64>,
-    #[serde(rename = "_version", default)]
-    version: Option<i64>,
-    #[serde(default)]
-    sort: Vec<Value>,
-}
-
-fn none<T>() -> Option<T> {
-    None
-}
-
-impl<T> Hit<T> {
-    /// `_index`.
-    pub fn index(&self) -> &str {
-        &self.index
-    }
-
-    /// `_id`.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// `_score` (none when sorting).
-    pub fn score(&self) -> Option<f64> {
-        self.score
-    }
-
-    /// `_routing`.
-    pub fn routing(&self) -> Option<&str> {
-        self.routing.as_deref()
-    }
-
-    /// `_source`, when returned.
-    pub fn source(&self) -> Option<&T> {
-        self.source.as_ref()
-    }
-
-    /// Takes `_source`.
-    pub fn into_source(self) -> Option<T> {
-        self.source
-    }
-
-    /// `_seq_no` (with `seq_no_primary_term: true` in the query).
-    pub fn seq_no(&self) -> Option<i64> {
-        self.seq_no
-    }
-
-    /// `_primary_term`.
-    pub fn primary_term(&self) -> Option<i64> {
-        self.primary_term
-    }
-
-    /// `_version` (with `version: true` in the query).
-    pub fn version(&self) -> Option<i64> {
-        self.version
-    }
-
-    /// The sort values of the hit.
-    pub fn sort(&self) -> &[Value] {
-        &self.sort
-    }
-
-    /// Replaces `_index` (for [`crate::reindex::Reindex`] transforms).
-    pub fn set_index(&mut self, index: impl Into<String>) {
-        self.index = index.into();
-    }
-
-    /// Replaces `_id`.
-    pub fn set_id(&mut self, id: impl Into<String>) {
-        self.id = id.into();
-    }
-
-    /// Replaces `_source`.
-    pub fn set_source(&mut self, source: Option<T>) {
-        self.source = source;
-    }
-
-    /// Replaces `_routing` (a [`crate::reindex::Reindex`] transform writes the document with
-    /// this routing; `None`: no routing).
-    pub fn set_routing(&mut self, routing: Option<String>) {
-        self.routing = routing;
-    }
-}
+/// One search hit with its `_source` as `T`: the same type as a search response's hits
+/// ([`es_api::response::Hit`]), so code that reads hits works on both. Its fields are public;
+/// a [`crate::reindex::Reindex`] transform edits `index`, `id`, `routing` and `source` in place.
+pub use es_api::response::Hit;
 
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: DeserializeOwned"))]
@@ -270,7 +174,7 @@ type PageResult<T> = std::result::Result<Page<T>, PageError>;
 ///     .slices(4)
 ///     .stream::<Value>();
 /// while let Some(hit) = hits.try_next().await? {
-///     println!("{} {:?}", hit.id(), hit.source());
+///     println!("{:?} {:?}", hit.id, hit.source);
 /// }
 /// # Ok(()) }
 /// ```
@@ -969,7 +873,7 @@ fn pit_pages<T: DeserializeOwned + Send + 'static>(
                 if !last_page {
                     let search_after = hits
                         .last()
-                        .map(|h| h.sort.clone())
+                        .and_then(|h| h.sort.clone())
                         .filter(|s| !s.is_empty());
                     if search_after.is_none() {
                         st.done = true;

@@ -174,8 +174,13 @@ async fn nothing_is_lost_then_every_scan_mode_sees_each_doc_once() {
             .query(json!({"_source": ["n"]}))
             .stream::<Value>();
         while let Some(hit) = hits.try_next().await.expect("scan") {
-            let n = hit.id().parse::<u64>().expect("numeric id");
-            assert_eq!(hit.source().expect("source")["n"], n);
+            let n = hit
+                .id
+                .as_deref()
+                .expect("id")
+                .parse::<u64>()
+                .expect("numeric id");
+            assert_eq!(hit.source.as_ref().expect("source")["n"], n);
             assert!(seen.insert(n), "{mode:?}/{slices}: duplicate id {n}");
         }
         assert_eq!(seen.len() as u64, N, "{mode:?}/{slices}");

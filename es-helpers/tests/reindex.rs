@@ -84,13 +84,12 @@ async fn reindex_between_two_servers() {
         .query(json!({"query": {"range": {"n": {"lt": 100}}}}))
         .op_type(OpType::Create)
         .transform(|mut hit| {
-            let n = hit.source()?["n"].as_u64()?;
+            let src = hit.source.as_mut()?;
+            let n = src["n"].as_u64()?;
             if n % 2 == 1 {
                 return None;
             }
-            let mut src = hit.source().cloned()?;
             src["doubled"] = json!(n * 2);
-            hit.set_source(Some(src));
             Some(hit)
         })
         .scan_with(|s| s.point_in_time().slices(2).size(30))
@@ -175,8 +174,8 @@ async fn missing_sources_are_failures_and_transforms_set_routing() {
     // A transform routes documents.
     let summary = Reindex::new(&c, "src", &c, "routed")
         .transform(|mut hit| {
-            let n = hit.source()?["n"].as_u64()?;
-            hit.set_routing(Some(format!("r{}", n % 2)));
+            let n = hit.source.as_ref()?["n"].as_u64()?;
+            hit.routing = Some(format!("r{}", n % 2));
             Some(hit)
         })
         .run()

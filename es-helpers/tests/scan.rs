@@ -119,17 +119,17 @@ async fn typed_hits_order_and_release_at_the_end() {
         .await
         .expect("scan");
     assert_eq!(hits.len(), 1250);
-    let ns: Vec<u64> = hits.iter().map(|h| h.source().unwrap().n).collect();
+    let ns: Vec<u64> = hits.iter().map(|h| h.source.as_ref().unwrap().n).collect();
     assert!(ns.windows(2).all(|w| w[0] > w[1]), "descending");
     assert_eq!(
-        hits[0].source(),
+        hits[0].source.as_ref(),
         Some(&Num {
             n: 2498,
             even: true
         })
     );
-    assert_eq!(hits[0].id(), "2498");
-    assert_eq!(hits[0].index(), "nums");
+    assert_eq!(hits[0].id.as_deref(), Some("2498"));
+    assert_eq!(hits[0].index, "nums");
     // The scroll was cleared once exhausted.
     let scroll_id = ids.lock().unwrap().first().cloned().expect("a scroll id");
     assert!(!scroll_alive(&direct, &scroll_id).await);
@@ -523,7 +523,7 @@ async fn index_names_are_percent_encoded() {
             .await
             .expect("scan");
         assert_eq!(hits.len(), 25, "{mode:?}");
-        assert!(hits.iter().all(|h| h.index() == index));
+        assert!(hits.iter().all(|h| h.index == index));
     }
     assert_eq!(open_pits(&direct).await, 0);
 }
