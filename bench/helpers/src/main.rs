@@ -719,6 +719,17 @@ fn scans(
         "elasticsearch crate, hand-rolled scroll, typed Doc".into(),
         ours(url, "crate-scroll", 0, 1),
     ));
+    // Diagnostics: the same hand-rolled loop over es-transport alone, with the crate's
+    // minimal hit (`_id`, `_source`) and with every field the helper's `Hit` reads; what is
+    // left between the second and ours is the helper's stream machinery.
+    cases.push((
+        "diagnostic: es-transport, hand-rolled scroll, hit = _id + _source".into(),
+        ours(url, "transport-scroll", 0, 1),
+    ));
+    cases.push((
+        "diagnostic: es-transport, hand-rolled scroll, hit = the helper's Hit fields".into(),
+        ours(url, "transport-scroll-fullhit", 0, 1),
+    ));
     if let Some(py) = py {
         cases.push((
             "elasticsearch-py helpers.scan".into(),
