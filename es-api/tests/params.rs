@@ -112,3 +112,22 @@ fn request_options_reach_the_transport_request() {
         "{debug}"
     );
 }
+
+#[test]
+fn wait_for_active_shards_is_a_count_or_all() {
+    use es_api::params::ActiveShards;
+    let req = client()
+        .index("i")
+        .raw_body("{}")
+        .wait_for_active_shards(2)
+        .into_request()
+        .unwrap();
+    assert_eq!(query(&req), "wait_for_active_shards=2");
+    let req = client()
+        .cluster()
+        .health()
+        .wait_for_active_shards(ActiveShards::All)
+        .into_request()
+        .unwrap();
+    assert_eq!(query(&req), "wait_for_active_shards=all");
+}

@@ -262,6 +262,52 @@ macro_rules! scalar_from_display {
 }
 scalar_from_display!(bool, i32, i64, u32, u64, f64, &str, String);
 
+/// How many shard copies must be active before a write proceeds (`wait_for_active_shards`):
+/// a number (`1`, the default, is the primary alone) or every copy.
+///
+/// # Example
+/// ```
+/// use es_api::params::ActiveShards;
+///
+/// assert_eq!(ActiveShards::from(2).as_str(), "2");
+/// assert_eq!(ActiveShards::All.as_str(), "all");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActiveShards {
+    /// Every copy (primary and replicas): `all`.
+    All,
+    /// This many copies, the primary included.
+    Count(u32),
+}
+
+impl ActiveShards {
+    /// The value as sent.
+    pub fn as_str(&self) -> Cow<'static, str> {
+        match self {
+            ActiveShards::All => Cow::Borrowed("all"),
+            ActiveShards::Count(n) => Cow::Owned(n.to_string()),
+        }
+    }
+}
+
+impl From<u32> for ActiveShards {
+    fn from(n: u32) -> Self {
+        ActiveShards::Count(n)
+    }
+}
+
+impl fmt::Display for ActiveShards {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+impl ToParam for ActiveShards {
+    fn to_param(&self) -> Cow<'_, str> {
+        self.as_str()
+    }
+}
+
 /// How a value is written into a path or query string (before percent-encoding).
 pub(crate) trait ToParam {
     fn to_param(&self) -> Cow<'_, str>;

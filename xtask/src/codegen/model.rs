@@ -243,6 +243,8 @@ pub(crate) enum ValueType {
     List,
     /// `boolean|long`, `number|string`.
     Scalar,
+    /// `wait_for_active_shards`: a number of shard copies or `all` (a string in the spec).
+    ActiveShards,
     /// A generated enum, by type name.
     Enum(String),
     /// A list of a generated enum.
@@ -608,6 +610,8 @@ fn endpoint(
             } else {
                 ValueType::Enum(enum_name)
             }
+        } else if pname == "wait_for_active_shards" && p.ty == "string" {
+            ValueType::ActiveShards
         } else {
             match p.ty.as_str() {
                 "boolean" => ValueType::Bool,

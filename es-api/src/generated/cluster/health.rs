@@ -79,7 +79,7 @@ impl Health {
     /// Wait until the specified number of shards is active
     ///
     /// Server default: `0`.
-    pub fn wait_for_active_shards(mut self, value: impl Into<String>) -> Self {
+    pub fn wait_for_active_shards(mut self, value: impl Into<crate::params::ActiveShards>) -> Self {
         self.inner.query("wait_for_active_shards", value.into());
         self
     }

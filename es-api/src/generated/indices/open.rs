@@ -72,7 +72,7 @@ impl Open {
     /// Sets the number of active shards to wait for before the operation returns.
     ///
     /// Server default: `1`.
-    pub fn wait_for_active_shards(mut self, value: impl Into<String>) -> Self {
+    pub fn wait_for_active_shards(mut self, value: impl Into<crate::params::ActiveShards>) -> Self {
         self.inner.query("wait_for_active_shards", value.into());
         self
     }

@@ -64,7 +64,7 @@ impl Rollover {
     /// Set the number of active shards to wait for on the newly created rollover index before the operation returns.
     ///
     /// Server default: `1`.
-    pub fn wait_for_active_shards(mut self, value: impl Into<String>) -> Self {
+    pub fn wait_for_active_shards(mut self, value: impl Into<crate::params::ActiveShards>) -> Self {
         self.inner.query("wait_for_active_shards", value.into());
         self
     }

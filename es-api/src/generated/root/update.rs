@@ -113,7 +113,7 @@ impl Update {
     /// Sets the number of shard copies that must be active before proceeding with the update operation. Defaults to 1, meaning the primary shard only. Set to `all` for all shard copies, otherwise set to any non-negative value less than or equal to the total number of copies for the shard (number of replicas + 1)
     ///
     /// Server default: `1`.
-    pub fn wait_for_active_shards(mut self, value: impl Into<String>) -> Self {
+    pub fn wait_for_active_shards(mut self, value: impl Into<crate::params::ActiveShards>) -> Self {
         self.inner.query("wait_for_active_shards", value.into());
         self
     }

@@ -265,6 +265,10 @@ fn param(out: &mut String, p: &Param) {
             "impl Into<crate::params::Scalar>".to_owned(),
             "value.into()".to_owned(),
         ),
+        ValueType::ActiveShards => (
+            "impl Into<crate::params::ActiveShards>".to_owned(),
+            "value.into()".to_owned(),
+        ),
         ValueType::Enum(name) => (
             format!("impl Into<crate::generated::params::{name}>"),
             "value.into().as_str()".to_owned(),

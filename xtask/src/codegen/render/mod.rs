@@ -118,6 +118,7 @@ pub(super) fn required_arg(ty: &ValueType, var: &str) -> RequiredArg {
         ValueType::Str => into("String"),
         ValueType::List => into("crate::params::List"),
         ValueType::Scalar => into("crate::params::Scalar"),
+        ValueType::ActiveShards => into("crate::params::ActiveShards"),
         ValueType::Enum(name) => RequiredArg {
             value: format!("{var}.as_str()"),
             ..into(&format!("crate::generated::params::{name}"))
