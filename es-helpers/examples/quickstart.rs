@@ -30,7 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let summary = Bulk::new(&client)
         .index("books")
         .concurrency(4)
-        .param("refresh", "true")
+        .refresh(true)
         .run_iter(docs)
         .await?;
     println!(

@@ -29,7 +29,7 @@ async fn item_errors_are_reported_or_raised() {
     let seed = (0..10).map(|i| BulkAction::index(json!({"n": i})).id(i.to_string()));
     Bulk::new(&client)
         .index("items")
-        .param("refresh", "true")
+        .refresh(true)
         .run_iter(seed)
         .await
         .expect("seed");
@@ -42,8 +42,8 @@ async fn item_errors_are_reported_or_raised() {
         BulkAction::update_doc(json!({"x": 1}))
             .id("200")
             .doc_as_upsert(true), // 201
-        BulkAction::delete("3"),                     // 200
-        BulkAction::delete("300"),                   // 404
+        BulkAction::delete("3").cast(),              // 200
+        BulkAction::delete("300").cast(),            // 404
         BulkAction::index(json!({"n": 4})).id("4").routing("r"), // 2xx
         BulkAction::index(json!({"n": 5})).id("5").in_index("other"), // 201 in another index
     ];
@@ -88,8 +88,8 @@ async fn item_errors_are_reported_or_raised() {
         .ignore_status([404])
         .run_iter(vec![
             BulkAction::<Value>::create(json!({})).id("1"),
-            BulkAction::delete("404"),
-            BulkAction::delete("0"),
+            BulkAction::delete("404").cast(),
+            BulkAction::delete("0").cast(),
         ])
         .await
         .expect("run");
@@ -241,7 +241,7 @@ async fn client_options_reach_the_helpers_requests() {
     });
     let summary = es_helpers::bulk::Bulk::new(&client)
         .index("opts")
-        .param("refresh", "true")
+        .refresh(true)
         .run_iter(docs)
         .await
         .unwrap();
@@ -261,4 +261,43 @@ async fn client_options_reach_the_helpers_requests() {
         seen.iter().all(|h| h.as_deref() == Some("nightly-load")),
         "{seen:?}"
     );
+}
+
+/// `on_progress` takes a stateful `FnMut` (here one owning a non-`Sync` channel sender) and
+/// `on_progress_every(n)` calls it only when another `n` items are done, and at the end;
+/// deletes need no type annotation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_every_n_items_and_untyped_deletes() {
+    let server = OsmemServer::start();
+    let client = client(&server.url());
+    let (tx, rx) = std::sync::mpsc::channel::<u64>();
+    let mut calls = 0u32;
+    let summary = Bulk::new(&client)
+        .index("progress")
+        .chunk_size(100)
+        .on_progress(move |s| {
+            calls += 1;
+            tx.send(s.done() * 1000 + u64::from(calls)).unwrap();
+        })
+        .on_progress_every(250)
+        .run_iter((0..1000).map(|i| BulkAction::index(json!({"n": i})).id(i.to_string())))
+        .await
+        .expect("bulk");
+    assert_eq!(summary.succeeded(), 1000);
+    let seen: Vec<(u64, u64)> = rx.try_iter().map(|v| (v / 1000, v % 1000)).collect();
+    // Chunks of 100 complete in order with one request in flight: 300 crosses 250, 500
+    // crosses 500, 800 crosses 750, 1000 crosses 1000; then the final call.
+    assert_eq!(
+        seen,
+        vec![(300, 1), (500, 2), (800, 3), (1000, 4), (1000, 5)],
+        "done counts and call numbers"
+    );
+
+    let deleted = Bulk::new(&client)
+        .index("progress")
+        .refresh(true)
+        .run_iter(["1", "2", "3"].map(BulkAction::delete))
+        .await
+        .expect("deletes");
+    assert_eq!(deleted.succeeded(), 3);
 }

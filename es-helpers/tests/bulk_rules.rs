@@ -98,7 +98,7 @@ async fn run_and_stream_share_one_success_rule() {
     let actions = || {
         vec![
             BulkAction::index(json!({"n": 1})).id("1"),
-            BulkAction::<Value>::delete("never-indexed"),
+            BulkAction::delete("never-indexed").cast(),
         ]
     };
     // The server's flag says no errors: the rule must not trust it.
@@ -369,8 +369,10 @@ async fn names_and_params_are_percent_encoded() {
     let index = "q&x=1%{b}é";
     let summary = Bulk::new(&client)
         .index(index)
-        .param("routing", "r&x y")
-        .param("refresh", "true")
+        .param("routing", "first")
+        .param("routing", "r&x y") // replaces
+        .refresh(true)
+        .wait_for_active_shards(1)
         .run_iter((0..3).map(|i| BulkAction::index(json!({"n": i})).id(i.to_string())))
         .await
         .expect("bulk");
@@ -378,7 +380,7 @@ async fn names_and_params_are_percent_encoded() {
     let log = proxy.request_log();
     assert_eq!(
         log[0].path,
-        "/q%26x%3D1%25%7Bb%7D%C3%A9/_bulk?routing=r%26x%20y&refresh=true"
+        "/q%26x%3D1%25%7Bb%7D%C3%A9/_bulk?routing=r%26x%20y&refresh=true&wait_for_active_shards=1"
     );
     // The server saw the names as given.
     let direct = self::client(&server.url());

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 async fn seed_then_get(client: &Client, id: &str) -> es_helpers::Result<Value> {
     Bulk::new(client)
         .index("errs")
-        .param("refresh", "true")
+        .refresh(true)
         .run_iter([BulkAction::index(json!({"n": 1})).id("1")])
         .await?;
     let resp = client.get("errs", id).send().await?;

@@ -51,7 +51,7 @@ async fn reindex_between_two_servers() {
     Bulk::new(&src)
         .index("source")
         .chunk_size(1000)
-        .param("refresh", "true")
+        .refresh(true)
         .run_iter(actions)
         .await
         .expect("seed");
@@ -76,7 +76,7 @@ async fn reindex_between_two_servers() {
     // A filtered, transformed copy with op_type create: existing ids fail with 409.
     Bulk::new(&dst)
         .index("moved")
-        .param("refresh", "true")
+        .refresh(true)
         .run_iter([BulkAction::index(json!({"old": true})).id("d2")])
         .await
         .expect("pre-existing");
@@ -135,7 +135,7 @@ async fn missing_sources_are_failures_and_transforms_set_routing() {
     let c = client(&server.url());
     Bulk::new(&c)
         .index("src")
-        .param("refresh", "true")
+        .refresh(true)
         .run_iter((0..20).map(|i| BulkAction::index(json!({"n": i})).id(format!("d{i}"))))
         .await
         .expect("seed");

@@ -29,7 +29,7 @@ async fn seed(client: &Client, index: &str, n: u64) {
     let s = Bulk::new(client)
         .index(index)
         .chunk_size(1000)
-        .param("refresh", "true")
+        .refresh(true)
         .run_iter(actions)
         .await
         .expect("seed");

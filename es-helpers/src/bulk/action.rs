@@ -133,6 +133,50 @@ enum Source<D> {
     Rejected(Box<(&'static str, String)>),
 }
 
+/// The document type of an action without a document ([`BulkAction::delete`]): it has no
+/// values, so a `BulkAction<NoDoc>` never carries one. [`BulkAction::cast`] turns it into an
+/// action of any document type, to sit beside index and update actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NoDoc {}
+
+impl BulkAction<NoDoc> {
+    /// Delete the document with this id. No type annotation is needed; beside actions with
+    /// documents (in one `Vec`, or the arms of a `match`), add [`BulkAction::cast`].
+    ///
+    /// # Example
+    /// ```
+    /// use es_helpers::bulk::BulkAction;
+    /// use serde_json::{Value, json};
+    ///
+    /// let deletes = ["a", "b"].map(BulkAction::delete);
+    /// let mixed: Vec<BulkAction<Value>> = vec![
+    ///     BulkAction::index(json!({"n": 1})).id("c"),
+    ///     BulkAction::delete("d").cast(),
+    /// ];
+    /// # let _ = (deletes, mixed);
+    /// ```
+    pub fn delete(id: impl Into<String>) -> Self {
+        let mut a = Self::new(OpType::Delete, Source::None);
+        a.id = Some(id.into());
+        a
+    }
+
+    /// The same action, typed as an action of documents `D` (it still has none).
+    pub fn cast<D>(self) -> BulkAction<D> {
+        BulkAction {
+            op: self.op,
+            index: self.index,
+            id: self.id,
+            extra: self.extra,
+            source: match self.source {
+                Source::None => Source::None,
+                Source::Rejected(r) => Source::Rejected(r),
+                Source::Doc(never) | Source::UpdateDoc(never) => match never {},
+            },
+        }
+    }
+}
+
 /// One bulk action: an operation, its metadata and its document.
 ///
 /// Metadata setters follow the bulk API's names (`_index` is [`BulkAction::in_index`] since
@@ -147,7 +191,7 @@ enum Source<D> {
 /// let a = BulkAction::index(json!({"title": "hello"})).in_index("docs").id("1");
 /// let b = BulkAction::create(json!({"n": 2})).in_index("docs").id("2").routing("r1");
 /// let c = BulkAction::update_doc(json!({"n": 3})).in_index("docs").id("3").doc_as_upsert(true);
-/// let d = BulkAction::<()>::delete("4").in_index("docs").version(7).version_type(VersionType::External);
+/// let d = BulkAction::delete("4").in_index("docs").version(7).version_type(VersionType::External);
 /// let e = BulkAction::index(RawJson::new(r#"{"title":"raw"}"#)).in_index("docs");
 /// assert_eq!(a.id_str(), Some("1"));
 /// # let _ = (b, c, d, e);
@@ -191,13 +235,6 @@ impl<D> BulkAction<D> {
     /// [`BulkAction::doc_as_upsert`]).
     pub fn update_doc(doc: D) -> Self {
         Self::new(OpType::Update, Source::UpdateDoc(doc))
-    }
-
-    /// Delete the document with this id.
-    pub fn delete(id: impl Into<String>) -> Self {
-        let mut a = Self::new(OpType::Delete, Source::None);
-        a.id = Some(id.into());
-        a
     }
 
     /// An action that is never sent: the chunker reports it as a failed item (status 0)
@@ -435,7 +472,7 @@ mod tests {
         );
         assert_eq!(
             render(
-                &BulkAction::<()>::delete("x\"y")
+                &BulkAction::delete("x\"y")
                     .routing("r")
                     .version(3)
                     .version_type(VersionType::External)

@@ -54,9 +54,10 @@ use std::time::{Duration, Instant};
 use es_api::Client;
 use es_api::es_transport::RequestOptions;
 use es_api::params::encode::{encode, encode_into};
+use es_api::params::{ActiveShards, Refresh, Time};
 use futures_util::{FutureExt, Stream, StreamExt};
 
-pub use action::{BulkAction, BulkSource, OpType, RawJson, VersionType};
+pub use action::{BulkAction, BulkSource, NoDoc, OpType, RawJson, VersionType};
 pub use item::BulkItem;
 pub use streaming::BulkStream;
 
@@ -66,7 +67,44 @@ use streaming::{JobConfig, run_chunk};
 
 use crate::error::{Error, Result};
 
-pub(crate) type ProgressFn = Arc<dyn Fn(&BulkStats) + Send + Sync>;
+/// The progress callback of a [`Bulk`] and its clones (shared: one callback sees every run
+/// of the helper), and how often it fires.
+#[derive(Clone)]
+pub(crate) struct Progress {
+    f: Arc<Mutex<dyn FnMut(&BulkStats) + Send>>,
+    /// Fire when `done()` crosses a multiple of this (1: after every chunk).
+    every: u64,
+}
+
+impl Progress {
+    /// A tracker for one run.
+    pub(crate) fn tracker(&self) -> ProgressTracker {
+        ProgressTracker {
+            progress: self.clone(),
+            reported: 0,
+        }
+    }
+}
+
+/// The progress of one run: calls the callback when another `every` items are done, and
+/// once at the end.
+pub(crate) struct ProgressTracker {
+    progress: Progress,
+    /// `done() / every` at the last call.
+    reported: u64,
+}
+
+impl ProgressTracker {
+    pub(crate) fn update(&mut self, stats: &BulkStats, last: bool) {
+        let bucket = stats.done() / self.progress.every;
+        if last || bucket > self.reported {
+            self.reported = bucket;
+            // A callback that panicked once poisons the lock; later calls still run it.
+            let mut f = self.progress.f.lock().unwrap_or_else(|p| p.into_inner());
+            f(stats);
+        }
+    }
+}
 
 /// Counts of a bulk run, so far or in total.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -188,7 +226,7 @@ pub struct Bulk {
     raise_on_exception: bool,
     ignore_status: Vec<u16>,
     max_failures_kept: usize,
-    progress: Option<ProgressFn>,
+    progress: Option<Progress>,
 }
 
 impl fmt::Debug for Bulk {
@@ -335,11 +373,64 @@ impl Bulk {
         self
     }
 
-    /// A query parameter of every bulk request (`refresh`, `pipeline`, `routing`, `timeout`,
-    /// `wait_for_active_shards`, …). Name and value are percent-encoded.
+    /// A query parameter of every bulk request, for those without a typed setter
+    /// ([`Bulk::refresh`], [`Bulk::pipeline`], [`Bulk::routing`], [`Bulk::timeout`],
+    /// [`Bulk::wait_for_active_shards`], [`Bulk::require_alias`]). Setting a name again
+    /// replaces its value. Name and value are percent-encoded.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((name.into(), value.into()));
+        let (name, value) = (name.into(), value.into());
+        match self.query.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.query.push((name, value)),
+        }
         self
+    }
+
+    /// `refresh` of every bulk request: `true` (refresh the affected shards), `false` (the
+    /// default) or [`Refresh::WaitFor`] (answer once a refresh made the writes visible).
+    ///
+    /// # Example
+    /// ```
+    /// # fn f(client: &es_api::Client) {
+    /// use es_api::params::{ActiveShards, Refresh};
+    /// use es_helpers::bulk::Bulk;
+    ///
+    /// let bulk = Bulk::new(client)
+    ///     .refresh(Refresh::WaitFor)
+    ///     .pipeline("geoip")
+    ///     .wait_for_active_shards(ActiveShards::All);
+    /// # let _ = bulk; }
+    /// ```
+    pub fn refresh(self, refresh: impl Into<Refresh>) -> Self {
+        self.param("refresh", refresh.into().as_str())
+    }
+
+    /// The ingest pipeline of every document without its own ([`BulkAction::pipeline`]).
+    pub fn pipeline(self, pipeline: impl Into<String>) -> Self {
+        self.param("pipeline", pipeline)
+    }
+
+    /// The routing of every action without its own ([`BulkAction::routing`]).
+    pub fn routing(self, routing: impl Into<String>) -> Self {
+        self.param("routing", routing)
+    }
+
+    /// How long the server waits for unavailable shards and other operations, per request
+    /// (the server's `timeout`, default 1m; the client-side timeout is in
+    /// [`Bulk::request_options`]).
+    pub fn timeout(self, timeout: impl Into<Time>) -> Self {
+        self.param("timeout", timeout.into().as_str())
+    }
+
+    /// How many shard copies must be active before each write: a number (the server's
+    /// default 1, the primary alone) or [`ActiveShards::All`].
+    pub fn wait_for_active_shards(self, n: impl Into<ActiveShards>) -> Self {
+        self.param("wait_for_active_shards", n.into().as_str())
+    }
+
+    /// Every action must target an alias (`require_alias`).
+    pub fn require_alias(self, yes: bool) -> Self {
+        self.param("require_alias", if yes { "true" } else { "false" })
     }
 
     /// Request options of every bulk request (timeout, headers, transport retries, …),
@@ -350,9 +441,44 @@ impl Bulk {
     }
 
     /// Called after each chunk completes (and once at the end) with the counts so far: to
-    /// draw a progress bar.
-    pub fn on_progress(mut self, f: impl Fn(&BulkStats) + Send + Sync + 'static) -> Self {
-        self.progress = Some(Arc::new(f));
+    /// draw a progress bar, or keep a count. The callback may keep state (`FnMut`); clones
+    /// of this helper share it. It runs on the task that drives the run, so keep it short.
+    ///
+    /// # Example
+    /// ```
+    /// # fn f(client: &es_api::Client) {
+    /// use es_helpers::bulk::Bulk;
+    ///
+    /// let mut last = 0;
+    /// let bulk = Bulk::new(client).on_progress(move |s| {
+    ///     eprintln!("+{} ({} docs/s)", s.done() - last, s.docs_per_sec() as u64);
+    ///     last = s.done();
+    /// });
+    /// # let _ = bulk; }
+    /// ```
+    pub fn on_progress(mut self, f: impl FnMut(&BulkStats) + Send + 'static) -> Self {
+        let every = self.progress.as_ref().map_or(1, |p| p.every);
+        self.progress = Some(Progress {
+            f: Arc::new(Mutex::new(f)),
+            every,
+        });
+        self
+    }
+
+    /// Calls the [`Bulk::on_progress`] callback only when another `n` items are done (and
+    /// once at the end) instead of after every chunk. Items complete a chunk at a time, so
+    /// with chunks larger than `n` it fires at most once per chunk. `0` is taken as 1.
+    pub fn on_progress_every(mut self, n: u64) -> Self {
+        let every = n.max(1);
+        match &mut self.progress {
+            Some(p) => p.every = every,
+            None => {
+                self.progress = Some(Progress {
+                    f: Arc::new(Mutex::new(|_: &BulkStats| {})),
+                    every,
+                });
+            }
+        }
         self
     }
 
@@ -435,7 +561,7 @@ impl Bulk {
             queue: VecDeque::new(),
             stats: BulkStats::default(),
             started: Instant::now(),
-            progress: self.progress.clone(),
+            progress: self.progress.as_ref().map(Progress::tracker),
             raise_on_error: self.raise_on_error,
             finished: false,
             input_failure,

@@ -14,7 +14,7 @@ use futures_util::Stream;
 
 use super::chunk::Chunk;
 use super::item::{BulkItem, ErrorsOnly, ResponseBody, errors_flag_in_head, statuses_all_ok};
-use super::{BulkStats, ProgressFn};
+use super::{BulkStats, ProgressTracker};
 use crate::error::{Error, Result};
 use crate::task::Task;
 
@@ -228,7 +228,7 @@ pub struct BulkStream {
     pub(crate) queue: VecDeque<BulkItem>,
     pub(crate) stats: BulkStats,
     pub(crate) started: Instant,
-    pub(crate) progress: Option<ProgressFn>,
+    pub(crate) progress: Option<ProgressTracker>,
     pub(crate) raise_on_error: bool,
     pub(crate) finished: bool,
     /// Set by the chunker task when the input panicked.
@@ -274,8 +274,8 @@ impl Stream for BulkStream {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => {
                     this.finish();
-                    if let Some(p) = &this.progress {
-                        p(&this.stats);
+                    if let Some(p) = &mut this.progress {
+                        p.update(&this.stats, true);
                     }
                     // The chunks ended: because the input did, or because it panicked.
                     let failure = this
@@ -294,8 +294,8 @@ impl Stream for BulkStream {
                     s.requests += outcome.requests;
                     s.chunks += 1;
                     s.elapsed = this.started.elapsed();
-                    if let Some(p) = &this.progress {
-                        p(&this.stats);
+                    if let Some(p) = &mut this.progress {
+                        p.update(&this.stats, false);
                     }
                     if let Some(fatal) = outcome.fatal {
                         this.finish();
