@@ -30,7 +30,8 @@ pub struct VersionInfo {
     pub build_flavor: Option<String>,
     /// `docker`, `tar`, …
     pub build_type: Option<String>,
-    /// Commit hash.
+    /// Commit hash (a number in one of the reference's examples is read as its digits).
+    #[serde(deserialize_with = "string_or_number")]
     pub build_hash: Option<String>,
     /// Build date.
     pub build_date: Option<String>,
@@ -44,6 +45,21 @@ pub struct VersionInfo {
     pub minimum_index_compatibility_version: Option<String>,
     /// `opensearch` on OpenSearch servers.
     pub distribution: Option<String>,
+}
+
+/// A string, or a number kept as its text: a field that only labels the build must not
+/// make `GET /` unreadable.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Label {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    Ok(Option::<Label>::deserialize(d)?.map(|l| match l {
+        Label::Text(s) => s,
+        Label::Number(n) => n.to_string(),
+    }))
 }
 
 #[cfg(test)]
