@@ -3,8 +3,15 @@
 //! its runtime.
 //!
 //! The runtime has one worker thread, started on first use; it keeps driving the
-//! transport's pooled connections between calls. Calling `send_blocking()` from inside an
-//! async runtime panics (use `.send().await` there).
+//! transport's pooled connections between calls.
+//!
+//! On a thread that belongs to a tokio runtime (inside `spawn_blocking` or `block_in_place`,
+//! where blocking is allowed, but tokio would refuse to start another runtime's `block_on`
+//! with "Cannot start a runtime from within a runtime"), the request is handed to a short-lived
+//! helper thread and the caller waits for it: no panic. Inside an async task, use
+//! `.send().await`: `send_blocking()` works there too, but it blocks that worker thread for the
+//! whole request, and on a current-thread runtime whose connections the client also uses,
+//! those connections cannot make progress until the request times out.
 //!
 //! ```no_run
 //! # fn run() -> es_api::Result<()> {
@@ -33,7 +40,32 @@ fn runtime() -> &'static Runtime {
     })
 }
 
-/// Runs `future` to completion on the shared runtime.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    runtime().block_on(future)
+/// Runs `future` to completion on the shared runtime; see the module docs for calls from a
+/// thread of another tokio runtime.
+pub(crate) fn block_on<F, T>(future: F) -> crate::Result<T>
+where
+    F: Future<Output = crate::Result<T>> + Send,
+    T: Send,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime().block_on(future);
+    }
+    std::thread::scope(|s| {
+        let waiter = std::thread::Builder::new()
+            .name("es-api-blocking-call".into())
+            .spawn_scoped(s, || runtime().block_on(future));
+        match waiter {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // Nothing was sent.
+            Err(e) => Err(crate::Error::custom(
+                crate::ErrorKind::Config,
+                format!(
+                    "send_blocking() on a thread of a tokio runtime needs a helper thread, \
+                     which could not be started ({e}); use `.send().await` there"
+                ),
+            )),
+        }
+    })
 }

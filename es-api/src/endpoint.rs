@@ -562,8 +562,9 @@ macro_rules! impl_send {
             /// # Errors
             /// As [`send`](Self::send).
             ///
-            /// # Panics
-            /// When called from inside an async runtime.
+            /// On a thread of a tokio runtime (`spawn_blocking`, `block_in_place`) it
+            /// works too; inside an async task use `send().await` (see
+            /// [`blocking`]($crate::blocking)).
             #[cfg(feature = "blocking")]
             pub fn send_blocking(self) -> $crate::Result<$crate::Response> {
                 $crate::blocking::block_on(self.send())
@@ -600,8 +601,9 @@ macro_rules! impl_send_exists {
             /// # Errors
             /// As [`send`](Self::send).
             ///
-            /// # Panics
-            /// When called from inside an async runtime.
+            /// On a thread of a tokio runtime (`spawn_blocking`, `block_in_place`) it
+            /// works too; inside an async task use `send().await` (see
+            /// [`blocking`]($crate::blocking)).
             #[cfg(feature = "blocking")]
             pub fn send_blocking(self) -> $crate::Result<bool> {
                 $crate::blocking::block_on(self.send())
