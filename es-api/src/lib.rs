@@ -50,6 +50,7 @@
 //! - `experimental-apis` (includes `beta-apis`): experimental endpoints and those behind a
 //!   server feature flag.
 //! - `blocking`: `send_blocking()` on every builder, for programs without an async runtime.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "blocking")]
 pub mod blocking;

@@ -43,6 +43,7 @@
 //! - The [`scan`] module: [`scan::Scan`], [`scan::Hit`], [`scan::ScanStream`].
 //! - The [`reindex`] module: [`reindex::Reindex`].
 //! - The errors: [`Error`], [`ErrorKind`], [`Result`].
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod bulk;
 mod error;

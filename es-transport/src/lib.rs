@@ -32,6 +32,7 @@
 //! - [`Request`], [`RequestOptions`], [`Response`], [`Error`]: what goes in and out.
 //! - [`layer`]: the tower layers, one concern each, and their order.
 //! - [`SelectNode`], [`Serializer`], [`Clock`]: the extension points.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -5,6 +5,7 @@
 //! - `demo`: start a test server and run the demo example against it.
 //! - `bench [transport|api|helpers|dsl]`: benchmarks (against local servers; `dsl` in-process).
 //! - `codegen [--check] [--spec DIR]`: generate `es-api/src/generated/` from the REST spec.
+//! - `doc [--open]`: the API docs as docs.rs builds them (all features, feature badges).
 //! - `yaml [FILTER]`: run the clients YAML suite (or the files whose path contains FILTER)
 //!   through `Client::call` against osmem-server; report in `target/yaml-report.txt`.
 
@@ -16,7 +17,7 @@ mod tasks;
 
 use anyhow::{Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [transport|api|helpers|dsl]|codegen [--check] [--spec DIR]|yaml [FILTER]>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench [transport|api|helpers|dsl]|codegen [--check] [--spec DIR]|yaml [FILTER]|doc [--open]>";
 
 fn main() {
     if let Err(e) = run() {
@@ -36,6 +37,7 @@ fn run() -> Result<()> {
         "demo" => tasks::demo(rest),
         "bench" => tasks::bench(rest),
         "yaml" => tasks::yaml(rest),
+        "doc" => tasks::doc(rest),
         "install-osmem" => tasks::ensure_osmem().map(|p| println!("{}", p.display())),
         // codegen arm (the generator lives in src/codegen/)
         "codegen" => tasks::codegen(rest),

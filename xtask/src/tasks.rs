@@ -239,3 +239,32 @@ pub(crate) fn yaml(args: &[String]) -> Result<()> {
 pub(crate) fn codegen(args: &[String]) -> Result<()> {
     crate::codegen_dispatch(args)
 }
+
+/// `cargo xtask doc [--open]`: the workspace's API docs the way docs.rs builds them (see
+/// `[package.metadata.docs.rs]` in each crate): every feature on, and `--cfg docsrs`, which
+/// turns on rustdoc's `doc_cfg` so that each feature-gated item (`send_blocking`, the
+/// `aws` signer, …) carries an "Available on crate feature … only" badge. `doc_cfg` is a
+/// nightly rustdoc feature, as on docs.rs; on this machine's stable toolchain the task sets
+/// `RUSTC_BOOTSTRAP=1` for the rustdoc run only (docs, never the build of the crates).
+pub(crate) fn doc(args: &[String]) -> Result<()> {
+    let mut c = cargo();
+    c.args(["doc", "--workspace", "--all-features", "--no-deps"])
+        .args(["--exclude", "xtask"])
+        .env("RUSTDOCFLAGS", "--cfg docsrs -D warnings")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_TARGET_DIR", root().join("target/docsrs"));
+    for a in args {
+        match a.as_str() {
+            "--open" => {
+                c.arg("--open");
+            }
+            other => bail!("unknown argument `{other}` (doc [--open])"),
+        }
+    }
+    run_step("doc (as docs.rs)", c)?;
+    println!(
+        "docs in {}",
+        root().join("target/docsrs/doc/es_api/index.html").display()
+    );
+    Ok(())
+}
