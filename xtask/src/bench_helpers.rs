@@ -9,7 +9,10 @@
 //!
 //! Arguments after `helpers` go to the driver: `--docs N` (null server, default 200,000),
 //! `--osmem-docs N` (default 200,000), `--big-docs N` (the memory-bound run, default
-//! 10,000,000; 0 skips it), `--no-python`, `--no-osmem`.
+//! 10,000,000; 0 skips it), `--rounds N` (interleaved rounds of the scan rows, best of each,
+//! default 3), `--no-python`, `--no-osmem`, `--scan-only` (load the index with one bulk, then
+//! the scans only), `--compare-bulk EXE` (ours bulk with this build and with EXE, the same
+//! benchmark built at another commit, interleaved against the null server: bulk before/after).
 
 use std::process::Command;
 
