@@ -75,6 +75,11 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
     assert!(out.contains("curl -XPUT 'http://localhost:9200/logs/_doc/1?refresh=true&pretty' -H 'Content-Type: application/json' -d '{"), "{out}");
     assert!(out.contains(r#""msg": "it'\''s here""#), "{out}");
     assert!(out.contains("# [201]"), "{out}");
+    // The command names localhost:9200; the comment line under it names the node used.
+    assert!(
+        out.contains(&format!("# node: {}\n# [201]", server.url())),
+        "{out}"
+    );
     assert!(out.contains("WARN") && out.contains("[status:404"), "{out}");
     assert!(
         !out.contains("s3cr3t") && !out.contains("ZWxhc3RpYzpzM2NyM3QtcHc"),

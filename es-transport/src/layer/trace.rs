@@ -3,7 +3,11 @@
 //! - target `elasticsearch`: one line per request, `GET http://node:9200/path [status:200
 //!   duration:0.004s attempts:1]`, INFO on success and WARN on failure.
 //! - target `elasticsearch.trace` (DEBUG): the request as a runnable `curl` command against
-//!   `localhost:9200` with a pretty-printed JSON body, and the response as `#` comment lines.
+//!   `localhost:9200` with a pretty-printed JSON body, then a `# node: ...` line naming the
+//!   node that answered (or failed), and the response as `#` comment lines. The command names
+//!   `localhost:9200` on purpose, whatever node was used, so that it can be shared and rerun
+//!   against a local or tunnelled cluster (elasticsearch-py's trace does the same); replace it
+//!   with the node of the comment line to rerun it where it ran.
 //!   Built only when that target is enabled. Headers are not shown, so credentials never are;
 //!   secret fields of bodies (`password`, `api_key`, `token`, ... see
 //!   [`crate::redact::SECRET_KEYS`]) are replaced by `"[redacted]"`.
@@ -102,6 +106,16 @@ pub(crate) fn curl_command(req: &HttpRequest) -> String {
         s.push_str(&format!(" -d '{body}'"));
     }
     s
+}
+
+/// The `# node: ...` comment line: which node the traced request went to (the curl command
+/// itself names `localhost:9200`).
+fn node_comment(node: &str) -> String {
+    if node.is_empty() {
+        "# node: (none)".to_owned()
+    } else {
+        format!("# node: {node}")
+    }
 }
 
 /// The response as `#` comment lines.
@@ -217,7 +231,7 @@ where
                             tracing::warn!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
                         }
                         if let Some(c) = curl {
-                            tracing::debug!(target: "elasticsearch.trace", "{c}\n{}", curl_response(resp, secs));
+                            tracing::debug!(target: "elasticsearch.trace", "{c}\n{}\n{}", node_comment(node), curl_response(resp, secs));
                         }
                     }
                     Err(e) => {
@@ -226,7 +240,7 @@ where
                         span.record("error.type", error_type(e));
                         tracing::warn!(target: "elasticsearch", "{method} {node}{} [failed duration:{secs:.3}s attempts:{}]: {e}", uri.path(), e.attempts().max(1));
                         if let Some(c) = curl {
-                            tracing::debug!(target: "elasticsearch.trace", "{c}\n# [failed] ({secs:.3}s) {e}");
+                            tracing::debug!(target: "elasticsearch.trace", "{c}\n{}\n# [failed] ({secs:.3}s) {e}", node_comment(node));
                         }
                     }
                 }
