@@ -461,3 +461,71 @@ async fn a_provider_is_asked_for_each_request() {
         ]
     );
 }
+
+/// Issue 8, item 3: a request that waits for a free connection is signed once it has one,
+/// not before the wait (a signature dated before a long queue could expire on the way).
+/// One connection per node; the first request holds it until the test releases the server;
+/// the second is issued meanwhile and must not be signed until the first is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn requests_are_signed_after_waiting_for_a_connection() {
+    use std::sync::Mutex;
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    let (arrived_tx, arrived_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (arrived_tx, release_rx) = (Mutex::new(arrived_tx), Mutex::new(release_rx));
+    let handler: Handler = Arc::new(move |r: &Seen| {
+        if r.path_and_query.starts_with("/slow") {
+            arrived_tx.lock().unwrap().send(()).unwrap();
+            // Blocks one server worker until released (the test runtime has three).
+            release_rx.lock().unwrap().recv().unwrap();
+        }
+        ok_json(r#"{"acknowledged":true}"#)
+    });
+    let server = TestServer::plain(handler).await;
+    let signed_at: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let clock = signed_at.clone();
+    let layer = SigV4Layer::new(
+        "eu-west-1",
+        StaticCredentials::new(AwsCredentials::new(AKID, SECRET, None)),
+    )
+    .time_source(move || {
+        clock.lock().unwrap().push(Instant::now());
+        SystemTime::now()
+    });
+    let t = Transport::builder(server.url("http", "127.0.0.1").as_str())
+        .connections_per_node(1)
+        .aws_sigv4(layer)
+        .build()
+        .unwrap();
+
+    let ta = t.clone();
+    let a = tokio::spawn(async move { ta.send(Request::get("/slow")).await });
+    tokio::task::block_in_place(|| arrived_rx.recv_timeout(Duration::from_secs(10)))
+        .expect("the first request reached the server");
+    let tb = t.clone();
+    let b = tokio::spawn(async move { tb.send(Request::get("/fast")).await });
+    // The second request is queued for the only connection now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signed_while_queued = signed_at.lock().unwrap().len();
+    let released = Instant::now();
+    release_tx.send(()).unwrap();
+    a.await.unwrap().expect("first request");
+    b.await.unwrap().expect("second request");
+
+    assert_eq!(
+        signed_while_queued, 1,
+        "only the request holding the connection was signed before it was released"
+    );
+    let times = signed_at.lock().unwrap().clone();
+    assert_eq!(times.len(), 2, "one signature per request");
+    assert!(
+        times[1] >= released,
+        "the queued request was signed after the wait"
+    );
+    // Both signatures verify on the server.
+    for r in server.requests() {
+        verify(&r.method, &r.path_and_query, &r.headers, &r.body, SECRET).unwrap();
+    }
+}
