@@ -168,11 +168,24 @@ pub fn parse_nodes(body: &[u8]) -> Result<Vec<SniffedNode>> {
 
 /// Turns sniffed nodes into node URLs, keeping the scheme, path prefix and credentials of
 /// the configured `template` node (so https is never downgraded to http).
+#[cfg(test)]
 pub(crate) fn to_urls(
     nodes: &[SniffedNode],
     template: &NodeUrl,
     config: &SniffConfig,
 ) -> Vec<NodeUrl> {
+    to_named_urls(nodes, template, config)
+        .into_iter()
+        .map(|(url, _)| url)
+        .collect()
+}
+
+/// [`to_urls`] with each node's name (`elasticsearch.node.name` of its spans).
+pub(crate) fn to_named_urls(
+    nodes: &[SniffedNode],
+    template: &NodeUrl,
+    config: &SniffConfig,
+) -> Vec<(NodeUrl, Option<String>)> {
     nodes
         .iter()
         .filter(|n| config.include_master_only || !n.is_master_only())
@@ -181,7 +194,7 @@ pub(crate) fn to_urls(
             let mut url = NodeUrl::new(template.scheme(), &n.host, n.port).ok()?;
             url.path_prefix.clone_from(&template.path_prefix);
             url.credentials.clone_from(&template.credentials);
-            Some(url)
+            Some((url, n.name.clone()))
         })
         .collect()
 }

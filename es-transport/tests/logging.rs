@@ -40,6 +40,7 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
         .with_ansi(false)
         .finish();
     let url = server.url().replace("http://", "http://elastic:s3cr3t-pw@");
+    let node_name = Arc::new(Mutex::new(String::new()));
     tracing::subscriber::with_default(subscriber, || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -54,6 +55,21 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
             .unwrap();
             let _ = t.send(Request::get("/missing/_doc/1")).await.unwrap_err();
             assert!(!format!("{t:?}").contains("s3cr3t"));
+            // After a sniff the attempt spans carry the node's name too.
+            let sniffed = Transport::builder(server.url().as_str())
+                .sniff_on_start(true)
+                .build()
+                .unwrap();
+            sniffed.sniff().await.unwrap();
+            let info: serde_json::Value = sniffed
+                .send(Request::get("/"))
+                .await
+                .unwrap()
+                .json()
+                .unwrap();
+            let name = info["name"].as_str().expect("the node's name").to_owned();
+            sniffed.send(Request::get("/")).await.unwrap();
+            *node_name.lock().unwrap() = name;
         });
     });
     let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -81,6 +97,11 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
         "{out}"
     );
     assert!(out.contains("WARN") && out.contains("[status:404"), "{out}");
+    let name = node_name.lock().unwrap().clone();
+    assert!(
+        out.contains(&format!("elasticsearch.node.name=\"{name}\"")),
+        "{out}"
+    );
     assert!(
         !out.contains("s3cr3t") && !out.contains("ZWxhc3RpYzpzM2NyM3QtcHc"),
         "credentials leaked: {out}"

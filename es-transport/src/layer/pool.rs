@@ -162,9 +162,15 @@ where
             http.request.resend_count = attempt - 1,
             server.address = node.url.host(),
             server.port = node.url.port(),
+            elasticsearch.node.name = tracing::field::Empty,
             http.response.status_code = tracing::field::Empty,
             error.type = tracing::field::Empty,
         );
+        if !span.is_disabled()
+            && let Some(name) = node.name()
+        {
+            span.record("elasticsearch.node.name", &*name);
+        }
         req.extensions_mut().insert(SelectedNode(node.clone()));
         let wait = self
             .wait

@@ -25,7 +25,7 @@ use tower::{Layer, Service, ServiceExt};
 use super::{BoxFuture, HttpRequest, HttpResponse};
 use crate::node::NodeUrl;
 use crate::pool::NodePool;
-use crate::sniff::{SniffConfig, parse_nodes, to_urls};
+use crate::sniff::{SniffConfig, parse_nodes, to_named_urls};
 use crate::time::Clock;
 use crate::{Error, RequestOptions};
 
@@ -179,7 +179,8 @@ where
             match inner.clone().oneshot(req).await {
                 Ok(resp) if resp.status().is_success() => {
                     let nodes = parse_nodes(resp.body())?;
-                    let urls = to_urls(&nodes, &state.template, &state.config);
+                    let named = to_named_urls(&nodes, &state.template, &state.config);
+                    let urls: Vec<NodeUrl> = named.iter().map(|(u, _)| u.clone()).collect();
                     if urls.is_empty() {
                         return Err(Error::config(
                             "the sniff found no usable node; keeping the node list",
@@ -187,6 +188,7 @@ where
                     }
                     let n = urls.len();
                     state.pool.set_nodes(urls)?;
+                    state.pool.set_node_names(named);
                     return Ok(n);
                 }
                 Ok(resp) => {

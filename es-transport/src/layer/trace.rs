@@ -18,7 +18,8 @@
 //! node that answered, `http.response.status_code`, and `error.type` (the error kind, or the
 //! status code) on failure. Each attempt has its own `es.attempt` span under it (opened by
 //! the pool layer) with `http.request.resend_count`, the node's `server.address` /
-//! `server.port`, and its own status or `error.type`.
+//! `server.port`, `elasticsearch.node.name` once a sniff has told the node's name, and its own
+//! status or `error.type`.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};

@@ -35,6 +35,8 @@ pub(crate) struct Node {
     pub(crate) conns: ConnPool,
     pub(crate) counters: NodeCounters,
     pub(crate) sniffed: AtomicBool,
+    /// The node's name, when a sniff told it (`elasticsearch.node.name` of attempt spans).
+    name: Mutex<Option<Arc<str>>>,
     /// Set when the node fails, cleared when it succeeds: lets a success skip the pool's lock.
     suspect: AtomicBool,
 }
@@ -51,8 +53,27 @@ impl Node {
             conns: ConnPool::new(max_connections),
             counters: NodeCounters::default(),
             sniffed: AtomicBool::new(false),
+            name: Mutex::new(None),
             suspect: AtomicBool::new(false),
         })
+    }
+
+    /// The node's name, when known (from a sniff).
+    pub(crate) fn name(&self) -> Option<Arc<str>> {
+        self.name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_name(&self, name: &str) {
+        let mut slot = self
+            .name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.as_deref() != Some(name) {
+            *slot = Some(name.into());
+        }
     }
 }
 
@@ -244,6 +265,15 @@ impl NodePool {
         }
         drop(st);
         tracing::info!(target: "elasticsearch", node = %node.id, "node alive again");
+    }
+
+    /// Records the names a sniff reported for the nodes at these URLs.
+    pub(crate) fn set_node_names(&self, named: Vec<(NodeUrl, Option<String>)>) {
+        for node in self.all() {
+            if let Some((_, Some(name))) = named.iter().find(|(u, _)| *u == node.url) {
+                node.set_name(name);
+            }
+        }
     }
 
     /// Replaces the node list (after a sniff). Nodes already known keep their connections,
