@@ -24,7 +24,9 @@ pub enum ErrorKind {
     /// A search page reported failed shards, or a scroll / point in time could not be
     /// continued. The request reached the server.
     Scan,
-    /// A document or a response could not be (de)serialized.
+    /// A document or a response could not be (de)serialized. For a response, the
+    /// transport's error (with the node and the body near the failure) is
+    /// [`Error::transport_error`].
     Serialization,
     /// The input of a bulk run (the actions' iterator or stream, or a document's `Serialize`
     /// impl) panicked: the run stopped there. Every action read before the panic was sent
@@ -87,6 +89,11 @@ impl Error {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match &*self.inner {
+            // A response that arrived but cannot be read as expected is a (de)serialization
+            // failure, whichever layer found it.
+            Inner::Transport(e) if e.kind() == es_api::ErrorKind::Serialization => {
+                ErrorKind::Serialization
+            }
             Inner::Transport(_) => ErrorKind::Transport,
             Inner::Items(_) => ErrorKind::BulkItems,
             Inner::Scan(_) => ErrorKind::Scan,
@@ -95,7 +102,8 @@ impl Error {
         }
     }
 
-    /// The transport's error, for [`ErrorKind::Transport`].
+    /// The transport's error, for [`ErrorKind::Transport`] (and for a response that
+    /// [`ErrorKind::Serialization`] could not read).
     pub fn transport_error(&self) -> Option<&es_api::es_transport::Error> {
         match &*self.inner {
             Inner::Transport(e) => Some(e),

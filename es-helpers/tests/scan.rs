@@ -363,7 +363,7 @@ async fn a_first_page_with_failed_shards_releases_the_context() {
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert_eq!(err.kind(), ErrorKind::Serialization, "{err}");
     let id = ids.lock().unwrap().first().cloned().expect("a scroll id");
     assert!(!scroll_alive(&direct, &id).await, "cleared after the error");
 }

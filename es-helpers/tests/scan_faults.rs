@@ -1,0 +1,361 @@
+//! The fault matrix for scan traffic (issue 8): a scroll scan through the fault proxy in front
+//! of osmem-server, whose first page arrives and whose next page (`POST /_search/scroll`)
+//! meets one fault at a time. For each: no panic, the hits of the first page and then exactly
+//! one error of the kind a user would expect, the deliveries the proxy counted (the
+//! transport's retries, as configured), and the scroll released on the server whenever the
+//! server can still be reached. Also the first page meeting a refused connection.
+//!
+//! Summarized in RELIABILITY.md; rerun with
+//! `cargo test -p es-helpers --test scan_faults -- --nocapture`.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use es_api::Client;
+use es_api::es_transport::{ErrorKind as TransportKind, Request, RequestOptions, Transport};
+use es_helpers::ErrorKind;
+use es_helpers::bulk::{Bulk, BulkAction};
+use es_helpers::scan::Scan;
+use es_tests::{Action, FaultProxy, Mode, OsmemServer, ProxyResponse, RequestInfo};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const RETRIES: u32 = 2;
+const DOCS: u64 = 25;
+const PAGE: u32 = 10;
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Num {
+    n: u64,
+}
+
+fn gz(data: &[u8]) -> Bytes {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    Bytes::from(e.finish().unwrap())
+}
+
+fn faulty_client(proxy: &FaultProxy) -> Client {
+    Client::new(
+        Transport::builder(proxy.url().as_str())
+            .max_retries(RETRIES)
+            .retry_backoff(Duration::from_millis(5), Duration::from_millis(20))
+            .request_timeout(Duration::from_millis(700))
+            .max_response_size(64 << 20)
+            .build()
+            .unwrap(),
+    )
+}
+
+/// Whether the server still knows this scroll id.
+async fn scroll_alive(direct: &Client, id: &str) -> bool {
+    let req = Request::post("/_search/scroll")
+        .with_json_body(json!({"scroll": "1m", "scroll_id": id}).to_string())
+        .with_options(RequestOptions::new().ignore_status([404]).max_retries(0));
+    let status = direct
+        .transport()
+        .send(req)
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert!(status == 200 || status == 404, "{status}");
+    status == 200
+}
+
+/// Waits for a release spawned by the scan to reach the server.
+async fn eventually_released(direct: &Client, id: &str) -> bool {
+    for _ in 0..50 {
+        if !scroll_alive(direct, id).await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// What the error of a case must be: the helper's kind and, for `Transport`, the transport's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fails {
+    Transport(TransportKind),
+    Serialization,
+}
+
+struct Case {
+    name: &'static str,
+    action: Action,
+    fails: Fails,
+    /// `POST /_search/scroll` requests the proxy read in full.
+    deliveries: u64,
+    /// Whether the scroll is cleared on the server afterwards.
+    released: bool,
+}
+
+fn case(name: &'static str, action: Action, fails: Fails, deliveries: u64) -> Case {
+    Case {
+        name,
+        action,
+        fails,
+        deliveries,
+        released: true,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_fault_matrix() {
+    let server = OsmemServer::start_with_args(&["-no-ja"]);
+    let direct = Client::new(Transport::new(server.url().as_str()).unwrap());
+    let docs = (0..DOCS).map(|i| BulkAction::index(json!({"n": i})).id(i.to_string()));
+    Bulk::new(&direct)
+        .index("scan-faults")
+        .refresh(true)
+        .run_iter(docs)
+        .await
+        .expect("seed");
+    let proxy = FaultProxy::start(server.addr());
+    let client = faulty_client(&proxy);
+    // The scroll ids the server hands out through the proxy.
+    let ids: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = ids.clone();
+    proxy.set_rewriter(Arc::new(move |_: &RequestInfo, resp: ProxyResponse| {
+        if let Some(id) = resp
+            .body_json()
+            .and_then(|b| b["_scroll_id"].as_str().map(str::to_owned))
+        {
+            seen.lock().unwrap().push(id);
+        }
+        resp
+    }));
+
+    let all = 1 + u64::from(RETRIES);
+    let cases = [
+        case(
+            "reset mid-response",
+            Action::ResetMidResponse,
+            Fails::Transport(TransportKind::Connect),
+            all,
+        ),
+        case(
+            "closed after the request was written",
+            Action::Close,
+            Fails::Transport(TransportKind::Connect),
+            all,
+        ),
+        // Timeouts are not retried by default (`retry_on_timeout` off).
+        case(
+            "stall past the request timeout",
+            Action::Stall,
+            Fails::Transport(TransportKind::Timeout),
+            1,
+        ),
+        case(
+            "429",
+            Action::status(429),
+            Fails::Transport(TransportKind::Api),
+            all,
+        ),
+        case(
+            "502",
+            Action::status(502),
+            Fails::Transport(TransportKind::Api),
+            all,
+        ),
+        case(
+            "503",
+            Action::status(503),
+            Fails::Transport(TransportKind::Api),
+            all,
+        ),
+        case(
+            "504",
+            Action::status(504),
+            Fails::Transport(TransportKind::Api),
+            all,
+        ),
+        case(
+            "not HTTP",
+            Action::Garbage(Bytes::from_static(b"SSH-2.0-OpenSSH\r\n")),
+            Fails::Transport(TransportKind::InvalidResponse),
+            all,
+        ),
+        case(
+            "truncated JSON",
+            Action::json(200, r#"{"_scroll_id":"x","hits":{"hits":[{"#),
+            Fails::Serialization,
+            1,
+        ),
+        case(
+            "valid JSON of the wrong shape",
+            Action::json(200, r#"{"hits":{"hits":42}}"#),
+            Fails::Serialization,
+            1,
+        ),
+        // The product check passed on the first answer of this transport (it is checked
+        // once, as elasticsearch-py does), so the page is read as JSON and fails as such,
+        // the body quoted in the error.
+        case(
+            "200 with an HTML body (no product header)",
+            Action::respond(
+                ProxyResponse::new(200)
+                    .with_header("Content-Type", "text/html")
+                    .with_body("<html><body>Login</body></html>"),
+            ),
+            Fails::Serialization,
+            1,
+        ),
+        case(
+            "a 100 MB body over a 64 MiB limit",
+            Action::json(200, vec![b' '; 100 << 20]),
+            Fails::Transport(TransportKind::ResponseTooLarge),
+            1,
+        ),
+        case(
+            "gzip bomb (200 MiB inflated)",
+            Action::respond(
+                ProxyResponse::json(200, gz(&vec![b' '; 200 << 20]))
+                    .with_header("Content-Encoding", "gzip"),
+            ),
+            Fails::Transport(TransportKind::ResponseTooLarge),
+            1,
+        ),
+        case(
+            "an empty body labelled gzip",
+            Action::respond(
+                ProxyResponse::json(200, Bytes::new()).with_header("Content-Encoding", "gzip"),
+            ),
+            Fails::Serialization,
+            1,
+        ),
+        // The node goes away while it holds the request: neither the retries nor the
+        // release can reach it; the scroll lives until its keep-alive ends on the server.
+        Case {
+            name: "node killed mid-request",
+            action: Action::Stall,
+            fails: Fails::Transport(TransportKind::Connect),
+            deliveries: 1,
+            released: false,
+        },
+    ];
+    for c in cases {
+        ids.lock().unwrap().clear();
+        proxy.reset_counters();
+        let action = c.action.clone();
+        proxy.set_rule(Arc::new(move |info: &RequestInfo| {
+            (info.method == "POST" && info.path_only() == "/_search/scroll").then(|| action.clone())
+        }));
+        let killer = (c.name == "node killed mid-request").then(|| {
+            let h = proxy.handle();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                h.set_mode(Mode::Refuse);
+            })
+        });
+        let mut hits = Scan::new(&client, "scan-faults")
+            .size(PAGE)
+            .keep_alive(Duration::from_secs(60))
+            .stream::<Num>();
+        let (mut ok, mut errors) = (0u32, Vec::new());
+        while let Some(h) = hits.next().await {
+            match h {
+                Ok(_) => ok += 1,
+                Err(e) => errors.push(e),
+            }
+        }
+        drop(hits);
+        if let Some(k) = killer {
+            k.await.unwrap();
+        }
+        let what = c.name;
+        assert_eq!(ok, PAGE, "{what}: the first page's hits, then the error");
+        assert_eq!(
+            errors.len(),
+            1,
+            "{what}: one error, then the end: {errors:?}"
+        );
+        let e = &errors[0];
+        match c.fails {
+            Fails::Transport(kind) => {
+                assert_eq!(e.kind(), ErrorKind::Transport, "{what}: {e}");
+                let t = e.transport_error().expect("the transport's error");
+                assert_eq!(t.kind(), kind, "{what}: {e}");
+                assert!(t.may_have_reached_server(), "{what}: {e}");
+            }
+            Fails::Serialization => {
+                assert_eq!(e.kind(), ErrorKind::Serialization, "{what}: {e}");
+                let t = e.transport_error().expect("the transport's error");
+                assert_eq!(t.kind(), TransportKind::Serialization, "{what}: {e}");
+            }
+        }
+        let deliveries = proxy
+            .request_log()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.split('?').next() == Some("/_search/scroll"))
+            .count() as u64;
+        assert_eq!(
+            deliveries, c.deliveries,
+            "{what}: deliveries of the next page"
+        );
+        proxy.clear_rule();
+        proxy.set_mode(Mode::Forward);
+        let id = ids
+            .lock()
+            .unwrap()
+            .first()
+            .cloned()
+            .expect("the first page's scroll id");
+        if c.released {
+            assert!(
+                eventually_released(&direct, &id).await,
+                "{what}: the scroll was cleared"
+            );
+        } else {
+            assert!(
+                scroll_alive(&direct, &id).await,
+                "{what}: the node was gone, so was the release"
+            );
+            let clear = Request::delete("/_search/scroll")
+                .with_json_body(json!({"scroll_id": id}).to_string());
+            direct.transport().send(clear).await.unwrap();
+        }
+        println!(
+            "{what}: {PAGE} hits, then {e}; {deliveries} deliveries; released: {}",
+            c.released
+        );
+    }
+
+    // A refused connection on the first page: no hits, no context to release.
+    proxy.reset_counters();
+    proxy.set_mode(Mode::Refuse);
+    let mut hits = Scan::new(&client, "scan-faults")
+        .size(PAGE)
+        .stream::<Value>();
+    let first = hits.next().await.expect("an item");
+    let e = first.expect_err("refused");
+    assert_eq!(
+        e.transport_error().map(|t| t.kind()),
+        Some(TransportKind::Connect),
+        "{e}"
+    );
+    assert!(
+        !e.transport_error().unwrap().may_have_reached_server(),
+        "{e}"
+    );
+    assert_eq!(e.transport_error().unwrap().attempts(), 1 + RETRIES, "{e}");
+    assert!(
+        hits.next().await.is_none(),
+        "the stream ends after the error"
+    );
+    proxy.set_mode(Mode::Forward);
+
+    // No fault: every document once.
+    let n = Scan::new(&client, "scan-faults")
+        .size(PAGE)
+        .stream::<Num>()
+        .count()
+        .await;
+    assert_eq!(n as u64, DOCS);
+}
