@@ -184,6 +184,25 @@ pub(crate) fn demo(_args: &[String]) -> Result<()> {
             .env("ES_URL", &url);
         r = run_step("persistence example", blog);
     }
+    // es-api's examples of what users do first.
+    for example in [
+        "search_highlight",
+        "aggregations",
+        "errors",
+        "blocking",
+        "trace_one_request",
+    ] {
+        if r.is_err() {
+            break;
+        }
+        let mut ex = cargo();
+        ex.args(["run", "--quiet", "-p", "es-api", "--example", example])
+            .env("ES_URL", &url);
+        if example == "blocking" {
+            ex.args(["--features", "blocking"]);
+        }
+        r = run_step(&format!("es-api example {example}"), ex);
+    }
     let _ = server.kill();
     let _ = server.wait();
     r
