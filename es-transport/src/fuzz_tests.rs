@@ -2,9 +2,10 @@
 //! stable toolchain (this machine has no nightly compiler for `cargo fuzz`'s sanitizers).
 //!
 //! Each target starts from a small corpus of valid inputs (from Elasticsearch's reference
-//! documentation) and runs `FUZZ_ITERS` (default 20,000) mutated inputs through the parser:
-//! byte flips, insertions of interesting bytes, deletions, truncations, splices of two
-//! corpus entries and repeated runs. The property is the same everywhere: no panic, and
+//! documentation) and runs `FUZZ_ITERS` (default 20,000) mutated inputs through the parser,
+//! made by the mutator shared with es-api's typed-response targets (`es_tests::fuzz`): byte
+//! flips, insertions of interesting bytes, deletions, truncations, splices of two corpus
+//! entries and repeated runs. The property is the same everywhere: no panic, and
 //! where the parser has a bound (the gzip size cap) the bound holds. Seeds are fixed, so a
 //! failure reproduces; a crash found here becomes a named regression test below the targets.
 //!
@@ -22,60 +23,13 @@ use crate::layer::retry::parse_retry_after;
 use crate::sniff::parse_nodes;
 use crate::{CloudId, NodeUrl};
 
-const INTERESTING: &[u8] = &[
-    0, 0xff, b'"', b'\\', b'{', b'}', b'[', b']', b':', b',', b'/', b'@', b'[', b'%', b'$', b'.',
-    b'-', b' ', b'\n', 0xc3, 0xa9, 0xe2, 0x82, 0xac, b'9',
-];
+/// The suite's inputs per target (`FUZZ_ITERS` overrides).
+const DEFAULT_ITERS: usize = 20_000;
 
-fn iterations() -> usize {
-    std::env::var("FUZZ_ITERS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_000)
-}
-
-/// Yields `iterations()` mutated inputs built from `corpus`.
+/// Yields `FUZZ_ITERS` (default 20,000) mutated inputs built from `corpus`: the shared
+/// mutator of `es_tests::fuzz`.
 fn mutations(corpus: &[&[u8]], seed: u64) -> impl Iterator<Item = Vec<u8>> {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let corpus: Vec<Vec<u8>> = corpus.iter().map(|c| c.to_vec()).collect();
-    (0..iterations()).map(move |_| {
-        let mut v = corpus[rng.usize(..corpus.len())].clone();
-        for _ in 0..rng.usize(1..5) {
-            let len = v.len();
-            match rng.u8(..7) {
-                0 if len > 0 => {
-                    let i = rng.usize(..len);
-                    v[i] ^= 1 << rng.u8(..8);
-                }
-                1 => {
-                    let i = rng.usize(..=len);
-                    v.insert(i, INTERESTING[rng.usize(..INTERESTING.len())]);
-                }
-                2 if len > 0 => {
-                    v.remove(rng.usize(..len));
-                }
-                3 => v.truncate(rng.usize(..=len)),
-                4 => {
-                    let other = &corpus[rng.usize(..corpus.len())];
-                    let at = rng.usize(..=len);
-                    let from = rng.usize(..=other.len());
-                    v.truncate(at);
-                    v.extend_from_slice(&other[from..]);
-                }
-                5 if len > 0 => {
-                    let i = rng.usize(..len);
-                    let b = v[i];
-                    let n = rng.usize(1..64);
-                    v.splice(i..i, std::iter::repeat_n(b, n));
-                }
-                _ => {
-                    let i = rng.usize(..=len);
-                    v.insert(i, rng.u8(..));
-                }
-            }
-        }
-        v
-    })
+    es_tests::fuzz::mutations(corpus, seed, es_tests::fuzz::iterations(DEFAULT_ITERS))
 }
 
 fn text(v: &[u8]) -> String {
@@ -194,5 +148,22 @@ fn fuzz_redaction() {
         // Redaction never grows text unboundedly and never keeps a secret string value
         // whose key survived intact.
         assert!(r.len() <= s.len() + 16 * s.matches(':').count() + 16);
+    }
+}
+
+#[test]
+fn fuzz_json_error_excerpt() {
+    // Bodies that are not the `T` asked for: the serialization error quotes the body near
+    // the error (`Response::json`).
+    let corpus: &[&[u8]] = &[
+        br#"{"took":5,"timed_out":false,"hits":{"total":{"value":20,"relation":"eq"},"hits":[]}}"#,
+        b"{\n  \"_index\" : \"website\",\n  \"_id\" : \"124\",\n  \"found\" : false\n}\n",
+        "{\"k\":\"é€ ünïcödé ✓\",\"n\":[1,2,3]}".as_bytes(),
+    ];
+    for input in mutations(corpus, 8) {
+        if let Err(e) = serde_json::from_slice::<std::collections::BTreeMap<String, u8>>(&input) {
+            let err = crate::response::json_error(&e, &input);
+            assert!(err.to_string().len() < 1024, "{err}");
+        }
     }
 }

@@ -11,9 +11,11 @@
 //! - [`CountingServer`]: a minimal keep-alive server that answers at once
 //!   and counts connections and requests.
 //! - [`client`]: a tiny independent HTTP/1.1 client.
+//! - [`fuzz`]: the stable-toolchain mutation fuzzer of the fuzz targets.
 
 pub mod client;
 pub mod counting;
+pub mod fuzz;
 pub mod json;
 pub mod proxy;
 pub mod server;
