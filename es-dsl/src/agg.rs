@@ -422,15 +422,7 @@ fn named_paths<N: Into<String>, P: Into<String>>(
 }
 
 fn inline_script(source: impl Into<String>) -> Script {
-    Script {
-        source: Some(Box::new(es_api::types::common::ScriptSource::String(
-            source.into(),
-        ))),
-        id: None,
-        params: None,
-        lang: None,
-        options: None,
-    }
+    crate::InlineScript::new(source).into()
 }
 
 /// A `terms` aggregation being built ([`Agg::terms`]).

@@ -322,28 +322,39 @@ impl<T: Document> Doc<T> {
     }
 
     /// A partial update (any `Serialize` of some of the fields), if the document is still
-    /// the version read; the stored document comes back and replaces this one's value.
+    /// the version read; the stored document comes back and replaces this one's value. The
+    /// merged document is validated ([`Document::validate`]) before anything is sent. For a
+    /// script, an upsert or `retry_on_conflict`, see [`Doc::update_with`].
     pub async fn update(&mut self, client: &Client, partial: impl Serialize) -> Result<(), Error> {
-        let mut req = client
-            .update(T::INDEX, self.id.clone())
-            .body(json!({ "doc": serde_json::to_value(&partial).map_err(|e| Error::invalid("a partial document", e))? }))
-            ._source("true");
-        if let (Some(s), Some(p)) = (self.seq_no, self.primary_term) {
-            req = req.if_seq_no(s).if_primary_term(p);
+        self.update_with().partial(partial).send(client).await
+    }
+
+    /// An update of this document, built call by call: a partial document or a script, an
+    /// upsert, `retry_on_conflict`, `refresh`; [`DocUpdate::send`] runs it.
+    ///
+    /// # Example
+    /// ```no_run
+    /// # use es_dsl::{Doc, Document, InlineScript};
+    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Document)]
+    /// # #[es(index = "pages")] struct Page { views: u64 }
+    /// # async fn run(client: &es_dsl::es_api::Client, page: &mut Doc<Page>) -> Result<(), es_dsl::Error> {
+    /// page.update_with()
+    ///     .script(InlineScript::new("ctx._source.views += params.by").param("by", 1))
+    ///     .retry_on_conflict(3) // instead of failing on a concurrent write: retried by the server
+    ///     .send(client)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn update_with(&mut self) -> DocUpdate<'_, T> {
+        DocUpdate {
+            doc: self,
+            partial: None,
+            script: None,
+            upsert: None,
+            doc_as_upsert: false,
+            retry_on_conflict: None,
+            refresh: None,
         }
-        let resp: WriteResponse = req.send().await?.json()?;
-        let source = resp
-            .get
-            .as_ref()
-            .and_then(|g| g.get("_source"))
-            .cloned()
-            .ok_or_else(|| Error::input("the update response has no document (get._source)"))?;
-        let updated: T = serde_json::from_value(source)
-            .map_err(|e| Error::invalid("the updated document", e))?;
-        updated.validate().map_err(Error::validation)?;
-        self.source = updated;
-        self.absorb(resp);
-        Ok(())
     }
 
     /// Deletes the document, if it is still the version read.
@@ -366,4 +377,189 @@ impl<T: Document> Doc<T> {
 pub async fn refresh<T: Document>(client: &Client) -> Result<(), Error> {
     client.indices().refresh().index(T::INDEX).send().await?;
     Ok(())
+}
+
+/// An update of a stored [`Doc`], from [`Doc::update_with`].
+///
+/// Exactly one of a partial document ([`DocUpdate::partial`]) or a script
+/// ([`DocUpdate::script`]) is sent, else [`DocUpdate::send`] fails before sending. By default
+/// the update is conditional on the version read (`if_seq_no` / `if_primary_term`), so a
+/// concurrent write makes it fail with `is_conflict()`; [`DocUpdate::retry_on_conflict`]
+/// instead lets the server re-apply it to the latest version (Elasticsearch refuses the two
+/// together, so that one drops the condition).
+#[must_use = "an update does nothing until `send`"]
+pub struct DocUpdate<'a, T: Document> {
+    doc: &'a mut Doc<T>,
+    partial: Option<Result<Value, Error>>,
+    script: Option<es_api::types::common::Script>,
+    upsert: Option<Result<Value, Error>>,
+    doc_as_upsert: bool,
+    retry_on_conflict: Option<u32>,
+    refresh: Option<es_api::params::Refresh>,
+}
+
+impl<T: Document> std::fmt::Debug for DocUpdate<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocUpdate")
+            .field("id", &self.doc.id)
+            .field("script", &self.script)
+            .field("doc_as_upsert", &self.doc_as_upsert)
+            .field("retry_on_conflict", &self.retry_on_conflict)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Document> DocUpdate<'_, T> {
+    /// Merges these fields into the stored document (`{"doc": ...}`: objects merge field by
+    /// field, other values replace).
+    pub fn partial(mut self, partial: impl Serialize) -> Self {
+        self.partial = Some(
+            serde_json::to_value(&partial).map_err(|e| Error::invalid("a partial document", e)),
+        );
+        self
+    }
+
+    /// Runs a script on the stored document (`ctx._source`).
+    pub fn script(mut self, script: impl Into<crate::InlineScript>) -> Self {
+        self.script = Some(script.into().into());
+        self
+    }
+
+    /// The document to store if it no longer exists (deleted meanwhile); validated before
+    /// sending.
+    pub fn upsert(mut self, doc: &T) -> Self {
+        self.upsert = Some(match doc.validate() {
+            Ok(()) => {
+                serde_json::to_value(doc).map_err(|e| Error::invalid("the upsert document", e))
+            }
+            Err(msg) => Err(Error::validation(msg)),
+        });
+        self
+    }
+
+    /// With a partial document: store the merged document if it no longer exists.
+    pub fn doc_as_upsert(mut self, yes: bool) -> Self {
+        self.doc_as_upsert = yes;
+        self
+    }
+
+    /// Let the server retry up to `n` times when the document changes between its read and
+    /// its write, instead of the default check against the version this `Doc` was read at.
+    pub fn retry_on_conflict(mut self, n: u32) -> Self {
+        self.retry_on_conflict = Some(n);
+        self
+    }
+
+    /// `refresh` of the update: `true`, `false` (default) or `Refresh::WaitFor`.
+    pub fn refresh(mut self, refresh: impl Into<es_api::params::Refresh>) -> Self {
+        self.refresh = Some(refresh.into());
+        self
+    }
+
+    /// Sends the update; the stored document comes back (`_source`) and replaces the
+    /// `Doc`'s value, with its new `seq_no` / `primary_term` / `version`.
+    ///
+    /// # Errors
+    /// Before sending: neither or both of a partial document and a script, `doc_as_upsert`
+    /// without a partial document, a document that cannot be serialized, a merged partial
+    /// document or an upsert that fails [`Document::validate`]. From the server: a conflict
+    /// (`is_conflict()`), a missing document without upsert (`is_not_found()`), a failing
+    /// script (`400`).
+    pub async fn send(self, client: &Client) -> Result<(), Error> {
+        let DocUpdate {
+            doc,
+            partial,
+            script,
+            upsert,
+            doc_as_upsert,
+            retry_on_conflict,
+            refresh,
+        } = self;
+        let partial = partial.transpose()?;
+        let upsert = upsert.transpose()?;
+        let mut body = serde_json::Map::new();
+        match (partial, script) {
+            (Some(p), None) => {
+                // What the server will store, checked here first.
+                let mut merged = serde_json::to_value(&doc.source)
+                    .map_err(|e| Error::invalid("the document", e))?;
+                merge(&mut merged, &p);
+                let merged: T = serde_json::from_value(merged)
+                    .map_err(|e| Error::invalid("the document with the partial update", e))?;
+                merged.validate().map_err(Error::validation)?;
+                body.insert("doc".into(), p);
+            }
+            (None, Some(s)) => {
+                if doc_as_upsert {
+                    return Err(Error::input(
+                        "doc_as_upsert needs a partial document, not a script",
+                    ));
+                }
+                body.insert(
+                    "script".into(),
+                    serde_json::to_value(&s).map_err(|e| Error::invalid("the script", e))?,
+                );
+            }
+            (None, None) => {
+                return Err(Error::input(
+                    "an update needs a partial document or a script",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::input(
+                    "an update takes a partial document or a script, not both",
+                ));
+            }
+        }
+        if let Some(u) = upsert {
+            body.insert("upsert".into(), u);
+        }
+        if doc_as_upsert {
+            body.insert("doc_as_upsert".into(), Value::Bool(true));
+        }
+        let mut req = client
+            .update(T::INDEX, doc.id.clone())
+            .body(Value::Object(body))
+            ._source("true");
+        match retry_on_conflict {
+            Some(n) => req = req.retry_on_conflict(n),
+            None => {
+                if let (Some(s), Some(p)) = (doc.seq_no, doc.primary_term) {
+                    req = req.if_seq_no(s).if_primary_term(p);
+                }
+            }
+        }
+        if let Some(r) = refresh {
+            req = req.refresh(r);
+        }
+        let resp: WriteResponse = req.send().await?.json()?;
+        let source = resp
+            .get
+            .as_ref()
+            .and_then(|g| g.get("_source"))
+            .cloned()
+            .ok_or_else(|| Error::input("the update response has no document (get._source)"))?;
+        doc.source = serde_json::from_value(source)
+            .map_err(|e| Error::invalid("the updated document", e))?;
+        doc.absorb(resp);
+        Ok(())
+    }
+}
+
+/// Elasticsearch's merge of a partial document: objects merge key by key (recursively),
+/// anything else replaces.
+fn merge(target: &mut Value, partial: &Value) {
+    match (target, partial) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                match t.get_mut(k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        t.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
 }

@@ -73,9 +73,10 @@ impl Error {
         }
     }
 
-    /// The HTTP status of a request that failed with one.
-    pub fn status(&self) -> Option<u16> {
-        self.api()?.api_error().map(|a| a.status().as_u16())
+    /// The HTTP status of a request that failed with one (the same type as es-api's and
+    /// es-helpers' `Error::status`).
+    pub fn status(&self) -> Option<es_api::es_transport::http::StatusCode> {
+        self.api()?.api_error().map(|a| a.status())
     }
 
     /// A version conflict (409): the document changed since it was read.

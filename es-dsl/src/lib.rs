@@ -51,10 +51,11 @@ pub mod mapping;
 mod ops;
 mod query;
 mod results;
+mod script;
 mod search;
 
 pub use agg::{Agg, Terms};
-pub use document::{Doc, Document, refresh};
+pub use document::{Doc, DocUpdate, Document, refresh};
 pub use error::{Error, ErrorKind};
 /// `#[derive(Document)]`: see [`Document`] (feature `derive`, on by default).
 #[cfg(feature = "derive")]
@@ -69,4 +70,5 @@ pub use mapping::FieldPath;
 pub use ops::{MultiSearch, MultiSearchResults, Slot, UpdateByQuery};
 pub use query::{Bool, Query, Range};
 pub use results::{Aggs, Bucket, SearchResults};
+pub use script::InlineScript;
 pub use search::{Search, Sort};

@@ -302,15 +302,7 @@ impl<T> Search<T> {
 
     /// Adds a script field: `name` computed by the Painless `source`.
     pub fn script_field(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
-        let script = es_api::types::common::Script {
-            source: Some(Box::new(es_api::types::common::ScriptSource::String(
-                source.into(),
-            ))),
-            id: None,
-            params: None,
-            lang: None,
-            options: None,
-        };
+        let script: es_api::types::common::Script = crate::InlineScript::new(source).into();
         self.body
             .script_fields
             .get_or_insert_with(IndexMap::new)

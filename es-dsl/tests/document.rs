@@ -293,3 +293,161 @@ async fn validate_runs_before_every_save() {
     let stored = Validated::get(&client, &ok.id).await.unwrap().unwrap();
     assert_eq!(stored.name, "y");
 }
+
+/// `update_with`: retry_on_conflict instead of the version check, upserts, scripts, and the
+/// checks made before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_with_retry_on_conflict_upserts_and_scripts() {
+    use es_dsl::InlineScript;
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    Validated::init(&client).await.unwrap();
+    let mut stale = Validated::named("first").save(&client).await.unwrap();
+    // Someone else writes meanwhile.
+    let mut other = Validated::get(&client, &stale.id).await.unwrap().unwrap();
+    other.name = "second".into();
+    other.save(&client).await.unwrap();
+    // The default update is conditional on the version read: a conflict...
+    let err = stale
+        .update_with()
+        .partial(json!({"name": "third"}))
+        .send(&client)
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    // ...retry_on_conflict drops the condition (the server refuses both) and applies it to
+    // the latest version.
+    stale
+        .update_with()
+        .partial(json!({"name": "third"}))
+        .retry_on_conflict(3)
+        .refresh(true)
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(stale.name, "third");
+    assert_eq!(stale.seq_no, Some(2), "seq_no of the third write");
+
+    // An upsert stores the given document when the stored one is gone.
+    let mut gone = Validated::named("will vanish").save(&client).await.unwrap();
+    Validated::get(&client, &gone.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .delete(&client)
+        .await
+        .unwrap();
+    gone.update_with()
+        .partial(json!({"name": "partial"}))
+        .upsert(&Validated::named("from upsert"))
+        .retry_on_conflict(1)
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(gone.name, "from upsert");
+    // doc_as_upsert: the partial document itself.
+    Validated::get(&client, &gone.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .delete(&client)
+        .await
+        .unwrap();
+    gone.update_with()
+        .partial(json!({"name": "as upsert"}))
+        .doc_as_upsert(true)
+        .retry_on_conflict(1)
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(
+        Validated::get(&client, &gone.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "as upsert"
+    );
+    // Without an upsert, a vanished document is not found.
+    Validated::get(&client, &gone.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .delete(&client)
+        .await
+        .unwrap();
+    let err = gone
+        .update_with()
+        .partial(json!({"name": "x"}))
+        .retry_on_conflict(1)
+        .send(&client)
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+
+    // A script goes as `script` with its params. osmem runs no scripts: its 400 names the
+    // script update it was sent.
+    let err = stale
+        .update_with()
+        .script(InlineScript::new("ctx._source.name += params.s").param("s", "!"))
+        .send(&client)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
+    assert!(
+        err.to_string()
+            .contains("update with script is not supported"),
+        "{err}"
+    );
+
+    // Refused before sending: nothing or both to apply, doc_as_upsert with a script, a
+    // merged document or an upsert that fails validate().
+    let before = stale.seq_no;
+    for (what, err) in [
+        (
+            "nothing",
+            stale.update_with().send(&client).await.unwrap_err(),
+        ),
+        (
+            "both",
+            stale
+                .update_with()
+                .partial(json!({"name": "a"}))
+                .script("ctx._source.name = 'b'")
+                .send(&client)
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "doc_as_upsert with a script",
+            stale
+                .update_with()
+                .script("ctx._source.name = 'b'")
+                .doc_as_upsert(true)
+                .send(&client)
+                .await
+                .unwrap_err(),
+        ),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::Input, "{what}: {err}");
+    }
+    let err = stale
+        .update(&client, json!({"name": ""}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    let err = stale
+        .update_with()
+        .partial(json!({"name": "ok"}))
+        .upsert(&Validated::named(""))
+        .send(&client)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    let stored = Validated::get(&client, &stale.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.name.as_str(), stored.seq_no),
+        ("third", before),
+        "nothing was sent"
+    );
+}

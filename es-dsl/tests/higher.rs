@@ -182,7 +182,7 @@ async fn update_by_query_multi_search_and_mget() {
     );
     assert_eq!(u.body()["script"]["params"], serde_json::json!({"d": 1}));
     let err = u.execute(&client).await.unwrap_err();
-    assert_eq!(err.status(), Some(400), "{err}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
     assert!(err.to_string().contains("script"), "{err}");
     // Without a script (a re-index in place, as after a mapping change) osmem runs it.
     let resp = UpdateByQuery::new("articles")
