@@ -84,9 +84,20 @@ impl Response {
 }
 
 pub(crate) fn json_error(e: &serde_json::Error, body: &[u8]) -> Error {
-    let col = e.column().saturating_sub(1);
-    let start = col.saturating_sub(40).min(body.len());
-    let end = (col + 40).min(body.len());
+    // serde_json reports a line and a column (both 1-based): find the line's start first, so
+    // that the excerpt of a pretty-printed (multi-line) body is where the error is.
+    let line_start = if e.line() <= 1 {
+        0
+    } else {
+        body.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(e.line() - 2)
+            .map_or(body.len(), |(i, _)| i + 1)
+    };
+    let at = (line_start + e.column().saturating_sub(1)).min(body.len());
+    let start = at.saturating_sub(40);
+    let end = (at + 40).min(body.len());
     let around = String::from_utf8_lossy(&body[start..end]);
     Error::serialization(format!("{e}; body near the error: `{around}`"))
 }
@@ -106,6 +117,20 @@ mod tests {
                 duration: Duration::ZERO,
             },
         }
+    }
+
+    #[test]
+    fn error_context_of_a_multi_line_body_is_on_the_error_line() {
+        let body: &'static [u8] =
+            b"{\n  \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": 1,\n  \"b\": 2,\n  \"c\": @\n}";
+        let err = resp(body).json::<serde_json::Value>().unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("line 4"), "{msg}");
+        let near = msg.split("body near the error: `").nth(1).unwrap();
+        assert!(
+            near.contains("\"c\": @"),
+            "the excerpt shows the error line: {msg}"
+        );
     }
 
     #[test]
