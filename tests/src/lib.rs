@@ -13,6 +13,12 @@
 //! - [`client`]: a tiny independent HTTP/1.1 client.
 //! - [`fuzz`]: the stable-toolchain mutation fuzzer of the fuzz targets.
 
+/// The README's Rust code blocks, compiled as doctests (`no_run`: they need a cluster), so
+/// that the README's examples keep building as the crates change.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod client;
 pub mod counting;
 pub mod fuzz;
