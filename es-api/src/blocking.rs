@@ -40,12 +40,31 @@ fn runtime() -> &'static Runtime {
     })
 }
 
-/// Runs `future` to completion on the shared runtime; see the module docs for calls from a
-/// thread of another tokio runtime.
-pub(crate) fn block_on<F, T>(future: F) -> crate::Result<T>
+/// Runs `future` (a request of this crate, or of a crate built on it: es-dsl's persistence
+/// uses it for its `_blocking` methods) to completion on the shared runtime, and returns its
+/// result; see the module docs for calls from a thread of another tokio runtime.
+///
+/// # Errors
+/// The future's own; or, on a thread of a tokio runtime when no helper thread can be
+/// started, a `Config` error (nothing was sent).
+///
+/// # Example
+/// ```no_run
+/// # fn run() -> es_api::Result<()> {
+/// let client = es_api::Client::from_url("http://localhost:9200")?;
+/// let (a, b) = es_api::blocking::block_on(async {
+///     let a = client.count().index("a").send().await?;
+///     let b = client.count().index("b").send().await?;
+///     Ok::<_, es_api::Error>((a.status(), b.status()))
+/// })?;
+/// # let _ = (a, b); Ok(())
+/// # }
+/// ```
+pub fn block_on<F, T, E>(future: F) -> Result<T, E>
 where
-    F: Future<Output = crate::Result<T>> + Send,
+    F: Future<Output = Result<T, E>> + Send,
     T: Send,
+    E: From<crate::Error> + Send,
 {
     if tokio::runtime::Handle::try_current().is_err() {
         return runtime().block_on(future);
@@ -59,13 +78,13 @@ where
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             // Nothing was sent.
-            Err(e) => Err(crate::Error::custom(
+            Err(e) => Err(E::from(crate::Error::custom(
                 crate::ErrorKind::Config,
                 format!(
                     "send_blocking() on a thread of a tokio runtime needs a helper thread, \
                      which could not be started ({e}); use `.send().await` there"
                 ),
-            )),
+            ))),
         }
     })
 }

@@ -243,6 +243,62 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
     fn search() -> Search<Self> {
         Search::new().index(Self::INDEX)
     }
+
+    /// [`Document::init`], waiting for the answer (feature `blocking`; es-api's blocking
+    /// runtime, see `es_api::blocking`).
+    #[cfg(feature = "blocking")]
+    fn init_blocking(client: &Client) -> Result<(), Error> {
+        es_api::blocking::block_on(Self::init(client))
+    }
+
+    /// [`Document::save`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    fn save_blocking(self, client: &Client) -> Result<Doc<Self>, Error> {
+        es_api::blocking::block_on(self.save(client))
+    }
+
+    /// [`Document::create`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    fn create_blocking(
+        self,
+        client: &Client,
+        id: impl Into<String> + Send,
+    ) -> Result<Doc<Self>, Error> {
+        es_api::blocking::block_on(self.create(client, id))
+    }
+
+    /// [`Document::get`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    fn get_blocking(
+        client: &Client,
+        id: impl Into<String> + Send,
+    ) -> Result<Option<Doc<Self>>, Error> {
+        es_api::blocking::block_on(Self::get(client, id))
+    }
+
+    /// [`Document::exists`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    fn exists_blocking(client: &Client, id: impl Into<String> + Send) -> Result<bool, Error> {
+        es_api::blocking::block_on(Self::exists(client, id))
+    }
+
+    /// [`Document::mget`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    fn mget_blocking<I: Into<String>>(
+        client: &Client,
+        ids: impl IntoIterator<Item = I> + Send,
+    ) -> Result<Vec<Option<Doc<Self>>>, Error> {
+        es_api::blocking::block_on(Self::mget(client, ids))
+    }
+
+    /// [`Document::bulk`], waiting for the end of the run (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    fn bulk_blocking(
+        client: &Client,
+        docs: impl IntoIterator<Item = Self> + Send,
+    ) -> Result<es_helpers::bulk::BulkSummary, Error> {
+        es_api::blocking::block_on(Self::bulk(client, docs))
+    }
 }
 
 /// A stored document: the value and where and at which version it is stored.
@@ -370,6 +426,41 @@ impl<T: Document> Doc<T> {
     /// Makes the last write visible to search (`_refresh` of the index).
     pub async fn refresh(&self, client: &Client) -> Result<(), Error> {
         refresh::<T>(client).await
+    }
+
+    /// [`Doc::save`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    pub fn save_blocking(&mut self, client: &Client) -> Result<(), Error> {
+        es_api::blocking::block_on(self.save(client))
+    }
+
+    /// [`Doc::save_unchecked`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    pub fn save_unchecked_blocking(&mut self, client: &Client) -> Result<(), Error> {
+        es_api::blocking::block_on(self.save_unchecked(client))
+    }
+
+    /// [`Doc::update`], waiting for the answer (feature `blocking`); for the other kinds
+    /// of update, [`DocUpdate::send_blocking`].
+    #[cfg(feature = "blocking")]
+    pub fn update_blocking(
+        &mut self,
+        client: &Client,
+        partial: impl Serialize + Send,
+    ) -> Result<(), Error> {
+        es_api::blocking::block_on(self.update(client, partial))
+    }
+
+    /// [`Doc::delete`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    pub fn delete_blocking(self, client: &Client) -> Result<(), Error> {
+        es_api::blocking::block_on(self.delete(client))
+    }
+
+    /// [`Doc::refresh`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    pub fn refresh_blocking(&self, client: &Client) -> Result<(), Error> {
+        es_api::blocking::block_on(self.refresh(client))
     }
 }
 
@@ -543,6 +634,17 @@ impl<T: Document> DocUpdate<'_, T> {
             .map_err(|e| Error::invalid("the updated document", e))?;
         doc.absorb(resp);
         Ok(())
+    }
+}
+
+impl<T: Document> DocUpdate<'_, T> {
+    /// [`DocUpdate::send`], waiting for the answer (feature `blocking`).
+    ///
+    /// # Errors
+    /// As [`DocUpdate::send`].
+    #[cfg(feature = "blocking")]
+    pub fn send_blocking(self, client: &Client) -> Result<(), Error> {
+        es_api::blocking::block_on(self.send(client))
     }
 }
 

@@ -451,3 +451,48 @@ async fn updates_with_retry_on_conflict_upserts_and_scripts() {
         "nothing was sent"
     );
 }
+
+/// The persistence API without async (feature `blocking`, on for tests through the crate's
+/// self dev-dependency).
+#[cfg(feature = "blocking")]
+#[test]
+fn blocking_persistence() {
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    Validated::init_blocking(&client).unwrap();
+    let mut doc = Validated::named("sync").save_blocking(&client).unwrap();
+    let id = doc.id.clone();
+    assert!(Validated::exists_blocking(&client, &id).unwrap());
+    let mut stale = Validated::get_blocking(&client, &id)
+        .unwrap()
+        .expect("found");
+    doc.update_blocking(&client, json!({"name": "updated"}))
+        .unwrap();
+    assert_eq!(doc.name, "updated");
+    // The stale copy is refused, blocking or not.
+    stale.name = "stale".into();
+    assert!(stale.save_blocking(&client).unwrap_err().is_conflict());
+    doc.update_with()
+        .partial(json!({"name": "again"}))
+        .send_blocking(&client)
+        .unwrap();
+    let created = Validated::named("second")
+        .create_blocking(&client, "two")
+        .unwrap();
+    let got = Validated::mget_blocking(&client, [id.as_str(), "two", "none"]).unwrap();
+    let names: Vec<Option<String>> = got
+        .iter()
+        .map(|d| d.as_ref().map(|d| d.name.clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [Some("again".to_owned()), Some("second".to_owned()), None]
+    );
+    let summary =
+        Validated::bulk_blocking(&client, [Validated::named("b1"), Validated::named("b2")])
+            .unwrap();
+    assert_eq!(summary.succeeded(), 2);
+    created.refresh_blocking(&client).unwrap();
+    doc.delete_blocking(&client).unwrap();
+    assert!(Validated::get_blocking(&client, &id).unwrap().is_none());
+}
