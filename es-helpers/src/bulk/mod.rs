@@ -67,11 +67,14 @@ use streaming::{JobConfig, run_chunk};
 
 use crate::error::{Error, Result};
 
+/// A progress callback, shared by a [`Bulk`] and its clones.
+type ProgressFn = Arc<Mutex<dyn FnMut(&BulkStats) + Send>>;
+
 /// The progress callback of a [`Bulk`] and its clones (shared: one callback sees every run
 /// of the helper), and how often it fires.
 #[derive(Clone)]
 pub(crate) struct Progress {
-    f: Arc<Mutex<dyn FnMut(&BulkStats) + Send>>,
+    f: ProgressFn,
     /// Fire when `done()` crosses a multiple of this (1: after every chunk).
     every: u64,
 }
