@@ -294,6 +294,12 @@ async fn validate_runs_before_every_save() {
     assert_eq!(stored.name, "y");
 }
 
+/// Someone else deletes the stored document `id`.
+async fn vanish(client: &Client, id: &str) {
+    let stored = Validated::get(client, id).await.unwrap().expect("stored");
+    stored.delete(client).await.unwrap();
+}
+
 /// `update_with`: retry_on_conflict instead of the version check, upserts, scripts, and the
 /// checks made before anything is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,13 +336,7 @@ async fn updates_with_retry_on_conflict_upserts_and_scripts() {
 
     // An upsert stores the given document when the stored one is gone.
     let mut gone = Validated::named("will vanish").save(&client).await.unwrap();
-    Validated::get(&client, &gone.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .delete(&client)
-        .await
-        .unwrap();
+    vanish(&client, &gone.id).await;
     gone.update_with()
         .partial(json!({"name": "partial"}))
         .upsert(&Validated::named("from upsert"))
@@ -346,13 +346,7 @@ async fn updates_with_retry_on_conflict_upserts_and_scripts() {
         .unwrap();
     assert_eq!(gone.name, "from upsert");
     // doc_as_upsert: the partial document itself.
-    Validated::get(&client, &gone.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .delete(&client)
-        .await
-        .unwrap();
+    vanish(&client, &gone.id).await;
     gone.update_with()
         .partial(json!({"name": "as upsert"}))
         .doc_as_upsert(true)
@@ -369,13 +363,7 @@ async fn updates_with_retry_on_conflict_upserts_and_scripts() {
         "as upsert"
     );
     // Without an upsert, a vanished document is not found.
-    Validated::get(&client, &gone.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .delete(&client)
-        .await
-        .unwrap();
+    vanish(&client, &gone.id).await;
     let err = gone
         .update_with()
         .partial(json!({"name": "x"}))

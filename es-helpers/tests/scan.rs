@@ -2,6 +2,10 @@
 //! released when the stream ends, fails, or is dropped early. (Exactly-once over 100,000
 //! documents in every mode: `hundred_thousand.rs`.)
 
+mod common;
+
+use common::scroll_alive;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,22 +58,6 @@ fn capture_ids(proxy: &FaultProxy) -> Arc<Mutex<Vec<String>>> {
         resp
     }));
     ids
-}
-
-/// Whether the server still knows this scroll id.
-async fn scroll_alive(direct: &Client, id: &str) -> bool {
-    let req = Request::post("/_search/scroll")
-        .with_json_body(json!({"scroll": "1m", "scroll_id": id}).to_string())
-        .with_options(RequestOptions::new().ignore_status([404]).max_retries(0));
-    let status = direct
-        .transport()
-        .send(req)
-        .await
-        .expect("scroll")
-        .status()
-        .as_u16();
-    assert!(status == 200 || status == 404, "{status}");
-    status == 200
 }
 
 async fn open_pits(direct: &Client) -> usize {

@@ -8,7 +8,10 @@
 //! Summarized in RELIABILITY.md; rerun with
 //! `cargo test -p es-helpers --test scan_faults -- --nocapture`.
 
-use std::io::Write;
+mod common;
+
+use common::scroll_alive;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,12 +36,6 @@ struct Num {
     n: u64,
 }
 
-fn gz(data: &[u8]) -> Bytes {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    Bytes::from(e.finish().unwrap())
-}
-
 fn faulty_client(proxy: &FaultProxy) -> Client {
     Client::new(
         Transport::builder(proxy.url().as_str())
@@ -49,22 +46,6 @@ fn faulty_client(proxy: &FaultProxy) -> Client {
             .build()
             .unwrap(),
     )
-}
-
-/// Whether the server still knows this scroll id.
-async fn scroll_alive(direct: &Client, id: &str) -> bool {
-    let req = Request::post("/_search/scroll")
-        .with_json_body(json!({"scroll": "1m", "scroll_id": id}).to_string())
-        .with_options(RequestOptions::new().ignore_status([404]).max_retries(0));
-    let status = direct
-        .transport()
-        .send(req)
-        .await
-        .unwrap()
-        .status()
-        .as_u16();
-    assert!(status == 200 || status == 404, "{status}");
-    status == 200
 }
 
 /// Waits for a release spawned by the scan to reach the server.
@@ -216,7 +197,7 @@ async fn scan_fault_matrix() {
         case(
             "gzip bomb (200 MiB inflated)",
             Action::respond(
-                ProxyResponse::json(200, gz(&vec![b' '; 200 << 20]))
+                ProxyResponse::json(200, es_tests::wire::gzip(&vec![b' '; 200 << 20]))
                     .with_header("Content-Encoding", "gzip"),
             ),
             Fails::Transport(TransportKind::ResponseTooLarge),

@@ -5,7 +5,6 @@
 //!
 //! Summarized in RELIABILITY.md; rerun with `cargo test -p es-transport --test fault_matrix`.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,12 +67,6 @@ fn ok(deliveries: u64) -> Expect {
         deliveries,
         reached: None,
     }
-}
-
-fn gz(data: &[u8]) -> Bytes {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    Bytes::from(e.finish().unwrap())
 }
 
 fn on_path(proxy: &FaultProxy, path: &'static str, action: Action) {
@@ -272,7 +265,7 @@ async fn fault_matrix() {
             &proxy,
             path,
             Action::respond(
-                ProxyResponse::json(200, gz(&vec![b' '; 200 << 20]))
+                ProxyResponse::json(200, es_tests::wire::gzip(&vec![b' '; 200 << 20]))
                     .with_header("Content-Encoding", "gzip"),
             ),
         );

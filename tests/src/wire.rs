@@ -757,3 +757,11 @@ mod tests {
         assert_eq!(back.header("transfer-encoding"), None);
     }
 }
+
+/// `data` gzip-compressed (fast level): bodies for `Content-Encoding: gzip` answers.
+pub fn gzip(data: &[u8]) -> Bytes {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).expect("writing to a Vec");
+    Bytes::from(e.finish().expect("writing to a Vec"))
+}
