@@ -684,6 +684,14 @@ pub(crate) fn serialize_request(info: &RequestInfo) -> Vec<u8> {
     out
 }
 
+/// `data` gzip-compressed (fast level): bodies for `Content-Encoding: gzip` answers.
+pub fn gzip(data: &[u8]) -> Bytes {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).expect("writing to a Vec");
+    Bytes::from(e.finish().expect("writing to a Vec"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -756,12 +764,4 @@ mod tests {
         assert_eq!(back.header("x-elastic-product"), Some("Elasticsearch"));
         assert_eq!(back.header("transfer-encoding"), None);
     }
-}
-
-/// `data` gzip-compressed (fast level): bodies for `Content-Encoding: gzip` answers.
-pub fn gzip(data: &[u8]) -> Bytes {
-    use std::io::Write;
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).expect("writing to a Vec");
-    Bytes::from(e.finish().expect("writing to a Vec"))
 }
