@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use es_api::Client;
-use es_api::es_transport::{Request, RequestOptions, Transport};
+use es_api::es_transport::{Request, Transport};
 use es_helpers::ErrorKind;
 use es_helpers::bulk::{Bulk, BulkAction};
 use es_helpers::scan::{PitApi, Scan};

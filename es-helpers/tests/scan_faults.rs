@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use es_api::Client;
-use es_api::es_transport::{ErrorKind as TransportKind, Request, RequestOptions, Transport};
+use es_api::es_transport::{ErrorKind as TransportKind, Request, Transport};
 use es_helpers::ErrorKind;
 use es_helpers::bulk::{Bulk, BulkAction};
 use es_helpers::scan::Scan;
