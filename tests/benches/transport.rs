@@ -46,9 +46,14 @@ fn ours(url: &str, n: u64, in_flight: u64) -> Measure {
 /// Our transport over a pool of `urls` (round-robin), `in_flight` tasks; with the TCP
 /// connections it opened (warm-up included).
 fn ours_pool(urls: &[String], n: u64, in_flight: u64) -> (Measure, u64) {
+    ours_pool_with(urls, n, in_flight, in_flight as usize)
+}
+
+/// [`ours_pool`] with at most `per_node` connections per node.
+fn ours_pool_with(urls: &[String], n: u64, in_flight: u64, per_node: usize) -> (Measure, u64) {
     let rt = rt();
     let t = es_transport::Transport::builder(urls.to_vec())
-        .connections_per_node(in_flight as usize)
+        .connections_per_node(per_node)
         .build()
         .unwrap();
     let run = |n: u64| {
@@ -305,4 +310,20 @@ fn main() {
         "pool scale control: bare hyper-util 64 ports / 1 port = {:.2}x CPU per request",
         bare_many.cpu_us_per_op() / bare_one.cpu_us_per_op()
     );
+    // Diagnostic (`POOL_CONNS_PER_NODE=k`): the 64-node pool with at most k connections per
+    // node, so that it cannot open more connections than the 1-node pool (64) when k = 1.
+    if let Some(k) = std::env::var("POOL_CONNS_PER_NODE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let (m, c) = (0..3)
+            .map(|_| ours_pool_with(&wide.urls, CONC, IN_FLIGHT, k))
+            .min_by(|a, b| a.0.cpu_us_per_op().total_cmp(&b.0.cpu_us_per_op()))
+            .unwrap();
+        print_row(&format!("es-transport / 64 nodes, {k} conn/node"), &m);
+        println!(
+            "pool scale diagnostic: 64 nodes at {k} connection(s) per node / 1-node = {:.2}x CPU per request; connections opened: {c}",
+            m.cpu_us_per_op() / one.cpu_us_per_op()
+        );
+    }
 }
