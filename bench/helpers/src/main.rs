@@ -58,7 +58,7 @@ fn doc(n: u64) -> DocRef {
         body: BODY,
         tags: ["alpha", "beta", "gamma"],
         price: n as f64 * 0.25,
-        in_stock: n % 2 == 0,
+        in_stock: n.is_multiple_of(2),
     }
 }
 
@@ -675,6 +675,9 @@ fn driver(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Builds a client command: `(url, case, docs, concurrency)`.
+type CaseCmd<'a> = dyn Fn(&str, &str, u64, usize) -> Command + 'a;
+
 /// The scan rows (against osmem-server, after the bulk rows loaded the index): ours by
 /// scroll into the typed `Doc` and into `Value`, ours by point in time (when the server has
 /// one), the `elasticsearch` crate's hand-rolled scroll into `Doc`, elasticsearch-py's
@@ -685,8 +688,8 @@ fn scans(
     target: &'static str,
     url: &str,
     rounds: usize,
-    ours: &dyn Fn(&str, &str, u64, usize) -> Command,
-    py: Option<&dyn Fn(&str, &str, u64, usize) -> Command>,
+    ours: &CaseCmd<'_>,
+    py: Option<&CaseCmd<'_>>,
 ) -> Result<()> {
     let probe = run(&mut ours(url, "probe-pit", 0, 1))?;
     let mut cases: Vec<(String, Command)> = vec![
