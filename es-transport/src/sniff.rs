@@ -166,21 +166,10 @@ pub fn parse_nodes(body: &[u8]) -> Result<Vec<SniffedNode>> {
     Ok(out)
 }
 
-/// Turns sniffed nodes into node URLs, keeping the scheme, path prefix and credentials of
-/// the configured `template` node (so https is never downgraded to http).
-#[cfg(test)]
-pub(crate) fn to_urls(
-    nodes: &[SniffedNode],
-    template: &NodeUrl,
-    config: &SniffConfig,
-) -> Vec<NodeUrl> {
-    to_named_urls(nodes, template, config)
-        .into_iter()
-        .map(|(url, _)| url)
-        .collect()
-}
-
-/// [`to_urls`] with each node's name (`elasticsearch.node.name` of its spans).
+/// Turns the sniffed nodes the config keeps (master-only nodes and the user's filter applied)
+/// into node URLs, keeping the scheme, path prefix and credentials of the configured
+/// `template` node (so https is never downgraded to http), each with the node's name
+/// (`elasticsearch.node.name` of its spans).
 pub(crate) fn to_named_urls(
     nodes: &[SniffedNode],
     template: &NodeUrl,
@@ -243,7 +232,10 @@ mod tests {
         assert_eq!(nodes.len(), 3);
         assert!(nodes[1].is_master_only());
         let template: NodeUrl = "https://user:pw@seed:9200/prefix".parse().unwrap();
-        let urls = to_urls(&nodes, &template, &SniffConfig::default());
+        let urls: Vec<NodeUrl> = to_named_urls(&nodes, &template, &SniffConfig::default())
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect();
         let shown: Vec<String> = urls.iter().map(ToString::to_string).collect();
         assert_eq!(
             shown,
@@ -254,14 +246,14 @@ mod tests {
             include_master_only: true,
             ..SniffConfig::default()
         };
-        assert_eq!(to_urls(&nodes, &template, &cfg).len(), 3);
+        assert_eq!(to_named_urls(&nodes, &template, &cfg).len(), 3);
         let cfg = SniffConfig {
             filter: Some(Arc::new(|n: &SniffedNode| {
                 n.attributes.get("zone").is_some_and(|z| z == "z2")
             })),
             ..SniffConfig::default()
         };
-        assert_eq!(to_urls(&nodes, &template, &cfg).len(), 1);
+        assert_eq!(to_named_urls(&nodes, &template, &cfg).len(), 1);
     }
 
     #[test]
