@@ -6,7 +6,9 @@
 
 use es_dsl::es_api::Client;
 use es_dsl::es_api::types::analysis::{Analyzer, CustomAnalyzer};
-use es_dsl::{Document, Facet, FacetedSearch, Index, InnerDoc, Query};
+use es_dsl::es_api::types::indices::IndexSettingsAnalysis;
+use es_dsl::{Document, Facet, FacetedSearch, InnerDoc, Query};
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, InnerDoc)]
@@ -19,7 +21,12 @@ struct Comment {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Document)]
-#[es(index = "blog", validate = "Article::check")]
+#[es(
+    index = "blog",
+    replicas = 0,
+    validate = "Article::check",
+    analysis = "Article::analysis"
+)]
 struct Article {
     #[es(analyzer = "snowball", fields(raw = "keyword"))]
     title: String,
@@ -34,6 +41,24 @@ struct Article {
 }
 
 impl Article {
+    /// The custom analyzer the fields use, from the generated analysis types: the index is
+    /// created with it by `Article::init`.
+    fn analysis() -> IndexSettingsAnalysis {
+        let mut analyzers = IndexMap::new();
+        analyzers.insert(
+            "snowball".to_string(),
+            Analyzer::Custom(CustomAnalyzer {
+                tokenizer: "standard".into(),
+                filter: Some(vec!["lowercase".into(), "stop".into()].into()),
+                ..Default::default()
+            }),
+        );
+        IndexSettingsAnalysis {
+            analyzer: Some(analyzers),
+            ..Default::default()
+        }
+    }
+
     fn check(&self) -> Result<(), String> {
         if self.title.trim().is_empty() {
             return Err("an article needs a title".into());
@@ -48,20 +73,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::from_url(&url)?;
     let _ = client.indices().delete("blog").ignore_status([404]).await?;
 
-    // The index: a custom analyzer from the generated analysis types, and the mapping of
-    // the document type.
-    let index = Index::new("blog")
-        .replicas(0)
-        .analyzer(
-            "snowball",
-            Analyzer::Custom(CustomAnalyzer {
-                tokenizer: "standard".into(),
-                filter: Some(vec!["lowercase".into(), "stop".into()].into()),
-                ..Default::default()
-            }),
-        )
-        .document::<Article>();
-    index.create(&client).await?;
+    // The index: the custom analyzer of `#[es(analysis = ...)]` and the mapping of the
+    // document type.
+    Article::init(&client).await?;
 
     let mut first = Article {
         title: "Hello world!".into(),

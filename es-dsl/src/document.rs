@@ -63,6 +63,14 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
         Ok(())
     }
 
+    /// The index's analysis settings (custom analyzers, tokenizers, token filters, char
+    /// filters, normalizers), from `#[es(analysis = "Self::analysis")]`: [`Document::init`]
+    /// creates the index with them, and [`crate::Index::document`] adds them to an
+    /// [`crate::Index`] (for [`crate::Index::migrate`]). None by default.
+    fn analysis() -> Option<es_api::types::indices::IndexSettingsAnalysis> {
+        None
+    }
+
     /// The mapping, from the field types.
     fn mapping() -> Result<TypeMapping, Error> {
         let Property::Object(obj) = Self::property()? else {
@@ -82,7 +90,8 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
         })
     }
 
-    /// The index definition: settings and aliases from `#[es(...)]`, this type's mapping.
+    /// The index definition: settings, aliases and analysis from `#[es(...)]`, this type's
+    /// mapping.
     fn index() -> crate::Index {
         let o = Self::index_options();
         let mut index = crate::Index::new(Self::INDEX);
@@ -103,8 +112,10 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
         Self::index().create_body()
     }
 
-    /// Creates the index with its settings, mapping and aliases; when it exists, puts the
-    /// mapping (new fields are added; a changed field type is the server's error).
+    /// Creates the index with its settings, analysis, mapping and aliases; when it exists,
+    /// puts the mapping (new fields are added; a changed field type is the server's error;
+    /// the analysis of an existing index is left as it is, since an open index's analyzers
+    /// cannot change).
     fn init(client: &Client) -> impl Future<Output = Result<(), Error>> + Send {
         async move {
             if client.indices().exists(Self::INDEX).await? {

@@ -112,15 +112,53 @@ impl Index {
         self
     }
 
+    /// Analysis settings (as `#[es(analysis = "...")]` gives them): each analyzer,
+    /// tokenizer, token filter, char filter and normalizer is added; one already defined
+    /// differently under the same name is an error at create time.
+    pub fn analysis(mut self, analysis: IndexSettingsAnalysis) -> Index {
+        fn add<V: PartialEq + serde::Serialize>(
+            into: &mut Option<IndexMap<String, V>>,
+            from: Option<IndexMap<String, V>>,
+            what: &str,
+            errors: &mut Vec<String>,
+        ) {
+            for (k, v) in from.unwrap_or_default() {
+                let map = into.get_or_insert_with(IndexMap::new);
+                match map.get(&k) {
+                    Some(existing) if existing != &v => errors.push(format!(
+                        "{what} `{k}` is defined twice, differently ({} and {})",
+                        serde_json::to_string(existing).unwrap_or_default(),
+                        serde_json::to_string(&v).unwrap_or_default()
+                    )),
+                    _ => {
+                        map.insert(k, v);
+                    }
+                }
+            }
+        }
+        let a = &mut self.analysis;
+        let e = &mut self.errors;
+        add(&mut a.analyzer, analysis.analyzer, "analyzer", e);
+        add(&mut a.tokenizer, analysis.tokenizer, "tokenizer", e);
+        add(&mut a.filter, analysis.filter, "token filter", e);
+        add(&mut a.char_filter, analysis.char_filter, "char filter", e);
+        add(&mut a.normalizer, analysis.normalizer, "normalizer", e);
+        self
+    }
+
     /// An alias created with the index.
     pub fn alias(mut self, alias: impl Into<String>) -> Index {
         self.aliases.push(alias.into());
         self
     }
 
-    /// Adds a document type's mapping (several types share one index's fields; the same
-    /// field with two mappings is an error at create time).
+    /// Adds a document type's mapping and its analysis settings ([`Document::analysis`]).
+    /// Several types share one index's fields; the same field with two mappings, or the same
+    /// analyzer defined twice differently, is an error at create time.
     pub fn document<T: Document>(mut self) -> Index {
+        if let Some(a) = T::analysis() {
+            self = self.analysis(a);
+        }
         match T::mapping() {
             Ok(m) => {
                 if m.dynamic.is_some() {

@@ -484,3 +484,83 @@ fn blocking_persistence() {
     doc.delete_blocking(&client).unwrap();
     assert!(Validated::get_blocking(&client, &id).unwrap().is_none());
 }
+
+/// A document whose index has a custom analyzer (`#[es(analysis = "...")]`).
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "folded", analysis = "Folded::analysis")]
+struct Folded {
+    #[es(analyzer = "folding")]
+    title: String,
+}
+
+impl Folded {
+    fn analysis() -> es_dsl::es_api::types::indices::IndexSettingsAnalysis {
+        use es_dsl::es_api::types::analysis::{Analyzer, CustomAnalyzer};
+        let mut analyzers = indexmap::IndexMap::new();
+        analyzers.insert(
+            "folding".to_string(),
+            Analyzer::Custom(CustomAnalyzer {
+                tokenizer: "standard".into(),
+                filter: Some(vec!["lowercase".into(), "asciifolding".into()].into()),
+                ..Default::default()
+            }),
+        );
+        es_dsl::es_api::types::indices::IndexSettingsAnalysis {
+            analyzer: Some(analyzers),
+            ..Default::default()
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_creates_the_index_with_the_documents_analysis() {
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    Folded::init(&client).await.unwrap();
+    // The server keeps the analyzer in the index settings.
+    let settings: serde_json::Value = client
+        .indices()
+        .get_settings()
+        .index("folded")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        settings["folded"]["settings"]["index"]["analysis"]["analyzer"]["folding"],
+        json!({"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]})
+    );
+    // And analyzes with it: lowercased, accents folded.
+    let tokens: serde_json::Value = client
+        .indices()
+        .analyze()
+        .index("folded")
+        .body(json!({"analyzer": "folding", "text": "Héllo Wörld"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    let tokens: Vec<&str> = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(tokens, ["hello", "world"]);
+    // The field's mapping names it.
+    let mapping: serde_json::Value = client
+        .indices()
+        .get_mapping()
+        .index("folded")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        mapping["folded"]["mappings"]["properties"]["title"]["analyzer"],
+        "folding"
+    );
+}

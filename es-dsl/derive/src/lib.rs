@@ -12,8 +12,10 @@ use syn::{Data, DeriveInput, Fields, Lit, LitStr, Meta, parse_macro_input};
 /// the mapping of the fields, and `T::fields()` with a typed path per field.
 ///
 /// Struct attributes: `#[es(index = "name", shards = 1, replicas = 0, alias = "a",
-/// dynamic = "strict", validate = "Self::check")]` (`check: fn(&Self) -> Result<(), String>`,
-/// run before every save). Field attributes: `keyword`, `text`, `type = "…"`, `nested`,
+/// dynamic = "strict", validate = "Self::check", analysis = "Self::analysis")]`
+/// (`check: fn(&Self) -> Result<(), String>`, run before every save; `analysis: fn() ->
+/// es_dsl::es_api::types::indices::IndexSettingsAnalysis`, the custom analyzers, tokenizers,
+/// filters and normalizers the index is created with). Field attributes: `keyword`, `text`, `type = "…"`, `nested`,
 /// `analyzer`, `search_analyzer`, `index = false`, `doc_values = false`, `copy_to = "…"`,
 /// `null_value = …`, `ignore_above = N`, `fields(raw = "keyword")`, `skip`.
 #[proc_macro_derive(Document, attributes(es))]
@@ -60,6 +62,7 @@ struct DocAttrs {
     aliases: Vec<LitStr>,
     dynamic: Option<LitStr>,
     validate: Option<syn::ExprPath>,
+    analysis: Option<syn::ExprPath>,
 }
 
 /// An option value of a field attribute.
@@ -135,6 +138,16 @@ fn parse_doc_attrs(attrs: &[syn::Attribute], errors: &mut Errors, is_doc: bool) 
                         )),
                     }
                 }
+                "analysis" => {
+                    let v: LitStr = meta.value()?.parse()?;
+                    match v.parse::<syn::ExprPath>() {
+                        Ok(p) => out.analysis = Some(p),
+                        Err(_) => errors.push(syn::Error::new(
+                            v.span(),
+                            "`analysis` names a function `fn() -> IndexSettingsAnalysis`, as a path (\"Self::analysis\")",
+                        )),
+                    }
+                }
                 "dynamic" => {
                     let v: LitStr = meta.value()?.parse()?;
                     if !["true", "false", "strict", "runtime"].contains(&v.value().as_str()) {
@@ -151,7 +164,7 @@ fn parse_doc_attrs(attrs: &[syn::Attribute], errors: &mut Errors, is_doc: bool) 
                         let _: syn::Expr = meta.value()?.parse()?;
                     }
                     errors.push(meta.error(format!(
-                        "unknown document option `{key}` (expected index, shards, replicas, alias, dynamic, validate)"
+                        "unknown document option `{key}` (expected index, shards, replicas, alias, dynamic, validate, analysis)"
                     )));
                 }
             }
@@ -542,12 +555,20 @@ fn expand(input: &DeriveInput, is_doc: bool) -> syn::Result<Tokens> {
             }
         }
     });
+    let analysis = doc.analysis.as_ref().map(|p| {
+        quote! {
+            fn analysis() -> ::std::option::Option<::es_dsl::es_api::types::indices::IndexSettingsAnalysis> {
+                ::std::option::Option::Some(#p())
+            }
+        }
+    });
     Ok(quote! {
         #common
 
         impl ::es_dsl::Document for #name {
             const INDEX: &'static str = #index;
             #validate
+            #analysis
             fn index_options() -> ::es_dsl::mapping::IndexOptions {
                 ::es_dsl::mapping::IndexOptions {
                     shards: #shards,
