@@ -564,3 +564,61 @@ async fn init_creates_the_index_with_the_documents_analysis() {
         "folding"
     );
 }
+
+/// Version 1 and version 2 of a document type stored in one index.
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "evolving")]
+struct EvolvingV1 {
+    title: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "evolving")]
+struct EvolvingV2 {
+    title: String,
+    #[es(keyword)]
+    status: String,
+    rank: i32,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_on_an_existing_index_puts_the_new_fields() {
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    let properties = || async {
+        let m: serde_json::Value = client
+            .indices()
+            .get_mapping()
+            .index("evolving")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .unwrap();
+        m["evolving"]["mappings"]["properties"].clone()
+    };
+    EvolvingV1::init(&client).await.unwrap();
+    EvolvingV1 {
+        title: "old".into(),
+    }
+    .save(&client)
+    .await
+    .unwrap();
+    let before = properties().await;
+    assert!(before.get("status").is_none(), "{before}");
+    EvolvingV2::init(&client).await.unwrap();
+    let after = properties().await;
+    assert_eq!(after["status"], json!({"type": "keyword"}));
+    assert_eq!(after["rank"], json!({"type": "integer"}));
+    assert_eq!(after["title"], before["title"]);
+    // The old document is still there.
+    es_dsl::refresh::<EvolvingV2>(&client).await.unwrap();
+    assert_eq!(
+        es_dsl::Search::<serde_json::Value>::new()
+            .index("evolving")
+            .count(&client)
+            .await
+            .unwrap(),
+        1
+    );
+}
