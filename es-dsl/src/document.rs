@@ -134,11 +134,29 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
     }
 
     /// Saves a new document (an id chosen by the server) after [`Document::validate`].
+    /// For `refresh` or `routing`, see [`Document::save_with`].
     fn save(self, client: &Client) -> impl Future<Output = Result<Doc<Self>, Error>> + Send {
-        async move {
-            self.validate().map_err(Error::validation)?;
-            let resp: WriteResponse = client.index(Self::INDEX).body(&self).send().await?.json()?;
-            Ok(Doc::from_write(resp, self))
+        async move { self.save_with().send(client).await }
+    }
+
+    /// A save of this new document, built call by call: `refresh`, `routing`;
+    /// [`Save::send`] runs it.
+    ///
+    /// ```no_run
+    /// # use es_dsl::Document;
+    /// # use es_dsl::es_api::params::Refresh;
+    /// # #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Document)]
+    /// # #[es(index = "pages")] struct Page { views: u64 }
+    /// # async fn run(client: &es_dsl::es_api::Client) -> Result<(), es_dsl::Error> {
+    /// // Searchable as soon as `send` returns: no separate refresh.
+    /// let page = Page { views: 0 }.save_with().refresh(Refresh::WaitFor).send(client).await?;
+    /// # Ok(()) }
+    /// ```
+    fn save_with(self) -> Save<Self> {
+        Save {
+            doc: self,
+            refresh: None,
+            routing: None,
         }
     }
 
@@ -365,27 +383,24 @@ impl<T: Document> Doc<T> {
     }
 
     /// Writes the document back, if it is still the version read (else `is_conflict()`).
+    /// For `refresh`, see [`Doc::save_with`].
     pub async fn save(&mut self, client: &Client) -> Result<(), Error> {
-        self.write(client, true).await
+        self.save_with().send(client).await
     }
 
     /// Writes the document back whatever happened to it meanwhile (last write wins).
     pub async fn save_unchecked(&mut self, client: &Client) -> Result<(), Error> {
-        self.write(client, false).await
+        self.save_with().unchecked().send(client).await
     }
 
-    async fn write(&mut self, client: &Client, checked: bool) -> Result<(), Error> {
-        self.source.validate().map_err(Error::validation)?;
-        let mut req = client
-            .index(T::INDEX)
-            .id(self.id.clone())
-            .body(&self.source);
-        if checked && let (Some(s), Some(p)) = (self.seq_no, self.primary_term) {
-            req = req.if_seq_no(s).if_primary_term(p);
+    /// A save of this stored document, built call by call: `refresh`, `unchecked`;
+    /// [`DocSave::send`] runs it.
+    pub fn save_with(&mut self) -> DocSave<'_, T> {
+        DocSave {
+            doc: self,
+            checked: true,
+            refresh: None,
         }
-        let resp: WriteResponse = req.send().await?.json()?;
-        self.absorb(resp);
-        Ok(())
     }
 
     /// A partial update (any `Serialize` of some of the fields), if the document is still
@@ -472,6 +487,122 @@ impl<T: Document> Doc<T> {
     #[cfg(feature = "blocking")]
     pub fn refresh_blocking(&self, client: &Client) -> Result<(), Error> {
         es_api::blocking::block_on(self.refresh(client))
+    }
+}
+
+/// A save of a new document, from [`Document::save_with`].
+#[must_use = "a save does nothing until `send`"]
+#[derive(Debug, Clone)]
+pub struct Save<T: Document> {
+    doc: T,
+    refresh: Option<es_api::params::Refresh>,
+    routing: Option<String>,
+}
+
+impl<T: Document> Save<T> {
+    /// `refresh` of the write: `true` (refresh now), `false` (default) or
+    /// `Refresh::WaitFor` (answer once a refresh made it searchable).
+    pub fn refresh(mut self, refresh: impl Into<es_api::params::Refresh>) -> Self {
+        self.refresh = Some(refresh.into());
+        self
+    }
+
+    /// The shard routing value (for a `join` child: its parent's id). Later writes through
+    /// the returned [`Doc`] do not send it again: use one shard or `es_api` for those.
+    pub fn routing(mut self, routing: impl Into<String>) -> Self {
+        self.routing = Some(routing.into());
+        self
+    }
+
+    /// Validates ([`Document::validate`]; a refusal is never sent), then indexes the
+    /// document under an id the server chooses; the stored [`Doc`] comes back.
+    ///
+    /// # Errors
+    /// A validation failure (`ErrorKind::Validation`), or the server's refusal.
+    pub async fn send(self, client: &Client) -> Result<Doc<T>, Error> {
+        let Save {
+            doc,
+            refresh,
+            routing,
+        } = self;
+        doc.validate().map_err(Error::validation)?;
+        let mut req = client.index(T::INDEX).body(&doc);
+        if let Some(r) = refresh {
+            req = req.refresh(r);
+        }
+        if let Some(r) = routing {
+            req = req.routing(r.as_str());
+        }
+        let resp: WriteResponse = req.send().await?.json()?;
+        Ok(Doc::from_write(resp, doc))
+    }
+
+    /// [`Save::send`], waiting for the answer (feature `blocking`).
+    ///
+    /// # Errors
+    /// As [`Save::send`].
+    #[cfg(feature = "blocking")]
+    pub fn send_blocking(self, client: &Client) -> Result<Doc<T>, Error> {
+        es_api::blocking::block_on(self.send(client))
+    }
+}
+
+/// A save of a stored [`Doc`], from [`Doc::save_with`]: conditional on the version read
+/// unless [`DocSave::unchecked`].
+#[must_use = "a save does nothing until `send`"]
+#[derive(Debug)]
+pub struct DocSave<'a, T: Document> {
+    doc: &'a mut Doc<T>,
+    checked: bool,
+    refresh: Option<es_api::params::Refresh>,
+}
+
+impl<T: Document> DocSave<'_, T> {
+    /// `refresh` of the write: `true`, `false` (default) or `Refresh::WaitFor`.
+    pub fn refresh(mut self, refresh: impl Into<es_api::params::Refresh>) -> Self {
+        self.refresh = Some(refresh.into());
+        self
+    }
+
+    /// Writes whatever happened to the document meanwhile (last write wins), as
+    /// [`Doc::save_unchecked`].
+    pub fn unchecked(mut self) -> Self {
+        self.checked = false;
+        self
+    }
+
+    /// Validates, then writes the document back; its `seq_no` / `primary_term` /
+    /// `version` become the new ones.
+    ///
+    /// # Errors
+    /// A validation failure (nothing sent), a conflict (`is_conflict()`) when checked and
+    /// the document changed since it was read, or another refusal of the server.
+    pub async fn send(self, client: &Client) -> Result<(), Error> {
+        let DocSave {
+            doc,
+            checked,
+            refresh,
+        } = self;
+        doc.source.validate().map_err(Error::validation)?;
+        let mut req = client.index(T::INDEX).id(doc.id.clone()).body(&doc.source);
+        if checked && let (Some(s), Some(p)) = (doc.seq_no, doc.primary_term) {
+            req = req.if_seq_no(s).if_primary_term(p);
+        }
+        if let Some(r) = refresh {
+            req = req.refresh(r);
+        }
+        let resp: WriteResponse = req.send().await?.json()?;
+        doc.absorb(resp);
+        Ok(())
+    }
+
+    /// [`DocSave::send`], waiting for the answer (feature `blocking`).
+    ///
+    /// # Errors
+    /// As [`DocSave::send`].
+    #[cfg(feature = "blocking")]
+    pub fn send_blocking(self, client: &Client) -> Result<(), Error> {
+        es_api::blocking::block_on(self.send(client))
     }
 }
 

@@ -55,7 +55,7 @@ mod script;
 mod search;
 
 pub use agg::{Agg, Terms};
-pub use document::{Doc, DocUpdate, Document, refresh};
+pub use document::{Doc, DocSave, DocUpdate, Document, Save, refresh};
 pub use error::{Error, ErrorKind};
 /// `#[derive(Document)]`: see [`Document`] (feature `derive`, on by default).
 #[cfg(feature = "derive")]

@@ -622,3 +622,54 @@ async fn init_on_an_existing_index_puts_the_new_fields() {
         1
     );
 }
+
+/// `save_with().refresh(..)` on a new document and on a stored one: the parameter goes with
+/// the write. osmem makes every write searchable at once (no refresh interval), so a search
+/// alone cannot tell; the fault proxy's request log shows what was sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_with_refresh() {
+    use es_dsl::es_api::params::Refresh;
+    let server = es_tests::OsmemServer::start();
+    let proxy = es_tests::FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).unwrap();
+    Checked::init(&client).await.unwrap();
+    let mut doc = Checked::ok("fresh")
+        .save_with()
+        .refresh(true)
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(doc.name, "fresh");
+    let found = Checked::search()
+        .query(Query::match_(Checked::fields().name, "fresh"))
+        .execute(&client)
+        .await
+        .unwrap();
+    assert_eq!(found.hits()[0].id.as_deref(), Some(doc.id.as_str()));
+    doc.name = "again".into();
+    doc.save_with()
+        .refresh(Refresh::WaitFor)
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(doc.seq_no, Some(1));
+    // What was sent: the refresh parameter with each write.
+    let writes: Vec<String> = proxy
+        .request_log()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/checked/_doc"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "POST /checked/_doc?refresh=true".to_string(),
+            format!(
+                "PUT /checked/_doc/{}?if_seq_no=0&if_primary_term=1&refresh=wait_for",
+                doc.id
+            ),
+        ]
+    );
+    let stored = Checked::get(&client, &doc.id).await.unwrap().unwrap();
+    assert_eq!(stored.name, "again");
+}
