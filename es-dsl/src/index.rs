@@ -276,11 +276,22 @@ impl Index {
 
     /// The alias-migration recipe: creates the next version `<name>-<n>` from this
     /// definition, reindexes what the alias `<name>` points at into it, then moves the alias
-    /// atomically (and deletes the old index when `delete_old`). Until the alias moves,
-    /// readers see the old index; if any step fails, the alias still points at it (a
-    /// half-built new index is deleted). With no alias yet, the first version is created
-    /// with it. Returns the new index's name.
-    pub async fn migrate(&self, client: &Client, delete_old: bool) -> Result<String, Error> {
+    /// atomically (and deletes the old indices when `delete_old`). Until the alias moves,
+    /// readers see the old index; if any step up to the move fails, the alias still points
+    /// at it and the half-built new index is deleted (an index that already had the next
+    /// version's name is someone else's and is left alone). With no alias yet, the first
+    /// version is created with it.
+    ///
+    /// The old indices are deleted only after the alias moved: a failure there does not undo
+    /// the migration, so it is not an `Err` but listed in [`Migration::not_deleted`].
+    ///
+    /// # Errors
+    /// A definition that cannot be built; `<name>` being a concrete index rather than an
+    /// alias (as [`Document::init`] creates it: migrate manages versions behind an alias from
+    /// the start, so use it instead of `init` for such an index; to take an existing index
+    /// over, reindex it into `<name>-1`, then in one `_aliases` request `remove_index`
+    /// `<name>` and `add` the alias `<name>` to `<name>-1`); a step refused by the server.
+    pub async fn migrate(&self, client: &Client, delete_old: bool) -> Result<Migration, Error> {
         self.check()?;
         let alias = &self.name;
         let resp = client
@@ -291,6 +302,15 @@ impl Index {
             .send()
             .await?;
         let old: Vec<String> = if resp.status().as_u16() == 404 {
+            if client.indices().exists(alias.clone()).await? {
+                return Err(Error::input(format!(
+                    "cannot migrate `{alias}`: it is a concrete index, not an alias; migrate keeps \
+                     versions `{alias}-N` behind the alias `{alias}` from the first run (use it \
+                     instead of Document::init); to take this index over, reindex it into \
+                     `{alias}-1`, then in one _aliases request `remove_index` `{alias}` and `add` \
+                     the alias `{alias}` to `{alias}-1`"
+                )));
+            }
             Vec::new()
         } else {
             let current: Value = resp.json()?;
@@ -308,8 +328,13 @@ impl Index {
         if old.is_empty() {
             self.create_as(client, &next, std::slice::from_ref(alias))
                 .await?;
-            return Ok(next);
+            return Ok(Migration {
+                index: next,
+                old,
+                not_deleted: Vec::new(),
+            });
         }
+        // Not ours to delete if this fails (the name may be taken): no undo.
         self.create_as(client, &next, &[]).await?;
         let body = json!({"source": {"index": old}, "dest": {"index": next}});
         let resp: Value = match client.reindex().body(body).refresh(true).send().await {
@@ -333,13 +358,33 @@ impl Index {
         {
             return Err(undo(client, &next, e.into()).await);
         }
+        let mut not_deleted = Vec::new();
         if delete_old {
             for o in &old {
-                client.indices().delete(o.clone()).send().await?;
+                if let Err(e) = client.indices().delete(o.clone()).send().await {
+                    not_deleted.push((o.clone(), Error::from(e)));
+                }
             }
         }
-        Ok(format!("{alias}-{next_n}"))
+        Ok(Migration {
+            index: next,
+            old,
+            not_deleted,
+        })
     }
+}
+
+/// What [`Index::migrate`] did: the alias points at [`Migration::index`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Migration {
+    /// The new version the alias points at (`<name>-<n>`).
+    pub index: String,
+    /// The indices the alias pointed at before (none on the first run).
+    pub old: Vec<String>,
+    /// Old indices `delete_old` could not delete, with the server's error: the migration
+    /// itself succeeded (the alias moved), these are left to delete by hand.
+    pub not_deleted: Vec<(String, Error)>,
 }
 
 /// Deletes the half-built next index after a failed migration step, keeping the error.

@@ -65,7 +65,7 @@ pub use es_dsl_derive::Document;
 #[cfg(feature = "derive")]
 pub use es_dsl_derive::InnerDoc;
 pub use faceted::{Facet, FacetValue, FacetedResults, FacetedSearch};
-pub use index::Index;
+pub use index::{Index, Migration};
 pub use mapping::FieldPath;
 pub use ops::{MultiSearch, MultiSearchResults, Slot, UpdateByQuery};
 pub use query::{Bool, Query, Range};

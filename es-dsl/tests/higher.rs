@@ -112,7 +112,8 @@ async fn migrate_moves_the_alias_to_a_new_version() {
     let client = Client::from_url(&server.url()).unwrap();
     let index = Index::new("library").replicas(0).document::<Article>();
     // First run: library-1 behind the alias.
-    assert_eq!(index.migrate(&client, false).await.unwrap(), "library-1");
+    let first = index.migrate(&client, false).await.unwrap();
+    assert_eq!((first.index.as_str(), first.old.len()), ("library-1", 0));
     for i in 0..5 {
         client
             .index("library")
@@ -130,7 +131,10 @@ async fn migrate_moves_the_alias_to_a_new_version() {
         .await
         .unwrap();
     // Second run: library-2 gets the documents, then the alias.
-    assert_eq!(index.migrate(&client, true).await.unwrap(), "library-2");
+    let second = index.migrate(&client, true).await.unwrap();
+    assert_eq!(second.index, "library-2");
+    assert_eq!(second.old, ["library-1"]);
+    assert!(second.not_deleted.is_empty(), "{:?}", second.not_deleted);
     let alias: serde_json::Value = client
         .indices()
         .get_alias()
@@ -240,4 +244,142 @@ async fn update_by_query_multi_search_and_mget() {
             .all(|d| d.as_ref().is_some_and(|d| d.category == "lang"))
     );
     assert!(docs.last().unwrap().is_none());
+}
+
+/// The indices the alias `name` points at.
+async fn behind(client: &Client, name: &str) -> Vec<String> {
+    let alias: serde_json::Value = client
+        .indices()
+        .get_alias()
+        .name(name)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    alias.as_object().unwrap().keys().cloned().collect()
+}
+
+async fn count(client: &Client, index: &str) -> u64 {
+    Search::<serde_json::Value>::new()
+        .index(index)
+        .count(client)
+        .await
+        .unwrap()
+}
+
+/// The same index with `price` a string: its documents cannot be reindexed into Article's
+/// `double`.
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "shop")]
+struct PricedInWords {
+    title: String,
+    #[es(keyword)]
+    price: String,
+}
+
+/// A failing step leaves the alias on the old index and the old data intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_migration_leaves_the_alias_on_the_old_index() {
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    let v1 = Index::new("shop").document::<PricedInWords>();
+    assert_eq!(v1.migrate(&client, false).await.unwrap().index, "shop-1");
+    for (i, p) in ["cheap", "dear", "free"].iter().enumerate() {
+        client
+            .index("shop")
+            .id(i.to_string())
+            .body(PricedInWords {
+                title: format!("item {i}"),
+                price: p.to_string(),
+            })
+            .refresh(true)
+            .send()
+            .await
+            .unwrap();
+    }
+    // 1. The reindex fails: "cheap" is no double. The half-built shop-2 is deleted.
+    let v2 = Index::new("shop").document::<Article>();
+    let err = v2.migrate(&client, true).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
+    assert!(err.to_string().contains("price"), "{err}");
+    assert_eq!(behind(&client, "shop").await, ["shop-1"]);
+    assert_eq!(count(&client, "shop").await, 3);
+    assert!(!client.indices().exists("shop-2").await.unwrap());
+    // 2. The next version's name is taken: creating it fails; that index is not ours and is
+    // left alone, and so is the alias.
+    client.indices().create("shop-2").send().await.unwrap();
+    let err = Index::new("shop")
+        .document::<PricedInWords>()
+        .migrate(&client, true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    assert_eq!(behind(&client, "shop").await, ["shop-1"]);
+    assert_eq!(count(&client, "shop").await, 3);
+    assert!(client.indices().exists("shop-2").await.unwrap());
+    let kept = PricedInWords::get(&client, "1").await.unwrap().unwrap();
+    assert_eq!(
+        (kept.index.as_str(), kept.price.as_str()),
+        ("shop-1", "dear")
+    );
+}
+
+/// `<name>` made by `T::init` is a concrete index: migrate refuses it, saying what to do,
+/// and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_refuses_a_concrete_index_with_what_to_do() {
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    Article::init(&client).await.unwrap();
+    let err = Index::new("articles")
+        .document::<Article>()
+        .migrate(&client, true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), es_dsl::ErrorKind::Input, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("concrete index, not an alias") && msg.contains("remove_index"),
+        "{msg}"
+    );
+    assert!(!client.indices().exists("articles-1").await.unwrap());
+    assert!(client.indices().exists("articles").await.unwrap());
+}
+
+/// The alias moved, then deleting the old index fails: the migration succeeded and says
+/// which index is left (the failure is not an `Err`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_index_that_cannot_be_deleted_is_reported_not_a_failed_migration() {
+    use es_tests::{Action, FaultProxy, RequestInfo};
+    let server = es_tests::OsmemServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).unwrap();
+    let index = Index::new("kept").document::<Article>();
+    index.migrate(&client, false).await.unwrap();
+    client
+        .index("kept")
+        .id("a")
+        .body(article(1))
+        .refresh(true)
+        .send()
+        .await
+        .unwrap();
+    proxy.set_rule(std::sync::Arc::new(|info: &RequestInfo| {
+        (info.method == "DELETE" && info.path_only() == "/kept-1").then(|| Action::status(403))
+    }));
+    let m = index.migrate(&client, true).await.unwrap();
+    assert_eq!(
+        (m.index.as_str(), m.old.as_slice()),
+        ("kept-2", &["kept-1".to_string()][..])
+    );
+    assert_eq!(m.not_deleted.len(), 1);
+    let (left, err) = &m.not_deleted[0];
+    assert_eq!(left, "kept-1");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err}");
+    proxy.clear_rule();
+    assert_eq!(behind(&client, "kept").await, ["kept-2"]);
+    assert_eq!(count(&client, "kept").await, 1);
+    assert!(client.indices().exists("kept-1").await.unwrap());
 }
