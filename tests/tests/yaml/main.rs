@@ -8,6 +8,7 @@
 //!
 //! Environment: `YAML_FILTER` runs only the files whose path (relative to the suite) contains
 //! it (`cargo xtask yaml FILTER`); `YAML_SUITE_DIR` points at another copy of the suite;
+//! `YAML_SPEC_DIR` at another REST API spec (read for its `feature_flag`s);
 //! `YAML_JOBS` is how many tests run at once (default 4).
 
 mod runner;
@@ -40,6 +41,16 @@ fn suite_dir() -> PathBuf {
         .filter(|v| !v.is_empty())
         .map_or_else(
             || workspace().join("../shared/clients-tests"),
+            PathBuf::from,
+        )
+}
+
+/// The REST API spec the feature flags are read from (`YAML_SPEC_DIR` overrides it).
+fn spec_dir() -> PathBuf {
+    std::env::var_os("YAML_SPEC_DIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(
+            || workspace().join("../shared/rest-api-spec/elasticsearch"),
             PathBuf::from,
         )
 }
@@ -77,6 +88,7 @@ impl Counts {
 
 async fn run_one(
     file: Arc<suite::TestFile>,
+    flags: Arc<suite::FeatureFlags>,
     index: usize,
     permits: Arc<tokio::sync::Semaphore>,
 ) -> TestReport {
@@ -101,7 +113,7 @@ async fn run_one(
             Err(e) => panic!("starting osmem-server: {e}"),
         };
     let url = server.url();
-    let run = runner::run_test(&url, &file.setup, steps, &file.teardown);
+    let run = runner::run_test(&url, &flags, &file.setup, steps, &file.teardown);
     let outcome = match tokio::time::timeout(TEST_TIMEOUT, run).await {
         Ok(o) => o,
         Err(_) => Outcome::Failed(runner::Failure {
@@ -118,6 +130,7 @@ async fn run_one(
 /// Loads the files under `root` (those whose path contains `filter`) and runs every test,
 /// `jobs` at once.
 fn run_suite(root: &Path, filter: Option<&str>, jobs: usize) -> Vec<TestReport> {
+    let flags = Arc::new(suite::FeatureFlags::load(&spec_dir()).unwrap_or_else(|e| panic!("{e}")));
     let mut files = Vec::new();
     for path in suite::discover(root) {
         let file = suite::load(root, &path).unwrap_or_else(|e| panic!("{e}"));
@@ -142,7 +155,12 @@ fn run_suite(root: &Path, filter: Option<&str>, jobs: usize) -> Vec<TestReport> 
         let mut handles = Vec::new();
         for file in &files {
             for i in 0..file.tests.len() {
-                handles.push(tokio::spawn(run_one(file.clone(), i, permits.clone())));
+                handles.push(tokio::spawn(run_one(
+                    file.clone(),
+                    flags.clone(),
+                    i,
+                    permits.clone(),
+                )));
             }
         }
         let mut out = Vec::new();
@@ -153,24 +171,38 @@ fn run_suite(root: &Path, filter: Option<&str>, jobs: usize) -> Vec<TestReport> 
     })
 }
 
-/// The runner itself on `fixtures/`: each test's name says how it must end.
+/// What a fixture test's name says of its end: `OUTCOME: description`, or
+/// `OUTCOME: description => text` where `text` must appear in the step and reason of a
+/// failure (or the reason of a skip).
+fn fixture_expectation(name: &str) -> (&str, Option<&str>) {
+    let outcome = name.split(':').next().unwrap_or_default();
+    let reason = name.split_once(" => ").map(|(_, r)| r);
+    (outcome, reason)
+}
+
+/// The runner itself on `fixtures/`: each test's name says how it must end, and for most
+/// failures and skips, why.
 #[test]
 fn runner_self_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/yaml/fixtures");
     let reports = run_suite(&root, None, 4);
     let mut wrong = Vec::new();
     for r in &reports {
-        let got = match &r.outcome {
-            Outcome::Passed => "PASS".to_owned(),
-            Outcome::Failed(f) => format!("FAIL ({}: {})", f.step, f.reason),
-            Outcome::Skipped(reason) => format!("SKIP ({reason})"),
+        let (outcome, detail) = match &r.outcome {
+            Outcome::Passed => ("PASS", String::new()),
+            Outcome::Failed(f) => ("FAIL", format!("{}: {}", f.step, f.reason)),
+            Outcome::Skipped(reason) => ("SKIP", reason.clone()),
         };
-        let want = r.name.split(':').next().unwrap_or_default();
-        if !got.starts_with(want) {
-            wrong.push(format!("{} :: {} ended {got}", r.file, r.name));
+        let (want, want_reason) = fixture_expectation(&r.name);
+        let reason_ok = want_reason.is_none_or(|w| detail.contains(w));
+        if outcome != want || !reason_ok {
+            wrong.push(format!(
+                "{} :: {} ended {outcome} ({detail})",
+                r.file, r.name
+            ));
         }
     }
-    assert!(reports.len() >= 13, "{} fixture tests", reports.len());
+    assert!(reports.len() >= 30, "{} fixture tests", reports.len());
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // Teardown ran after the failures (its own failure does not replace the test's).
     let first_failing = reports

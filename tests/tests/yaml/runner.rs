@@ -4,11 +4,13 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use es_api::Client;
 use es_api::es_transport::Transport;
+use es_api::{Client, ErrorKind};
 use http::Method;
 use regex::Regex;
 use serde_json::{Map, Value};
+
+use crate::suite::FeatureFlags;
 
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -65,8 +67,9 @@ fn fail(reason: impl Into<String>) -> StepError {
 }
 
 /// The state of one test: its client, the stash and the last response.
-struct Ctx {
+struct Ctx<'a> {
     client: Client,
+    flags: &'a FeatureFlags,
     stash: HashMap<String, Value>,
     body: Value,
     last_request: Option<String>,
@@ -75,6 +78,7 @@ struct Ctx {
 /// Runs one test (setup, steps, teardown) against a server at `url`.
 pub(crate) async fn run_test(
     url: &str,
+    flags: &FeatureFlags,
     setup: &[Value],
     steps: &[Value],
     teardown: &[Value],
@@ -96,6 +100,7 @@ pub(crate) async fn run_test(
     };
     let mut ctx = Ctx {
         client: Client::new(transport),
+        flags,
         stash: HashMap::new(),
         body: Value::Null,
         last_request: None,
@@ -274,28 +279,48 @@ fn lacks_api(status: u16, body: &Value, path: &str, values: &[String]) -> bool {
     (status == 400 && invalid_index) || index_route
 }
 
-/// The message of a `Warning` header value (`299 Elasticsearch-x "message" "date"`).
-fn warning_text(header: &str) -> String {
-    let rest = header.splitn(3, ' ').nth(2).unwrap_or(header);
-    let rest = rest.trim();
-    if let Some(stripped) = rest.strip_prefix('"') {
+/// The messages of a `Warning` header value: one or several comma-joined warnings, each
+/// `299 Elasticsearch-x "message"` with an optional quoted date (RFC 7234 §5.5).
+fn warning_texts(header: &str) -> Vec<String> {
+    /// A quoted string at the start of `s` (after `"`): its text and what follows it.
+    fn quoted(s: &str) -> (String, &str) {
         let mut out = String::new();
-        let mut chars = stripped.chars();
-        while let Some(c) = chars.next() {
+        let mut chars = s.char_indices();
+        while let Some((i, c)) = chars.next() {
             match c {
                 '\\' => {
-                    if let Some(n) = chars.next() {
+                    if let Some((_, n)) = chars.next() {
                         out.push(n);
                     }
                 }
-                '"' => break,
+                '"' => return (out, &s[i + 1..]),
                 c => out.push(c),
             }
         }
-        out
-    } else {
-        rest.to_owned()
+        (out, "")
     }
+    let mut out = Vec::new();
+    let mut rest = header.trim();
+    while !rest.is_empty() {
+        // Code and agent, then the quoted message.
+        let Some(q) = rest.find('"') else {
+            // No quoted text: the rest (up to a comma) as it is.
+            let (one, after) = rest.split_once(',').unwrap_or((rest, ""));
+            let one = one.trim();
+            out.push(one.splitn(3, ' ').nth(2).unwrap_or(one).to_owned());
+            rest = after.trim_start();
+            continue;
+        };
+        let (message, after) = quoted(&rest[q + 1..]);
+        out.push(message);
+        let mut after = after.trim_start();
+        // The optional quoted date.
+        if let Some(d) = after.strip_prefix('"') {
+            after = quoted(d).1.trim_start();
+        }
+        rest = after.strip_prefix(',').unwrap_or(after).trim_start();
+    }
+    out
 }
 
 fn string_list(v: &Value) -> Vec<String> {
@@ -306,7 +331,7 @@ fn string_list(v: &Value) -> Vec<String> {
     }
 }
 
-impl Ctx {
+impl Ctx<'_> {
     async fn run_steps(&mut self, section: &str, steps: &[Value]) -> Result<(), Outcome> {
         for (i, step) in steps.iter().enumerate() {
             match self.run_step(step).await {
@@ -379,8 +404,9 @@ impl Ctx {
                 Ok(())
             }
             "is_true" | "is_false" | "exists" => {
-                let path = self.resolve(arg);
-                let path = text_of(&path);
+                // Stash references are resolved segment by segment in `lookup` (a stashed
+                // object starts the path), never pasted into the path as JSON text.
+                let path = text_of(arg);
                 let actual = self.lookup(&path)?;
                 let ok = match kind.as_str() {
                     "is_true" => !is_falsy(actual),
@@ -489,17 +515,29 @@ impl Ctx {
     }
 
     /// The value at `path` in the last response (`""` and `$body` are the whole body).
+    ///
+    /// Stash references are resolved per segment: a path that is one reference is the
+    /// stashed value itself; a first segment naming a stashed object or list starts the
+    /// path there (`$profile.enabled`); any other reference is a key (`$idx.mappings`, where
+    /// `idx` holds an index name), also inside a segment (`x-${id}`).
     fn lookup(&self, path: &str) -> Result<Option<&Value>, StepError> {
         let path = path.trim();
         if path.is_empty() || path == "$body" {
             return Ok(Some(&self.body));
         }
+        if let Some(v) = self.stash_ref(path) {
+            return Ok(Some(v));
+        }
         let path = path.strip_prefix("$body.").unwrap_or(path);
         let mut cur = &self.body;
-        for seg in split_path(path) {
+        for (i, seg) in split_path(path).into_iter().enumerate() {
             let seg = match self.stash_ref(&seg) {
+                Some(v @ (Value::Object(_) | Value::Array(_))) if i == 0 => {
+                    cur = v;
+                    continue;
+                }
                 Some(v) => text_of(v),
-                None => seg,
+                None => text_of(&self.resolve_str(&seg)),
             };
             let next = match cur {
                 Value::Object(m) => m.get(&seg),
@@ -639,6 +677,13 @@ impl Ctx {
                 )));
             }
         }
+        // What a stack server has only with a feature flag on is not sent.
+        if let Some(flag) = self
+            .flags
+            .needed(&name, params.iter().map(|(k, _)| k.as_str()))
+        {
+            return Err(StepError::Skip(format!("feature flag: {flag} ({name})")));
+        }
         let mut call = self
             .client
             .call(&name, params, body)
@@ -650,7 +695,12 @@ impl Ctx {
             Ok(r) => r,
             Err(e) => {
                 self.last_request = Some(format!("{name} (not sent)"));
-                if catch.as_deref() == Some("param") {
+                // An unknown endpoint is our API lacking it, never the parameter error that
+                // `catch: param` expects.
+                if call.endpoint() != name {
+                    return Err(fail(format!("es-api has no endpoint `{name}`: {e}")));
+                }
+                if catch.as_deref() == Some("param") && e.kind() == ErrorKind::Config {
                     return Ok(());
                 }
                 return Err(fail(format!("the client refused the request: {e}")));
@@ -701,31 +751,12 @@ impl Ctx {
             .get_all("warning")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .map(warning_text)
+            .flat_map(warning_texts)
             .collect();
         self.body = parsed;
         // Warnings: checked where the server sends them.
         if !sent.is_empty() {
-            let allowed_res: Vec<Regex> = warnings_re
-                .iter()
-                .chain(&allowed_re)
-                .filter_map(|r| Regex::new(r).ok())
-                .collect();
-            for w in &sent {
-                let expected = warnings.contains(w)
-                    || allowed.contains(w)
-                    || allowed_res.iter().any(|r| r.is_match(w));
-                if !expected {
-                    return Err(fail(format!("unexpected warning {w:?}")));
-                }
-            }
-            for w in &warnings {
-                if !sent.contains(w) {
-                    return Err(fail(format!(
-                        "expected warning {w:?} not sent (sent {sent:?})"
-                    )));
-                }
-            }
+            check_warnings(&sent, &warnings, &allowed, &warnings_re, &allowed_re)?;
         }
         let answer = || format!("{status} {}", excerpt(&text, 400));
         match catch {
@@ -779,6 +810,55 @@ impl Ctx {
     }
 }
 
+/// The warnings `sent` by the server against the step's: every sent warning must be
+/// expected or allowed (literally or by a regex), and every `warnings` entry and every
+/// `warnings_regex` pattern must be among those sent.
+fn check_warnings(
+    sent: &[String],
+    warnings: &[String],
+    allowed: &[String],
+    warnings_re: &[String],
+    allowed_re: &[String],
+) -> Result<(), StepError> {
+    let compile =
+        |r: &String| Regex::new(r).map_err(|e| fail(format!("bad warning regex {r:?}: {e}")));
+    let required_res = warnings_re
+        .iter()
+        .map(compile)
+        .collect::<Result<Vec<_>, _>>()?;
+    let allowed_res = allowed_re
+        .iter()
+        .map(compile)
+        .collect::<Result<Vec<_>, _>>()?;
+    for w in sent {
+        let expected = warnings.contains(w)
+            || allowed.contains(w)
+            || required_res
+                .iter()
+                .chain(&allowed_res)
+                .any(|r| r.is_match(w));
+        if !expected {
+            return Err(fail(format!("unexpected warning {w:?}")));
+        }
+    }
+    for w in warnings {
+        if !sent.contains(w) {
+            return Err(fail(format!(
+                "expected warning {w:?} not sent (sent {sent:?})"
+            )));
+        }
+    }
+    for r in &required_res {
+        if !sent.iter().any(|w| r.is_match(w)) {
+            return Err(fail(format!(
+                "no warning matches {:?} (sent {sent:?})",
+                r.as_str()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn obj(v: &Value) -> Result<&Map<String, Value>, StepError> {
     v.as_object()
         .ok_or_else(|| fail(format!("expected an object, got {v}")))
@@ -824,4 +904,73 @@ fn check_skip(arg: &Value) -> Result<(), StepError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Warning` values as Elasticsearch sends them (RFC 7234 §5.5: code, agent, quoted text,
+    /// optional quoted date); several warnings come comma-joined in one header.
+    #[test]
+    fn warning_headers_give_every_message() {
+        let one = r#"299 Elasticsearch-8.15.0-abc "[types removal] Specifying types is deprecated." "Mon, 01 Jan 2024 00:00:00 GMT""#;
+        assert_eq!(
+            warning_texts(one),
+            vec!["[types removal] Specifying types is deprecated."]
+        );
+        let two = r#"299 Elasticsearch-8.15.0-abc "first, with a comma" "Mon, 01 Jan 2024 00:00:00 GMT", 299 Elasticsearch-8.15.0-abc "a \"quoted\" second""#;
+        assert_eq!(
+            warning_texts(two),
+            vec!["first, with a comma", "a \"quoted\" second"]
+        );
+        assert_eq!(
+            warning_texts(r#"299 Elasticsearch-9.0.0 "a", 299 Elasticsearch-9.0.0 "b""#),
+            vec!["a", "b"]
+        );
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn reason(r: Result<(), StepError>) -> String {
+        match r {
+            Ok(()) => "ok".to_owned(),
+            Err(StepError::Fail { reason, .. }) => reason,
+            Err(StepError::Skip(s)) => format!("skip {s}"),
+        }
+    }
+
+    #[test]
+    fn warnings_regex_is_required_not_only_allowed() {
+        let sent = strings(&["index [x] is deprecated", "another one"]);
+        // Each expected regex must match a warning sent.
+        let r = check_warnings(&sent, &[], &[], &strings(&["deprecated$", "^another"]), &[]);
+        assert_eq!(reason(r), "ok");
+        let r = check_warnings(
+            &sent,
+            &[],
+            &strings(&["another one"]),
+            &strings(&["deprecated$", "^never sent"]),
+            &[],
+        );
+        assert_eq!(
+            reason(r),
+            r#"no warning matches "^never sent" (sent ["index [x] is deprecated", "another one"])"#
+        );
+        // A warning neither expected nor allowed fails; an allowed one need not come.
+        let r = check_warnings(&sent, &strings(&["another one"]), &[], &[], &[]);
+        assert_eq!(reason(r), r#"unexpected warning "index [x] is deprecated""#);
+        let r = check_warnings(
+            &sent,
+            &strings(&["another one"]),
+            &strings(&["never sent"]),
+            &[],
+            &strings(&["^index"]),
+        );
+        assert_eq!(reason(r), "ok");
+        let r = check_warnings(&sent, &[], &[], &strings(&["("]), &[]);
+        assert!(reason(r).starts_with(r#"bad warning regex "(""#));
+    }
 }

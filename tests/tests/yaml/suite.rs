@@ -1,6 +1,7 @@
 //! Loading the clients YAML suite: files, their `requires` header, `setup`, `teardown` and
 //! tests, as JSON values (YAML keys that are not strings become strings).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -132,3 +133,63 @@ fn steps(rel: &str, section: &str, value: Value) -> Result<Vec<Value>, String> {
 }
 
 use serde::Deserialize as _;
+
+/// The endpoints and parameters the REST API spec puts behind a `feature_flag`: a stack
+/// server has them only with that flag on, so the tests calling them are skipped.
+#[derive(Debug, Default)]
+pub(crate) struct FeatureFlags {
+    /// Endpoint name to its flag.
+    endpoints: HashMap<String, String>,
+    /// (endpoint name, parameter name) to its flag.
+    params: HashMap<(String, String), String>,
+}
+
+impl FeatureFlags {
+    /// Reads every `*.json` endpoint file of the spec directory (`rest-api-spec/elasticsearch`).
+    pub(crate) fn load(dir: &Path) -> Result<Self, String> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| format!("the REST API spec at {}: {e}", dir.display()))?;
+        let mut flags = Self::default();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(&text) else {
+                return Err(format!("{}: not a JSON object", path.display()));
+            };
+            for (name, spec) in doc {
+                if let Some(flag) = spec.get("feature_flag").and_then(Value::as_str) {
+                    flags.endpoints.insert(name.clone(), flag.to_owned());
+                }
+                let params = spec.get("params").and_then(Value::as_object);
+                for (param, p) in params.into_iter().flatten() {
+                    if let Some(flag) = p.get("feature_flag").and_then(Value::as_str) {
+                        flags
+                            .params
+                            .insert((name.clone(), param.clone()), flag.to_owned());
+                    }
+                }
+            }
+        }
+        Ok(flags)
+    }
+
+    /// The flag a call of `endpoint` with `params` needs, if any.
+    pub(crate) fn needed<'a>(
+        &self,
+        endpoint: &str,
+        mut params: impl Iterator<Item = &'a str>,
+    ) -> Option<&str> {
+        if let Some(flag) = self.endpoints.get(endpoint) {
+            return Some(flag);
+        }
+        params.find_map(|p| {
+            self.params
+                .get(&(endpoint.to_owned(), p.to_owned()))
+                .map(String::as_str)
+        })
+    }
+}
