@@ -65,6 +65,32 @@ const ROOTS: &[(&str, &str)] = &[
 /// Rust integer types.
 const INTS: &[&str] = &["i8", "i16", "i32", "i64", "u32", "u64"];
 
+/// The kinds of JSON value, as a union's variants are told apart by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum JsonKind {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Array,
+    Object,
+}
+
+impl JsonKind {
+    fn describe(self) -> &'static str {
+        match self {
+            JsonKind::Null => "null",
+            JsonKind::Bool => "a boolean",
+            JsonKind::Int => "an integer",
+            JsonKind::Float => "a number",
+            JsonKind::Str => "a string",
+            JsonKind::Array => "an array",
+            JsonKind::Object => "an object",
+        }
+    }
+}
+
 /// Numeric aliases of `_types` and the Rust type each one is.
 const NUMBERS: &[(&str, &str)] = &[
     ("byte", "i8"),
@@ -1733,10 +1759,20 @@ impl Gen {
             .zip(canon.iter().cloned())
             .collect();
         variants.sort_by_key(|(r, i, _, _)| (*r, *i));
+        // Variants told apart by the kind of JSON value alone get a visitor that reads the
+        // value once and hands it to that variant (serde's untagged buffers the value and
+        // tries each variant in turn, building an error for every miss).
+        let by_kind = if untyped.is_none() {
+            self.kind_dispatch(name, items, &variants)
+        } else {
+            None
+        };
         let mut s = String::new();
-        s.push_str(
-            "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n#[serde(untagged)]\n",
-        );
+        s.push_str(if by_kind.is_some() {
+            "#[derive(Debug, Clone, PartialEq, Serialize)]\n#[serde(untagged)]\n"
+        } else {
+            "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n#[serde(untagged)]\n"
+        });
         let _ = writeln!(s, "pub enum {name} {{");
         for (_, _, v, ty) in &variants {
             let _ = writeln!(s, "/// `{}`", ty.replace('`', ""));
@@ -1756,6 +1792,9 @@ impl Gen {
             }
         }
         s.push_str("}\n\n");
+        if let Some(imp) = by_kind {
+            s.push_str(&imp);
+        }
         // `From` each variant's type, where that type names one variant only.
         if !name.contains('<') {
             let count = |c: &str| canon_of.iter().filter(|(_, k)| k == c).count();
@@ -1796,6 +1835,202 @@ impl Gen {
             }
         }
         Ok(s)
+    }
+
+    /// The kind of JSON value a union item is read from, when it is exactly one kind
+    /// (numbers: [`JsonKind::Int`] accepts integers only, [`JsonKind::Float`] any number).
+    /// `None` when the item may take several kinds or its kind is not known here (enums,
+    /// which also read scalars, nested unions, generic parameters, shortcut structs).
+    fn json_kind(&self, item: &Value, ty: &str) -> Option<JsonKind> {
+        match ty {
+            "()" => return Some(JsonKind::Null),
+            "bool" => return Some(JsonKind::Bool),
+            "f32" | "f64" => return Some(JsonKind::Float),
+            "String" => return Some(JsonKind::Str),
+            _ if INTS.contains(&ty) => return Some(JsonKind::Int),
+            _ => {}
+        }
+        match item["kind"].as_str()? {
+            "array_of" => Some(JsonKind::Array),
+            "dictionary_of" => Some(JsonKind::Object),
+            "instance_of" => {
+                let n = name_of(&item["type"]);
+                if n.0 == "_builtins" {
+                    return match n.1.as_str() {
+                        "string" | "binary" => Some(JsonKind::Str),
+                        "boolean" => Some(JsonKind::Bool),
+                        "number" => Some(JsonKind::Float),
+                        _ => None,
+                    };
+                }
+                if n.0 == "_types"
+                    && let Some((_, r)) = NUMBERS.iter().find(|(s, _)| *s == n.1)
+                {
+                    return Some(if INTS.contains(r) {
+                        JsonKind::Int
+                    } else {
+                        JsonKind::Float
+                    });
+                }
+                let t = self.get(&n)?;
+                match t["kind"].as_str()? {
+                    "interface" if t.get("shortcutProperty").is_none() => Some(JsonKind::Object),
+                    "type_alias" if t.get("variants").is_none() => {
+                        let target = &t["type"];
+                        let kind = target["kind"].as_str()?;
+                        if kind == "array_of" {
+                            Some(JsonKind::Array)
+                        } else if kind == "dictionary_of" {
+                            Some(JsonKind::Object)
+                        } else if kind == "instance_of" {
+                            self.json_kind(target, "")
+                        } else {
+                            None
+                        }
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// A `Deserialize` impl for an untagged union whose variants each take one distinct
+    /// kind of JSON value (an integer variant and a number variant may both be there:
+    /// integers go to the first, as serde's untagged order would have it), reading the value
+    /// through `deserialize_any` once. `None` when the variants cannot be told apart so.
+    fn kind_dispatch(
+        &self,
+        name: &str,
+        items: &[Value],
+        variants: &[(i32, usize, String, String)],
+    ) -> Option<String> {
+        let mut by: BTreeMap<JsonKind, &str> = BTreeMap::new();
+        for (_, i, v, ty) in variants {
+            let kind = self.json_kind(&items[*i], ty)?;
+            if by.insert(kind, v.as_str()).is_some() {
+                return None;
+            }
+        }
+        let (base, params) = match name.split_once('<') {
+            Some((b, rest)) => (
+                b.to_string(),
+                rest.trim_end_matches('>')
+                    .split(',')
+                    .map(|p| p.split('=').next().unwrap_or(p).trim().to_string())
+                    .collect::<Vec<_>>(),
+            ),
+            None => (name.to_string(), Vec::new()),
+        };
+        let plain = if params.is_empty() {
+            base.clone()
+        } else {
+            format!("{base}<{}>", params.join(", "))
+        };
+        let bounds: String = params
+            .iter()
+            .map(|p| format!(", {p}: Deserialize<'de>"))
+            .collect();
+        let phantom = if params.is_empty() {
+            String::new()
+        } else {
+            format!("<{}>", params.join(", "))
+        };
+        let expecting: Vec<&str> = by.keys().map(|k| k.describe()).collect();
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "impl<'de{bounds}> Deserialize<'de> for {plain} {{\n\
+             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n\
+             struct V{phantom}(std::marker::PhantomData<fn() -> {plain}>);\n\
+             impl<'de{bounds}> serde::de::Visitor<'de> for V{phantom} {{\n\
+             type Value = {plain};\n\
+             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n\
+             f.write_str(\"{}\")\n}}",
+            expecting.join(", or ")
+        );
+        let arm = |s: &mut String, sig: &str, de: &str, v: &str| {
+            let _ = writeln!(
+                s,
+                "fn {sig} {{\nDeserialize::deserialize({de}).map({base}::{v})\n}}"
+            );
+        };
+        if let Some(v) = by.get(&JsonKind::Null) {
+            let _ = writeln!(
+                s,
+                "fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {{\nOk({base}::{v})\n}}"
+            );
+        }
+        if let Some(v) = by.get(&JsonKind::Bool) {
+            arm(
+                &mut s,
+                "visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E>",
+                "serde::de::value::BoolDeserializer::<E>::new(v)",
+                v,
+            );
+        }
+        let int = by.get(&JsonKind::Int);
+        let float = by.get(&JsonKind::Float);
+        for (t, de) in [("i64", "I64Deserializer"), ("u64", "U64Deserializer")] {
+            let sig = format!("visit_{t}<E: serde::de::Error>(self, v: {t}) -> Result<Self::Value, E>");
+            let read = format!("serde::de::value::{de}::<E>::new(v)");
+            match (int, float) {
+                (Some(i), Some(f)) => {
+                    let _ = writeln!(
+                        s,
+                        "fn {sig} {{\nDeserialize::deserialize({read}).map({base}::{i}).or_else(|_: E| Deserialize::deserialize({read}).map({base}::{f}))\n}}"
+                    );
+                }
+                (Some(v), None) | (None, Some(v)) => arm(&mut s, &sig, &read, v),
+                (None, None) => {}
+            }
+        }
+        if let Some(v) = float {
+            arm(
+                &mut s,
+                "visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E>",
+                "serde::de::value::F64Deserializer::<E>::new(v)",
+                v,
+            );
+        }
+        if let Some(v) = by.get(&JsonKind::Str) {
+            arm(
+                &mut s,
+                "visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E>",
+                "serde::de::value::StrDeserializer::<E>::new(v)",
+                v,
+            );
+            arm(
+                &mut s,
+                "visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E>",
+                "serde::de::value::BorrowedStrDeserializer::<E>::new(v)",
+                v,
+            );
+            arm(
+                &mut s,
+                "visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E>",
+                "serde::de::value::StringDeserializer::<E>::new(v)",
+                v,
+            );
+        }
+        if let Some(v) = by.get(&JsonKind::Array) {
+            arm(
+                &mut s,
+                "visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error>",
+                "serde::de::value::SeqAccessDeserializer::new(a)",
+                v,
+            );
+        }
+        if let Some(v) = by.get(&JsonKind::Object) {
+            arm(
+                &mut s,
+                "visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error>",
+                "serde::de::value::MapAccessDeserializer::new(a)",
+                v,
+            );
+        }
+        s.push_str("}\ndeserializer.deserialize_any(V(std::marker::PhantomData))\n}\n}\n\n");
+        Some(s)
     }
 
     /// The type an untagged variant holds, with plain aliases resolved (`Field` is `String`),

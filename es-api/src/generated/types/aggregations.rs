@@ -2552,7 +2552,7 @@ pub struct BucketSortAggregation {
 
 /// Aggregation buckets. By default they are returned as an array, but if the aggregation has keys configured for
 /// the different buckets, the result is a dictionary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Buckets<TBucket> {
     /// `Vec<TBucket>`
@@ -2561,10 +2561,37 @@ pub enum Buckets<TBucket> {
     Map(indexmap::IndexMap<String, TBucket>),
 }
 
+impl<'de, TBucket: Deserialize<'de>> Deserialize<'de> for Buckets<TBucket> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<TBucket>(std::marker::PhantomData<fn() -> Buckets<TBucket>>);
+        impl<'de, TBucket: Deserialize<'de>> serde::de::Visitor<'de> for V<TBucket> {
+            type Value = Buckets<TBucket>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array, or an object")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(Buckets::Array)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(Buckets::Map)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
 /// Buckets path can be expressed in different ways, and an aggregation may accept some or all of these
 /// forms depending on its type. Please refer to each aggregation's documentation to know what buckets
 /// path forms they accept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum BucketsPath {
     /// `String`
@@ -2573,6 +2600,48 @@ pub enum BucketsPath {
     StringList(Vec<String>),
     /// `indexmap::IndexMap<String, String>`
     Map(indexmap::IndexMap<String, String>),
+}
+
+impl<'de> Deserialize<'de> for BucketsPath {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> BucketsPath>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = BucketsPath;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, or an array, or an object")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(BucketsPath::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(BucketsPath::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(BucketsPath::String)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(BucketsPath::StringList)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(BucketsPath::Map)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<String> for BucketsPath {
@@ -2916,13 +2985,48 @@ impl CategorizeTextAggregation {
 }
 
 /// The `CategorizeTextAnalyzer` type of the specification (`_types.aggregations`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum CategorizeTextAnalyzer {
     /// `String`
     String(String),
     /// `CustomCategorizeTextAnalyzer`
     CustomCategorizeTextAnalyzer(Box<CustomCategorizeTextAnalyzer>),
+}
+
+impl<'de> Deserialize<'de> for CategorizeTextAnalyzer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> CategorizeTextAnalyzer>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CategorizeTextAnalyzer;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, or an object")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(CategorizeTextAnalyzer::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(CategorizeTextAnalyzer::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(CategorizeTextAnalyzer::String)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(CategorizeTextAnalyzer::CustomCategorizeTextAnalyzer)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<String> for CategorizeTextAnalyzer {
@@ -4532,13 +4636,49 @@ pub struct ExtendedStatsBucketAggregation {
 
 /// A date range limit, represented either as a DateMath expression or a number expressed
 /// according to the target field's precision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FieldDateMath {
     /// `i64`
     Long(i64),
     /// `super::common::DateMath`
     DateMath(super::common::DateMath),
+}
+
+impl<'de> Deserialize<'de> for FieldDateMath {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> FieldDateMath>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FieldDateMath;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer, or a string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(FieldDateMath::Long)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(FieldDateMath::Long)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(FieldDateMath::DateMath)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(FieldDateMath::DateMath)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(FieldDateMath::DateMath)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<i64> for FieldDateMath {
@@ -7223,7 +7363,7 @@ impl<'de> Deserialize<'de> for MinimumInterval {
 }
 
 /// The `Missing` type of the specification (`_types.aggregations`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Missing {
     /// `bool`
@@ -7234,6 +7374,58 @@ pub enum Missing {
     Double(f64),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for Missing {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> Missing>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Missing;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean, or an integer, or a number, or a string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
+                    .map(Missing::Bool)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(Missing::Integer)
+                    .or_else(|_: E| {
+                        Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                            .map(Missing::Double)
+                    })
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(Missing::Integer)
+                    .or_else(|_: E| {
+                        Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                            .map(Missing::Double)
+                    })
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
+                    .map(Missing::Double)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(Missing::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(Missing::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(Missing::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<bool> for Missing {
@@ -8280,13 +8472,40 @@ pub struct PercentileRanksAggregation {
 }
 
 /// The `Percentiles` type of the specification (`_types.aggregations`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Percentiles {
     /// `Vec<ArrayPercentilesItem>`
     ArrayPercentilesItemList(Vec<ArrayPercentilesItem>),
     /// `KeyedPercentiles`
     KeyedPercentiles(Box<KeyedPercentiles>),
+}
+
+impl<'de> Deserialize<'de> for Percentiles {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> Percentiles>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Percentiles;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array, or an object")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(Percentiles::ArrayPercentilesItemList)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(Percentiles::KeyedPercentiles)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<Vec<ArrayPercentilesItem>> for Percentiles {
@@ -10704,7 +10923,7 @@ impl<'de> Deserialize<'de> for TermsBucketBase {
 /// The `TermsExclude` type of the specification (`_types.aggregations`).
 pub type TermsExclude = OneOrMany<String>;
 /// The `TermsInclude` type of the specification (`_types.aggregations`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum TermsInclude {
     /// `String`
@@ -10713,6 +10932,48 @@ pub enum TermsInclude {
     StringList(Vec<String>),
     /// `TermsPartition`
     TermsPartition(TermsPartition),
+}
+
+impl<'de> Deserialize<'de> for TermsInclude {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> TermsInclude>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TermsInclude;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, or an array, or an object")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(TermsInclude::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(TermsInclude::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(TermsInclude::String)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(TermsInclude::StringList)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(TermsInclude::TermsPartition)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<String> for TermsInclude {
@@ -11571,7 +11832,7 @@ impl WeightedAvgAggregate {
 }
 
 /// The forms `Value` of `KeyedPercentiles` takes (untagged: read in the order listed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum KeyedPercentilesValue {
     /// `()`
@@ -11580,6 +11841,49 @@ pub enum KeyedPercentilesValue {
     Double(f64),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for KeyedPercentilesValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> KeyedPercentilesValue>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeyedPercentilesValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("null, or a number, or a string")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(KeyedPercentilesValue::Null)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(KeyedPercentilesValue::Double)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(KeyedPercentilesValue::Double)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
+                    .map(KeyedPercentilesValue::Double)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(KeyedPercentilesValue::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(KeyedPercentilesValue::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(KeyedPercentilesValue::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<f64> for KeyedPercentilesValue {

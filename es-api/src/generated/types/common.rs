@@ -823,7 +823,7 @@ impl<'de> Deserialize<'de> for FieldSortNumericType {
 }
 
 /// A field value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FieldValue {
     /// `()`
@@ -836,6 +836,61 @@ pub enum FieldValue {
     Double(f64),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for FieldValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> FieldValue>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FieldValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("null, or a boolean, or an integer, or a number, or a string")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(FieldValue::Null)
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
+                    .map(FieldValue::Bool)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(FieldValue::Long)
+                    .or_else(|_: E| {
+                        Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                            .map(FieldValue::Double)
+                    })
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(FieldValue::Long)
+                    .or_else(|_: E| {
+                        Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                            .map(FieldValue::Double)
+                    })
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
+                    .map(FieldValue::Double)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(FieldValue::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(FieldValue::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(FieldValue::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<bool> for FieldValue {
@@ -909,13 +964,49 @@ pub type Fields = OneOrMany<Field>;
 /// The `float` type of the specification (`_types`).
 pub type Float = f64;
 /// The `Fuzziness` type of the specification (`_types`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Fuzziness {
     /// `i32`
     Integer(i32),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for Fuzziness {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> Fuzziness>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Fuzziness;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer, or a string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(Fuzziness::Integer)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(Fuzziness::Integer)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(Fuzziness::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(Fuzziness::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(Fuzziness::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<i32> for Fuzziness {
@@ -1162,13 +1253,49 @@ impl GeoHashLocation {
 }
 
 /// A precision that can be expressed as a geohash length between 1 and 12, or a distance measure like "1km", "10m".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum GeoHashPrecision {
     /// `i32`
     Integer(i32),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for GeoHashPrecision {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> GeoHashPrecision>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GeoHashPrecision;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer, or a string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(GeoHashPrecision::Integer)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(GeoHashPrecision::Integer)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(GeoHashPrecision::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(GeoHashPrecision::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(GeoHashPrecision::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<i32> for GeoHashPrecision {
@@ -1666,13 +1793,49 @@ impl LookupQueryVectorBuilder {
 /// The `Metadata` type of the specification (`_types`).
 pub type Metadata = indexmap::IndexMap<String, serde_json::Value>;
 /// The minimum number of terms that should match as integer, percentage or range
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum MinimumShouldMatch {
     /// `i32`
     Integer(i32),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for MinimumShouldMatch {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> MinimumShouldMatch>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MinimumShouldMatch;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer, or a string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(MinimumShouldMatch::Integer)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(MinimumShouldMatch::Integer)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(MinimumShouldMatch::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(MinimumShouldMatch::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(MinimumShouldMatch::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<i32> for MinimumShouldMatch {
@@ -2721,13 +2884,48 @@ impl<'de> Deserialize<'de> for ScriptSortType {
 }
 
 /// The `ScriptSource` type of the specification (`_types`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ScriptSource {
     /// `String`
     String(String),
     /// `super::search::SearchRequestBody`
     SearchRequestBody(super::search::SearchRequestBody),
+}
+
+impl<'de> Deserialize<'de> for ScriptSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> ScriptSource>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ScriptSource;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, or an object")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(ScriptSource::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(ScriptSource::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(ScriptSource::String)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(ScriptSource::SearchRequestBody)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<String> for ScriptSource {
@@ -2846,13 +3044,48 @@ impl SlicedScroll {
 /// The `Sort` type of the specification (`_types`).
 pub type Sort = OneOrMany<SortCombinations>;
 /// The `SortCombinations` type of the specification (`_types`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SortCombinations {
     /// `Field`
     Field(Field),
     /// `SortOptions`
     SortOptions(SortOptions),
+}
+
+impl<'de> Deserialize<'de> for SortCombinations {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> SortCombinations>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SortCombinations;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, or an object")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(SortCombinations::Field)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(SortCombinations::Field)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(SortCombinations::Field)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(SortCombinations::SortOptions)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<Field> for SortCombinations {

@@ -3654,13 +3654,48 @@ impl IntervalsWildcard {
 }
 
 /// Text that we want similar documents for or a lookup to a document's field for the text.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Like {
     /// `String`
     String(String),
     /// `LikeDocument`
     LikeDocument(Box<LikeDocument>),
+}
+
+impl<'de> Deserialize<'de> for Like {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> Like>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Like;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, or an object")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(Like::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(Like::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(Like::String)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(Like::LikeDocument)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<String> for Like {
@@ -8356,13 +8391,40 @@ impl<'de> Deserialize<'de> for TermsQuery {
 }
 
 /// The `TermsQueryField` type of the specification (`_types.query_dsl`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum TermsQueryField {
     /// `Vec<super::common::FieldValue>`
     FieldValueList(Vec<super::common::FieldValue>),
     /// `TermsLookup`
     TermsLookup(TermsLookup),
+}
+
+impl<'de> Deserialize<'de> for TermsQueryField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> TermsQueryField>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TermsQueryField;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array, or an object")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(TermsQueryField::FieldValueList)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(TermsQueryField::TermsLookup)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<Vec<super::common::FieldValue>> for TermsQueryField {
@@ -8974,7 +9036,7 @@ impl<'de> Deserialize<'de> for ZeroTermsQuery {
 }
 
 /// The forms `value` of `FuzzyQuery` takes (untagged: read in the order listed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FuzzyQueryValue {
     /// `bool`
@@ -8983,6 +9045,50 @@ pub enum FuzzyQueryValue {
     Double(f64),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for FuzzyQueryValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> FuzzyQueryValue>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FuzzyQueryValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean, or a number, or a string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
+                    .map(FuzzyQueryValue::Bool)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(FuzzyQueryValue::Double)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(FuzzyQueryValue::Double)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
+                    .map(FuzzyQueryValue::Double)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(FuzzyQueryValue::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(FuzzyQueryValue::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(FuzzyQueryValue::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<bool> for FuzzyQueryValue {
@@ -9010,7 +9116,7 @@ impl From<&str> for FuzzyQueryValue {
 }
 
 /// The forms `query` of `MatchQuery` takes (untagged: read in the order listed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum MatchQueryQuery {
     /// `bool`
@@ -9019,6 +9125,50 @@ pub enum MatchQueryQuery {
     Float(f64),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for MatchQueryQuery {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> MatchQueryQuery>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MatchQueryQuery;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean, or a number, or a string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
+                    .map(MatchQueryQuery::Bool)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(MatchQueryQuery::Float)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(MatchQueryQuery::Float)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
+                    .map(MatchQueryQuery::Float)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(MatchQueryQuery::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(MatchQueryQuery::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(MatchQueryQuery::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<bool> for MatchQueryQuery {
@@ -9046,13 +9196,49 @@ impl From<&str> for MatchQueryQuery {
 }
 
 /// The forms `seed` of `RandomScoreFunction` takes (untagged: read in the order listed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum RandomScoreFunctionSeed {
     /// `i64`
     Long(i64),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for RandomScoreFunctionSeed {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> RandomScoreFunctionSeed>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RandomScoreFunctionSeed;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer, or a string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(RandomScoreFunctionSeed::Long)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(RandomScoreFunctionSeed::Long)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(RandomScoreFunctionSeed::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(RandomScoreFunctionSeed::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(RandomScoreFunctionSeed::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<i64> for RandomScoreFunctionSeed {

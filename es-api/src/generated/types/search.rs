@@ -3805,13 +3805,38 @@ impl<'de> Deserialize<'de> for TotalHitsRelation {
 /// number of hits is returned at the cost of some performance. If false, the
 /// response does not include the total number of hits matching the query.
 /// Defaults to 10,000 hits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum TrackHits {
     /// `bool`
     Bool(bool),
     /// `i32`
     Integer(i32),
+}
+
+impl<'de> Deserialize<'de> for TrackHits {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> TrackHits>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TrackHits;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean, or an integer")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
+                    .map(TrackHits::Bool)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(TrackHits::Integer)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(TrackHits::Integer)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<bool> for TrackHits {
@@ -3827,13 +3852,40 @@ impl From<i32> for TrackHits {
 }
 
 /// The forms `matched_queries` of `Hit` takes (untagged: read in the order listed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum HitMatchedQueries {
     /// `Vec<String>`
     StringList(Vec<String>),
     /// `indexmap::IndexMap<String, f64>`
     Map(indexmap::IndexMap<String, f64>),
+}
+
+impl<'de> Deserialize<'de> for HitMatchedQueries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> HitMatchedQueries>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HitMatchedQueries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array, or an object")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(HitMatchedQueries::StringList)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(HitMatchedQueries::Map)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<Vec<String>> for HitMatchedQueries {
@@ -3849,13 +3901,41 @@ impl From<indexmap::IndexMap<String, f64>> for HitMatchedQueries {
 }
 
 /// The forms `total` of `HitsMetadata` takes (untagged: read in the order listed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum HitsMetadataTotal {
     /// `i64`
     Long(i64),
     /// `TotalHits`
     TotalHits(TotalHits),
+}
+
+impl<'de> Deserialize<'de> for HitsMetadataTotal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> HitsMetadataTotal>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HitsMetadataTotal;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer, or an object")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(HitsMetadataTotal::Long)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(HitsMetadataTotal::Long)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(HitsMetadataTotal::TotalHits)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<i64> for HitsMetadataTotal {
@@ -3907,13 +3987,49 @@ impl From<TotalHits> for HitsMetadataTotal {
 }
 
 /// The forms `flags` of `RegexOptions` takes (untagged: read in the order listed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum RegexOptionsFlags {
     /// `i32`
     Integer(i32),
     /// `String`
     String(String),
+}
+
+impl<'de> Deserialize<'de> for RegexOptionsFlags {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V(std::marker::PhantomData<fn() -> RegexOptionsFlags>);
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RegexOptionsFlags;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer, or a string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
+                    .map(RegexOptionsFlags::Integer)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
+                    .map(RegexOptionsFlags::Integer)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(RegexOptionsFlags::String)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+                    .map(RegexOptionsFlags::String)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
+                    .map(RegexOptionsFlags::String)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 impl From<i32> for RegexOptionsFlags {
