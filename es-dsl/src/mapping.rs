@@ -3,9 +3,9 @@
 
 use es_api::types::mapping::{
     BooleanProperty, ByteNumberProperty, DenseVectorProperty, DoubleNumberProperty,
-    FloatNumberProperty, GeoPointProperty, IntegerNumberProperty, IpProperty, KeywordProperty,
-    LongNumberProperty, ObjectProperty, Property, ShortNumberProperty, TextProperty,
-    UnsignedLongNumberProperty,
+    FlattenedProperty, FloatNumberProperty, GeoPointProperty, IntegerNumberProperty, IpProperty,
+    JoinProperty, KeywordProperty, LongNumberProperty, ObjectProperty, Property,
+    ShortNumberProperty, TextProperty, UnsignedLongNumberProperty,
 };
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -19,11 +19,16 @@ pub type PropertyResult = Result<Property, Error>;
 /// A Rust type's field mapping, and the typed paths of its fields (for structs).
 ///
 /// Implemented for the primitive types (`String` is `text` with a `keyword` sub-field,
-/// integers are `byte` / `short` / `integer` / `long` by width, `u64` is `unsigned_long`,
-/// `f32` / `f64` are `float` / `double`), `Vec<T>`, `Option<T>` and `Box<T>` (the mapping of
-/// `T`), [`std::net::IpAddr`] (`ip`), [`GeoPoint`], [`DenseVector`], the date types of
-/// `chrono` and `time` (features of the same names), and derived by `InnerDoc` and
-/// `Document`.
+/// signed integers are `byte` / `short` / `integer` / `long` by width, an unsigned integer
+/// is the smallest signed type that holds all its values (`u8` → `short`, `u16` →
+/// `integer`, `u32` → `long`) and `u64` is `unsigned_long`, `f32` / `f64` are `float` /
+/// `double`, `bool` is `boolean`), `Vec<T>`, `Option<T>` and `Box<T>` (the mapping of `T`),
+/// `HashMap<String, V>` / `BTreeMap<String, V>` (`flattened`: keys are data, not fields),
+/// [`std::net::IpAddr`] (`ip`), [`GeoPoint`], [`DenseVector`] (`dense_vector` with `dims`),
+/// [`Join`] (`join`, with `#[es(join(parent = "child"))]`), the date types of `chrono` and
+/// `time` (`date`, features of the same names), and derived by `InnerDoc` (`object`, or
+/// `nested` with `#[es(nested)]`) and `Document`. Other field types (`completion`,
+/// `search_as_you_type`, …) through `#[es(type = "…")]`.
 pub trait Mapped {
     /// The typed paths of this type's fields: [`FieldPath`] for a leaf.
     type Fields;
@@ -196,6 +201,92 @@ impl<const N: usize> Mapped for DenseVector<N> {
     }
 }
 
+impl<V> Mapped for std::collections::HashMap<String, V> {
+    type Fields = FieldPath;
+    fn property() -> PropertyResult {
+        Ok(Property::Flattened(FlattenedProperty::default()))
+    }
+    fn fields_at(path: String) -> FieldPath {
+        FieldPath(path)
+    }
+}
+
+impl<V> Mapped for std::collections::BTreeMap<String, V> {
+    type Fields = FieldPath;
+    fn property() -> PropertyResult {
+        Ok(Property::Flattened(FlattenedProperty::default()))
+    }
+    fn fields_at(path: String) -> FieldPath {
+        FieldPath(path)
+    }
+}
+
+/// The value of a `join` field (parent/child relations in one index): the document's
+/// relation `name`, and for a child its `parent`'s id. Declare the relations on the field
+/// with `#[es(join(question = "answer"))]` (several children: `question = ["answer",
+/// "comment"]`); index a child with its parent's id as routing
+/// ([`crate::Save::routing`]).
+///
+/// ```
+/// use es_dsl::mapping::Join;
+/// assert_eq!(serde_json::to_value(Join::new("question")).unwrap(), serde_json::json!({"name": "question"}));
+/// assert_eq!(
+///     serde_json::to_value(Join::child("answer", "1")).unwrap(),
+///     serde_json::json!({"name": "answer", "parent": "1"})
+/// );
+/// // The short form a parent may be stored with reads too.
+/// assert_eq!(serde_json::from_str::<Join>(r#""question""#).unwrap(), Join::new("question"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "JoinRepr")]
+pub struct Join {
+    /// The relation name of this document (`"question"`, `"answer"`).
+    pub name: String,
+    /// The parent document's id, for a child.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+impl Join {
+    /// A document of relation `name` with no parent (a root of the relations).
+    pub fn new(name: impl Into<String>) -> Join {
+        Join {
+            name: name.into(),
+            parent: None,
+        }
+    }
+
+    /// A child of relation `name` whose parent has the id `parent`.
+    pub fn child(name: impl Into<String>, parent: impl Into<String>) -> Join {
+        Join {
+            name: name.into(),
+            parent: Some(parent.into()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum JoinRepr {
+    Name(String),
+    Full {
+        name: String,
+        #[serde(default)]
+        parent: Option<String>,
+    },
+}
+
+impl From<JoinRepr> for Join {
+    fn from(r: JoinRepr) -> Join {
+        match r {
+            JoinRepr::Name(name) => Join::new(name),
+            JoinRepr::Full { name, parent } => Join { name, parent },
+        }
+    }
+}
+
+leaf! { Join => Property::Join(JoinProperty::default()) }
+
 #[cfg(feature = "chrono")]
 leaf! {
     chrono::DateTime<chrono::Utc> => Property::Date(es_api::types::mapping::DateProperty::default()),
@@ -221,6 +312,8 @@ pub enum Opt {
     Float(f64),
     /// `fields(raw = "keyword")`.
     SubFields(&'static [(&'static str, &'static str)]),
+    /// `join(question = "answer")`: each parent relation with its children.
+    Relations(&'static [(&'static str, &'static [&'static str])]),
 }
 
 impl Opt {
@@ -233,6 +326,17 @@ impl Opt {
             Opt::SubFields(subs) => Value::Object(
                 subs.iter()
                     .map(|(n, t)| (n.to_string(), serde_json::json!({ "type": t })))
+                    .collect(),
+            ),
+            Opt::Relations(rels) => Value::Object(
+                rels.iter()
+                    .map(|(parent, children)| {
+                        let children = match children {
+                            [one] => Value::from(*one),
+                            many => Value::from(many.to_vec()),
+                        };
+                        (parent.to_string(), children)
+                    })
                     .collect(),
             ),
         }
@@ -290,8 +394,13 @@ pub fn customize(
             ));
         }
     }
-    if matches!(p, Property::Unknown(_)) && kind.is_some() {
-        // A field type this client does not know: kept as written, the server decides.
+    if let Property::Join(j) = &p
+        && j.relations.as_ref().is_none_or(|r| r.is_empty())
+    {
+        return Err(Error::mapping(
+            field,
+            "a join field needs its relations: #[es(join(parent = \"child\"))]",
+        ));
     }
     Ok(p)
 }

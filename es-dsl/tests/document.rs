@@ -673,3 +673,118 @@ async fn save_with_refresh() {
     let stored = Checked::get(&client, &doc.id).await.unwrap().unwrap();
     assert_eq!(stored.name, "again");
 }
+
+/// Questions and answers in one index: a `join` field (the Elasticsearch docs' example).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Document)]
+#[es(index = "qa")]
+struct Qa {
+    #[es(keyword)]
+    my_id: String,
+    text: String,
+    #[es(join(question = ["answer", "comment"], answer = "vote"))]
+    my_join_field: es_dsl::mapping::Join,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_fields_declare_their_relations() {
+    use es_dsl::mapping::Join;
+    // Golden: the "multiple levels of parent join" mapping of the join field type's docs.
+    assert_eq!(
+        serde_json::to_value(Qa::mapping().unwrap()).unwrap()["properties"]["my_join_field"],
+        json!({
+            "type": "join",
+            "relations": {"question": ["answer", "comment"], "answer": "vote"}
+        })
+    );
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    Qa::init(&client).await.unwrap();
+    let got: serde_json::Value = client
+        .indices()
+        .get_mapping()
+        .index("qa")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    let served = &got["qa"]["mappings"]["properties"]["my_join_field"];
+    assert_eq!(served["type"], "join");
+    assert_eq!(
+        served["relations"],
+        json!({"question": ["answer", "comment"], "answer": "vote"})
+    );
+    // A parent, and a child routed to its parent's shard.
+    Qa {
+        my_id: "1".into(),
+        text: "This is a question".into(),
+        my_join_field: Join::new("question"),
+    }
+    .create(&client, "1")
+    .await
+    .unwrap();
+    let answer = Qa {
+        my_id: "3".into(),
+        text: "This is an answer".into(),
+        my_join_field: Join::child("answer", "1"),
+    }
+    .save_with()
+    .routing("1")
+    .refresh(true)
+    .send(&client)
+    .await
+    .unwrap();
+    let children = Qa::search()
+        .query(Query::raw(json!({"parent_id": {"type": "answer", "id": "1"}})).unwrap())
+        .execute(&client)
+        .await
+        .unwrap();
+    let found: Vec<&Qa> = children.documents().collect();
+    assert_eq!(found, [&answer.source]);
+    let parents = Qa::search()
+        .query(
+            Query::raw(json!({"has_child": {"type": "answer", "query": {"match_all": {}}}}))
+                .unwrap(),
+        )
+        .execute(&client)
+        .await
+        .unwrap();
+    assert_eq!(
+        parents
+            .documents()
+            .map(|q| q.my_id.as_str())
+            .collect::<Vec<_>>(),
+        ["1"]
+    );
+    // A child without its parent's routing is the server's error ("[routing] is missing
+    // for join field"), not stored.
+    let err = Qa {
+        my_id: "4".into(),
+        text: "orphan".into(),
+        my_join_field: Join::child("answer", "1"),
+    }
+    .save(&client)
+    .await
+    .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
+    assert!(
+        err.to_string().contains("mapper_parsing_exception"),
+        "{err}"
+    );
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "no-relations")]
+struct NoRelations {
+    rel: es_dsl::mapping::Join,
+}
+
+#[test]
+fn a_join_field_without_relations_is_an_error() {
+    let err = NoRelations::mapping().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Mapping);
+    assert!(
+        err.to_string().contains("rel") && err.to_string().contains("join(parent"),
+        "{err}"
+    );
+}

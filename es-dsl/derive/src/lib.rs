@@ -17,7 +17,8 @@ use syn::{Data, DeriveInput, Fields, Lit, LitStr, Meta, parse_macro_input};
 /// es_dsl::es_api::types::indices::IndexSettingsAnalysis`, the custom analyzers, tokenizers,
 /// filters and normalizers the index is created with). Field attributes: `keyword`, `text`, `type = "…"`, `nested`,
 /// `analyzer`, `search_analyzer`, `index = false`, `doc_values = false`, `copy_to = "…"`,
-/// `null_value = …`, `ignore_above = N`, `fields(raw = "keyword")`, `skip`.
+/// `null_value = …`, `ignore_above = N`, `fields(raw = "keyword")`,
+/// `join(question = "answer")` (a `join` field's relations), `skip`.
 #[proc_macro_derive(Document, attributes(es))]
 pub fn derive_document(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -72,6 +73,7 @@ enum Opt {
     Int(i64),
     Float(f64),
     SubFields(Vec<(String, String)>),
+    Relations(Vec<(String, Vec<String>)>),
 }
 
 #[derive(Default)]
@@ -95,6 +97,7 @@ const FIELD_OPTIONS: &[&str] = &[
     "null_value",
     "ignore_above",
     "fields",
+    "join",
     "skip",
 ];
 
@@ -208,6 +211,49 @@ fn parse_field_attrs(field: &syn::Field, errors: &mut Errors) -> FieldAttrs {
                         ));
                     }
                     out.kind = Some(v.value());
+                }
+                "join" => {
+                    if let Some(prev) = &out.kind {
+                        errors.push(meta.error(format!("the field type is already `{prev}`")));
+                    }
+                    out.kind = Some("join".into());
+                    let mut rels: Vec<(String, Vec<String>)> = Vec::new();
+                    meta.parse_nested_meta(|rel| {
+                        let parent = rel
+                            .path
+                            .get_ident()
+                            .map(|i| i.to_string())
+                            .unwrap_or_default();
+                        let expr: syn::Expr = rel.value()?.parse()?;
+                        let children: Option<Vec<String>> = match &expr {
+                            syn::Expr::Array(a) => a
+                                .elems
+                                .iter()
+                                .map(|e| match expr_lit(e) {
+                                    Some(Lit::Str(s)) => Some(s.value()),
+                                    _ => None,
+                                })
+                                .collect(),
+                            e => match expr_lit(e) {
+                                Some(Lit::Str(s)) => Some(vec![s.value()]),
+                                _ => None,
+                            },
+                        };
+                        match children {
+                            Some(c) if !c.is_empty() && c.iter().all(|n| !n.is_empty()) => {
+                                rels.push((parent, c))
+                            }
+                            _ => errors.push(syn::Error::new(
+                                expr.span(),
+                                "a join relation names its children: `question = \"answer\"` or `question = [\"answer\", \"comment\"]`",
+                            )),
+                        }
+                        Ok(())
+                    })?;
+                    if rels.is_empty() {
+                        errors.push(meta.error("`join(...)` needs at least one relation: `join(question = \"answer\")`"));
+                    }
+                    out.opts.push(("relations".into(), Opt::Relations(rels)));
                 }
                 "nested" => out.nested = true,
                 "skip" => out.skip = true,
@@ -402,6 +448,10 @@ fn opt_tokens(opt: &Opt) -> Tokens {
         Opt::SubFields(subs) => {
             let items = subs.iter().map(|(n, t)| quote!((#n, #t)));
             quote!(::es_dsl::mapping::Opt::SubFields(&[#(#items),*]))
+        }
+        Opt::Relations(rels) => {
+            let items = rels.iter().map(|(p, c)| quote!((#p, &[#(#c),*])));
+            quote!(::es_dsl::mapping::Opt::Relations(&[#(#items),*]))
         }
     }
 }
