@@ -788,3 +788,129 @@ fn a_join_field_without_relations_is_an_error() {
         "{err}"
     );
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, InnerDoc)]
+struct Manager {
+    age: i32,
+    name: String,
+}
+
+/// One field per mapping rule of the derive.
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "every-rule")]
+struct EveryRule {
+    string: String,
+    #[es(text)]
+    text: String,
+    #[es(keyword)]
+    keyword: String,
+    #[es(type = "search_as_you_type")]
+    typed: String,
+    #[es(type = "completion")]
+    suggest: String,
+    int8: i8,
+    int16: i16,
+    int32: i32,
+    int64: i64,
+    uint8: u8,
+    uint16: u16,
+    uint32: u32,
+    uint64: u64,
+    float32: f32,
+    float64: f64,
+    flag: bool,
+    utc: chrono::DateTime<chrono::Utc>,
+    day: chrono::NaiveDate,
+    offset: time::OffsetDateTime,
+    list: Vec<i32>,
+    maybe: Option<bool>,
+    maybe_list: Option<Vec<String>>,
+    manager: Manager,
+    #[es(nested)]
+    managers: Vec<Manager>,
+    location: es_dsl::mapping::GeoPoint,
+    address: std::net::IpAddr,
+    embedding: es_dsl::mapping::DenseVector<3>,
+    labels: std::collections::HashMap<String, String>,
+    #[es(analyzer = "standard", search_analyzer = "simple")]
+    searched: String,
+    #[es(keyword, doc_values = false)]
+    session_id: String,
+    #[es(text, copy_to = "full_name")]
+    first_name: String,
+    #[es(keyword, null_value = "NULL")]
+    status_code: Option<String>,
+    #[es(null_value = 0)]
+    retries: Option<i32>,
+}
+
+/// Every mapping rule, with golden JSON from the Elasticsearch mapping docs (dynamic field
+/// mapping for strings, each field type's page for its options).
+#[test]
+fn every_mapping_rule() {
+    let m = serde_json::to_value(EveryRule::mapping().unwrap()).unwrap();
+    let manager = json!({
+        "age": {"type": "integer"},
+        "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}
+    });
+    let cases = [
+        (
+            "string",
+            json!({"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}),
+        ),
+        ("text", json!({"type": "text"})),
+        ("keyword", json!({"type": "keyword"})),
+        ("typed", json!({"type": "search_as_you_type"})),
+        ("suggest", json!({"type": "completion"})),
+        ("int8", json!({"type": "byte"})),
+        ("int16", json!({"type": "short"})),
+        ("int32", json!({"type": "integer"})),
+        ("int64", json!({"type": "long"})),
+        // Unsigned: the smallest signed type holding every value.
+        ("uint8", json!({"type": "short"})),
+        ("uint16", json!({"type": "integer"})),
+        ("uint32", json!({"type": "long"})),
+        ("uint64", json!({"type": "unsigned_long"})),
+        ("float32", json!({"type": "float"})),
+        ("float64", json!({"type": "double"})),
+        ("flag", json!({"type": "boolean"})),
+        ("utc", json!({"type": "date"})),
+        ("day", json!({"type": "date"})),
+        ("offset", json!({"type": "date"})),
+        ("list", json!({"type": "integer"})),
+        ("maybe", json!({"type": "boolean"})),
+        (
+            "maybe_list",
+            json!({"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}),
+        ),
+        ("manager", json!({"type": "object", "properties": manager})),
+        ("managers", json!({"type": "nested", "properties": manager})),
+        ("location", json!({"type": "geo_point"})),
+        ("address", json!({"type": "ip"})),
+        ("embedding", json!({"type": "dense_vector", "dims": 3})),
+        ("labels", json!({"type": "flattened"})),
+        (
+            "searched",
+            json!({"type": "text", "analyzer": "standard", "search_analyzer": "simple",
+                   "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}),
+        ),
+        (
+            "session_id",
+            json!({"type": "keyword", "doc_values": false}),
+        ),
+        (
+            "first_name",
+            json!({"type": "text", "copy_to": "full_name"}),
+        ),
+        (
+            "status_code",
+            json!({"type": "keyword", "null_value": "NULL"}),
+        ),
+        ("retries", json!({"type": "integer", "null_value": 0})),
+    ];
+    let props = m["properties"].as_object().unwrap();
+    for (field, golden) in &cases {
+        assert_eq!(&m["properties"][field], golden, "field {field}");
+    }
+    assert_eq!(props.len(), cases.len(), "one case per field");
+}
