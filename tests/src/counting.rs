@@ -109,38 +109,79 @@ impl CountingServerBuilder {
 
     /// Like [`CountingServerBuilder::start`], returning an error instead of panicking.
     pub fn try_start(self) -> io::Result<CountingServer> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let mut one = self.try_start_many(1)?;
+        Ok(one.remove(0))
+    }
+
+    /// `n` servers with these settings, each on its own port, all served by one thread
+    /// (one current-thread runtime): so that a benchmark of a pool of many nodes costs the
+    /// server side no more threads, wake-ups or context switches than one node does.
+    /// Each server stops accepting when stopped; the thread ends, closing every
+    /// connection of the group, when the last server of the group is stopped or dropped.
+    ///
+    /// # Errors
+    ///
+    /// If a loopback port cannot be bound or the runtime cannot be built.
+    pub fn try_start_many(self, n: usize) -> io::Result<Vec<CountingServer>> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let fixed = ProxyResponse::json(self.status, self.body.clone());
         let (keep, keep_head_len) = wire::serialize_response(&fixed, false, false);
         let (close, close_head_len) = wire::serialize_response(&fixed, false, true);
-        let shared = Arc::new(Shared {
-            counters: Counters::default(),
-            keep: Bytes::from(keep),
-            keep_head_len,
-            close: Bytes::from(close),
-            close_head_len,
-            delay: self.delay,
-            responder: self.responder,
-        });
-        let (shutdown_tx, shutdown_rx) = oneshot::channel();
-        let thread_shared = shared.clone();
+        let mut loops = Vec::with_capacity(n);
+        let mut servers = Vec::with_capacity(n);
+        for _ in 0..n.max(1) {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+            listener.set_nonblocking(true)?;
+            let addr = listener.local_addr()?;
+            let shared = Arc::new(Shared {
+                counters: Counters::default(),
+                keep: Bytes::from(keep.clone()),
+                keep_head_len,
+                close: Bytes::from(close.clone()),
+                close_head_len,
+                delay: self.delay,
+                responder: self.responder.clone(),
+            });
+            let (shutdown_tx, shutdown_rx) = oneshot::channel();
+            loops.push((shared.clone(), listener, shutdown_rx));
+            servers.push((shared, addr, shutdown_tx));
+        }
+        let first_port = servers[0].1.port();
         let thread = std::thread::Builder::new()
-            .name(format!("counting-server-{}", addr.port()))
+            .name(format!("counting-server-{first_port}"))
             .spawn(move || {
-                rt.block_on(accept_loop(thread_shared, listener, shutdown_rx));
+                rt.block_on(async move {
+                    let mut set = tokio::task::JoinSet::new();
+                    for (shared, listener, shutdown_rx) in loops {
+                        set.spawn(accept_loop(shared, listener, shutdown_rx));
+                    }
+                    while set.join_next().await.is_some() {}
+                });
                 rt.shutdown_timeout(Duration::from_secs(1));
             })?;
-        Ok(CountingServer {
-            shared,
-            addr,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-        })
+        let runner = Arc::new(Runner(Some(thread)));
+        Ok(servers
+            .into_iter()
+            .map(|(shared, addr, shutdown_tx)| CountingServer {
+                shared,
+                addr,
+                shutdown: Some(shutdown_tx),
+                runner: Some(runner.clone()),
+            })
+            .collect())
+    }
+}
+
+/// The thread serving a group of servers; joined when the last server lets go of it.
+struct Runner(Option<JoinHandle<()>>);
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -170,7 +211,7 @@ pub struct CountingServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    runner: Option<Arc<Runner>>,
 }
 
 impl fmt::Debug for CountingServer {
@@ -249,9 +290,8 @@ impl CountingServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        // The last server of a group joins its thread (which then closes every connection).
+        self.runner.take();
     }
 }
 
@@ -523,5 +563,68 @@ mod tests {
         let bad = bulk_success_body(b"nope\n", None, &ids);
         let v: serde_json::Value = serde_json::from_slice(&bad).expect("json");
         assert_eq!(v["errors"], true);
+    }
+
+    /// One GET on a fresh keep-alive connection; returns the connection after the answer.
+    fn get(addr: SocketAddr) -> std::net::TcpStream {
+        use std::io::Write;
+        let mut c = std::net::TcpStream::connect(addr).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("write");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !got.ends_with(b"{\"ok\":true}") {
+            let n = c.read(&mut buf).expect("read");
+            assert!(
+                n > 0,
+                "closed before the answer: {:?}",
+                String::from_utf8_lossy(&got)
+            );
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert!(
+            got.starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&got)
+        );
+        c
+    }
+
+    #[test]
+    fn a_group_serves_every_port_from_one_thread() {
+        let mut group = CountingServer::builder()
+            .body(r#"{"ok":true}"#)
+            .try_start_many(3)
+            .expect("start");
+        let ports: std::collections::BTreeSet<u16> =
+            group.iter().map(CountingServer::port).collect();
+        assert_eq!(ports.len(), 3);
+        let mut conns: Vec<_> = group.iter().map(|s| get(s.addr())).collect();
+        for s in &group {
+            assert_eq!((s.requests(), s.connections()), (1, 1));
+        }
+        // Stopping one server stops its accepting only; the group's thread serves on.
+        group[0].stop();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(group[0].addr()).is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a stopped server still accepts"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(get(group[1].addr()));
+        // The last one stopped ends the thread and closes every open connection.
+        group.clear();
+        for c in &mut conns {
+            let mut buf = [0u8; 16];
+            assert_eq!(
+                c.read(&mut buf).expect("read after stop"),
+                0,
+                "connection left open"
+            );
+        }
     }
 }

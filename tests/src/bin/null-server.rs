@@ -3,7 +3,8 @@
 //!
 //! Prints `{"url": "...", "urls": [...]}` on its first line, then serves until its standard
 //! input closes. `NULL_SERVER_LISTENERS=n` (default 1) serves on `n` ports (for pools of
-//! many nodes); `url` is the first.
+//! many nodes), all from one thread, so that n ports cost the server no more threads than
+//! one; `url` is the first.
 
 use std::io::Read;
 
@@ -18,9 +19,17 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1)
         .max(1);
-    let servers: Vec<CountingServer> = (0..n)
-        .map(|_| CountingServer::builder().body(body.clone()).bulk().start())
-        .collect();
+    let servers: Vec<CountingServer> = match CountingServer::builder()
+        .body(body)
+        .bulk()
+        .try_start_many(n)
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("null-server: cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
     let urls: Vec<String> = servers.iter().map(CountingServer::url).collect();
     println!("{}", serde_json::json!({ "url": urls[0], "urls": urls }));
     // Serve until the parent closes our stdin (or dies).
