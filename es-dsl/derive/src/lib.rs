@@ -218,6 +218,19 @@ fn parse_field_attrs(field: &syn::Field, errors: &mut Errors) -> FieldAttrs {
                     }
                     out.kind = Some("join".into());
                     let mut rels: Vec<(String, Vec<String>)> = Vec::new();
+                    let fork = meta.input.fork();
+                    let inside;
+                    syn::parenthesized!(inside in fork);
+                    if inside.is_empty() {
+                        let consumed;
+                        let parens = syn::parenthesized!(consumed in meta.input);
+                        let _ = consumed;
+                        errors.push(syn::Error::new(
+                            parens.span.join(),
+                            "`join(...)` needs at least one relation: `join(question = \"answer\")`",
+                        ));
+                        return Ok(());
+                    }
                     meta.parse_nested_meta(|rel| {
                         let parent = rel
                             .path
@@ -250,9 +263,6 @@ fn parse_field_attrs(field: &syn::Field, errors: &mut Errors) -> FieldAttrs {
                         }
                         Ok(())
                     })?;
-                    if rels.is_empty() {
-                        errors.push(meta.error("`join(...)` needs at least one relation: `join(question = \"answer\")`"));
-                    }
                     out.opts.push(("relations".into(), Opt::Relations(rels)));
                 }
                 "nested" => out.nested = true,
@@ -382,7 +392,10 @@ fn serde_container(attrs: &[syn::Attribute], errors: &mut Errors) -> Option<(Str
                 if meta.input.peek(syn::Token![=]) {
                     let v: LitStr = meta.value()?.parse()?;
                     if rename_all(&v.value(), "a_b").is_none() {
-                        errors.push(syn::Error::new(v.span(), "unknown `rename_all` rule"));
+                        errors.push(syn::Error::new(
+                            v.span(),
+                            "unknown `rename_all` rule (serde's are lowercase, UPPERCASE, PascalCase, camelCase, snake_case, SCREAMING_SNAKE_CASE, kebab-case, SCREAMING-KEBAB-CASE)",
+                        ));
                     }
                     out = Some((v.value(), v.span()));
                 } else {
@@ -478,9 +491,16 @@ fn expand(input: &DeriveInput, is_doc: bool) -> syn::Result<Tokens> {
                 Vec::new()
             }
         },
-        _ => {
+        Data::Enum(e) => {
             errors.push(syn::Error::new(
-                input.span(),
+                e.enum_token.span,
+                "a document is a struct with named fields",
+            ));
+            Vec::new()
+        }
+        Data::Union(u) => {
+            errors.push(syn::Error::new(
+                u.union_token.span,
                 "a document is a struct with named fields",
             ));
             Vec::new()
