@@ -229,13 +229,46 @@ impl Query {
         q.into()
     }
 
-    /// The query as a `bool` it can be merged as, if it is one whose every setting the
-    /// merging rules account for (no `boost` or `_name`: those would be dropped by a merge,
-    /// so such a bool is nested instead).
-    fn as_mergeable_bool(&self) -> Option<Clauses> {
+    /// The query's `bool`, if it is one whose every setting the merging rules account for
+    /// (no `boost` or `_name`: those would be dropped by a merge, so such a bool is nested
+    /// instead). A look by reference: nothing is copied.
+    fn mergeable_bool(&self) -> Option<&BoolQuery> {
         match &self.0 {
+            QueryContainer::Bool(b) if b.boost.is_none() && b.query_name.is_none() => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Whether the merging rules can take this query apart as a `bool` (see
+    /// [`Query::take_clauses`]).
+    fn is_mergeable_bool(&self) -> bool {
+        self.mergeable_bool().is_some()
+    }
+
+    /// A mergeable `bool` with only `should` clauses (and no `minimum_should_match`): `|`
+    /// extends it.
+    fn is_should_only(&self) -> bool {
+        self.mergeable_bool().is_some_and(|b| {
+            len(&b.must) == 0
+                && len(&b.must_not) == 0
+                && len(&b.filter) == 0
+                && b.minimum_should_match.is_none()
+        })
+    }
+
+    /// The clauses of a mergeable `bool`, moved out with `Option::take` (no clause is
+    /// copied; the emptied bool is then dropped by the caller); `None`, the query untouched,
+    /// when it is not one.
+    fn take_clauses(&mut self) -> Option<Clauses> {
+        match &mut self.0 {
             QueryContainer::Bool(b) if b.boost.is_none() && b.query_name.is_none() => {
-                Some(Clauses::of(b))
+                Some(Clauses {
+                    must: list(b.must.take()),
+                    filter: list(b.filter.take()),
+                    should: list(b.should.take()),
+                    must_not: list(b.must_not.take()),
+                    msm: b.minimum_should_match.take(),
+                })
             }
             _ => None,
         }
@@ -251,7 +284,7 @@ impl Query {
 }
 
 /// The clauses of a `bool`, as lists.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct Clauses {
     must: Vec<QueryContainer>,
     filter: Vec<QueryContainer>,
@@ -260,10 +293,13 @@ struct Clauses {
     msm: Option<MinimumShouldMatch>,
 }
 
-fn list(o: &Option<Box<OneOrMany<QueryContainer>>>) -> Vec<QueryContainer> {
-    o.as_ref()
-        .map(|b| b.iter().cloned().collect())
-        .unwrap_or_default()
+fn len(o: &Option<Box<OneOrMany<QueryContainer>>>) -> usize {
+    o.as_ref().map_or(0, |b| b.len())
+}
+
+/// The list, moved out.
+fn list(o: Option<Box<OneOrMany<QueryContainer>>>) -> Vec<QueryContainer> {
+    o.map(|b| b.into_vec()).unwrap_or_default()
 }
 
 fn opt(v: Vec<QueryContainer>) -> Option<Box<OneOrMany<QueryContainer>>> {
@@ -274,29 +310,41 @@ fn opt(v: Vec<QueryContainer>) -> Option<Box<OneOrMany<QueryContainer>>> {
     }
 }
 
-impl Clauses {
-    fn of(b: &BoolQuery) -> Clauses {
-        Clauses {
-            must: list(&b.must),
-            filter: list(&b.filter),
-            should: list(&b.should),
-            must_not: list(&b.must_not),
-            msm: b.minimum_should_match.clone(),
-        }
+/// elasticsearch-dsl's `_min_should_match`: the explicit value, else 0 when `should` is
+/// empty or a `must`/`filter` is present, else 1. `None` for a non-integer value (such as
+/// `"75%"`), which the merging rules cannot reason about.
+fn min_should_match(
+    msm: Option<&MinimumShouldMatch>,
+    should: usize,
+    must: usize,
+    filter: usize,
+) -> Option<i64> {
+    match msm {
+        Some(MinimumShouldMatch::Integer(n)) => Some(i64::from(*n)),
+        Some(_) => None,
+        None if should == 0 || must > 0 || filter > 0 => Some(0),
+        None => Some(1),
     }
+}
 
-    /// elasticsearch-dsl's `_min_should_match`: the explicit value, else 0 when `should` is
-    /// empty or a `must`/`filter` is present, else 1. `None` for a non-integer value (such
-    /// as `"75%"`), which the merging rules cannot reason about.
+/// [`min_should_match`] of a `bool`, by reference.
+fn bool_min_should_match(b: &BoolQuery) -> Option<i64> {
+    min_should_match(
+        b.minimum_should_match.as_ref(),
+        len(&b.should),
+        len(&b.must),
+        len(&b.filter),
+    )
+}
+
+impl Clauses {
     fn min_should_match(&self) -> Option<i64> {
-        match &self.msm {
-            Some(MinimumShouldMatch::Integer(n)) => Some(i64::from(*n)),
-            Some(_) => None,
-            None if self.should.is_empty() || !self.must.is_empty() || !self.filter.is_empty() => {
-                Some(0)
-            }
-            None => Some(1),
-        }
+        min_should_match(
+            self.msm.as_ref(),
+            self.should.len(),
+            self.must.len(),
+            self.filter.len(),
+        )
     }
 
     fn into_query(self) -> Query {
@@ -328,51 +376,50 @@ fn bool_of(
 }
 
 /// `a & b` of a mergeable bool `q` and any query `other` (elasticsearch-dsl's `Bool.__and__`).
-fn and_bool(mut q: Clauses, other: Query) -> Query {
-    if let Some(o) = other.as_mergeable_bool() {
-        let mine = q.clone();
-        let (Some(m1), Some(m2)) = (mine.min_should_match(), o.min_should_match()) else {
-            // A percentage `minimum_should_match`: nest rather than guess.
-            return bool_of(vec![mine.into_query().0, other.0], vec![], vec![]);
-        };
-        q.must.extend(o.must.iter().cloned());
-        q.must_not.extend(o.must_not.iter().cloned());
-        q.filter.extend(o.filter.iter().cloned());
-        q.should.clear();
-        q.msm = None;
-        for (x, min) in [(&mine, m1), (&o, m2)] {
-            if x.should.len() as i64 <= min {
-                // Every should clause is required.
-                q.must.extend(x.should.iter().cloned());
-            } else if q.should.is_empty() {
-                q.msm = Some(MinimumShouldMatch::Integer(min as i32));
-                q.should = x.should.clone();
-            } else if q.min_should_match() == Some(0) && min == 0 {
-                q.should.extend(x.should.iter().cloned());
-            } else {
-                let inner = Clauses {
-                    should: x.should.clone(),
-                    msm: Some(MinimumShouldMatch::Integer(min as i32)),
-                    ..Clauses::default()
-                };
-                q.must.push(inner.into_query().0);
-            }
-        }
-        q.into_query()
-    } else {
+///
+/// Clauses are moved, never copied: adding n clauses one at a time (`Search::filter` in a
+/// loop, `a & b & c …`) costs O(n) in all.
+fn and_bool(mut q: Clauses, mut other: Query) -> Query {
+    let Some(ob) = other.mergeable_bool() else {
         if q.must.is_empty() && q.filter.is_empty() && !q.should.is_empty() && q.msm.is_none() {
             q.msm = Some(MinimumShouldMatch::Integer(1));
         }
         q.must.push(other.0);
-        q.into_query()
+        return q.into_query();
+    };
+    let (Some(m1), Some(m2)) = (q.min_should_match(), bool_min_should_match(ob)) else {
+        // A percentage `minimum_should_match`: nest rather than guess.
+        return bool_of(vec![q.into_query().0, other.0], vec![], vec![]);
+    };
+    let Some(mut o) = other.take_clauses() else {
+        // Checked mergeable above.
+        return bool_of(vec![q.into_query().0, other.0], vec![], vec![]);
+    };
+    let mine_should = std::mem::take(&mut q.should);
+    let other_should = std::mem::take(&mut o.should);
+    q.must.append(&mut o.must);
+    q.must_not.append(&mut o.must_not);
+    q.filter.append(&mut o.filter);
+    q.msm = None;
+    for (should, min) in [(mine_should, m1), (other_should, m2)] {
+        if should.len() as i64 <= min {
+            // Every should clause is required.
+            q.must.extend(should);
+        } else if q.should.is_empty() {
+            q.msm = Some(MinimumShouldMatch::Integer(min as i32));
+            q.should = should;
+        } else if q.min_should_match() == Some(0) && min == 0 {
+            q.should.extend(should);
+        } else {
+            let inner = Clauses {
+                should,
+                msm: Some(MinimumShouldMatch::Integer(min as i32)),
+                ..Clauses::default()
+            };
+            q.must.push(inner.into_query().0);
+        }
     }
-}
-
-/// A `bool` with only `should` clauses (and no `minimum_should_match`): `|` extends it.
-fn should_only(q: &Query) -> Option<Clauses> {
-    q.as_mergeable_bool().filter(|c| {
-        c.must.is_empty() && c.must_not.is_empty() && c.filter.is_empty() && c.msm.is_none()
-    })
+    q.into_query()
 }
 
 impl<R: Into<Query>> BitAnd<R> for Query {
@@ -381,16 +428,17 @@ impl<R: Into<Query>> BitAnd<R> for Query {
     /// Both queries must match. Merges as elasticsearch-dsl does (the left operand decides
     /// first, as Python's `__and__` before `__rand__`): `match_all` gives the other query,
     /// `match_none` absorbs, two bools merge their clauses (with `minimum_should_match`
-    /// kept), a bool takes the other query as one more `must`.
-    fn bitand(self, other: R) -> Query {
-        let other = other.into();
+    /// kept), a bool takes the other query as one more `must`. Clauses are moved, not
+    /// copied, so a chain of n `&` is linear in n.
+    fn bitand(mut self, other: R) -> Query {
+        let mut other = other.into();
         if self.is_match_all() {
             return other;
         }
         if self.is_match_none() {
             return self;
         }
-        if let Some(q) = self.as_mergeable_bool() {
+        if let Some(q) = self.take_clauses() {
             return and_bool(q, other);
         }
         if other.is_match_all() {
@@ -399,25 +447,36 @@ impl<R: Into<Query>> BitAnd<R> for Query {
         if other.is_match_none() {
             return other;
         }
-        if let Some(q) = other.as_mergeable_bool() {
-            return and_bool(q, self);
+        match other.take_clauses() {
+            Some(q) => and_bool(q, self),
+            None => bool_of(vec![self.0, other.0], vec![], vec![]),
         }
-        bool_of(vec![self.0, other.0], vec![], vec![])
     }
 }
 
-/// `a | b` of a bool `a` and any query (elasticsearch-dsl's `Bool.__or__`).
+/// `a | b` of a bool `a` and any query (elasticsearch-dsl's `Bool.__or__`): a should-only
+/// bool (either one, the left first) takes the other query, or the other's should clauses,
+/// as more should clauses (moved, not copied).
 fn or_bool(this: Query, other: Query) -> Query {
-    for (q, o) in [(&this, &other), (&other, &this)] {
-        if let Some(mut c) = should_only(q) {
-            match should_only(o) {
-                Some(oc) => c.should.extend(oc.should),
-                None => c.should.push(o.0.clone()),
-            }
-            return c.into_query();
-        }
+    let (mut base, mut rest) = if this.is_should_only() {
+        (this, other)
+    } else if other.is_should_only() {
+        (other, this)
+    } else {
+        return bool_of(vec![], vec![this.0, other.0], vec![]);
+    };
+    let Some(mut c) = base.take_clauses() else {
+        // Checked mergeable above.
+        return bool_of(vec![], vec![base.0, rest.0], vec![]);
+    };
+    if rest.is_should_only()
+        && let Some(mut r) = rest.take_clauses()
+    {
+        c.should.append(&mut r.should);
+    } else {
+        c.should.push(rest.0);
     }
-    bool_of(vec![], vec![this.0, other.0], vec![])
+    c.into_query()
 }
 
 impl<R: Into<Query>> BitOr<R> for Query {
@@ -434,7 +493,7 @@ impl<R: Into<Query>> BitOr<R> for Query {
         if self.is_match_none() {
             return other;
         }
-        if self.as_mergeable_bool().is_some() {
+        if self.is_mergeable_bool() {
             return or_bool(self, other);
         }
         if other.is_match_all() {
@@ -443,7 +502,7 @@ impl<R: Into<Query>> BitOr<R> for Query {
         if other.is_match_none() {
             return self;
         }
-        if other.as_mergeable_bool().is_some() {
+        if other.is_mergeable_bool() {
             return or_bool(other, self);
         }
         bool_of(vec![], vec![self.0, other.0], vec![])
@@ -463,26 +522,33 @@ impl Not for Query {
         if self.is_match_none() {
             return Query::match_all();
         }
-        let Some(c) = self.as_mergeable_bool() else {
+        let Some(b) = self.mergeable_bool() else {
             return bool_of(vec![], vec![], vec![self.0]);
         };
-        if c.must.is_empty() && c.filter.is_empty() && c.should.is_empty() && c.must_not.is_empty()
+        if len(&b.must) == 0 && len(&b.filter) == 0 && len(&b.should) == 0 && len(&b.must_not) == 0
         {
             return Query::match_none();
         }
-        let Some(min) = c.min_should_match() else {
+        let Some(min) = bool_min_should_match(b) else {
             return bool_of(vec![], vec![], vec![self.0]);
         };
+        let mut this = self;
+        let Some(c) = this.take_clauses() else {
+            // Checked mergeable above.
+            return bool_of(vec![], vec![], vec![this.0]);
+        };
         let mut negations: Vec<QueryContainer> = Vec::new();
-        for q in c.must.iter().chain(&c.filter) {
-            negations.push((!Query(q.clone())).0);
+        for q in c.must.into_iter().chain(c.filter) {
+            negations.push((!Query(q)).0);
         }
-        negations.extend(c.must_not.iter().cloned());
+        negations.extend(c.must_not);
         if !c.should.is_empty() && min > 0 {
-            negations.push(bool_of(vec![], vec![], c.should.clone()).0);
+            negations.push(bool_of(vec![], vec![], c.should).0);
         }
-        if negations.len() == 1 {
-            return Query(negations.pop().expect("one negation"));
+        if negations.len() == 1
+            && let Some(only) = negations.pop()
+        {
+            return Query(only);
         }
         bool_of(vec![], negations, vec![])
     }

@@ -125,3 +125,34 @@ fn generated_types_and_raw_json_convert() {
     assert!(Query::raw(json!("match")).is_err());
     assert!(Query::raw(json!({})).is_err());
 }
+
+/// Long operator chains merge into one flat `bool` (elasticsearch-dsl's rules), in order.
+/// Each `&` / `|` moves the clauses already merged rather than copying them, so a chain of n
+/// operators is linear: 20,000 clauses here (a quadratic merge would copy 200 million
+/// clauses and stall this test; its speed is measured, not asserted, see the changelog).
+#[test]
+fn long_operator_chains_merge_flat() {
+    const N: i64 = 20_000;
+    let mut and = Query::term("n", 0);
+    let mut or = Query::term("n", 0);
+    for i in 1..N {
+        and = and & Query::term("n", i);
+        or = or | Query::term("n", i);
+    }
+    let and = j(and);
+    let must = and["bool"]["must"].as_array().expect("one flat must list");
+    assert_eq!(must.len(), N as usize);
+    assert_eq!(must[0], json!({"term": {"n": {"value": 0}}}));
+    assert_eq!(
+        must[N as usize - 1],
+        json!({"term": {"n": {"value": N - 1}}})
+    );
+    assert_eq!(and["bool"].as_object().unwrap().len(), 1, "only must");
+    let or = j(or);
+    let should = or["bool"]["should"]
+        .as_array()
+        .expect("one flat should list");
+    assert_eq!(should.len(), N as usize);
+    assert_eq!(should[1], json!({"term": {"n": {"value": 1}}}));
+    assert_eq!(or["bool"].as_object().unwrap().len(), 1, "only should");
+}
