@@ -10,11 +10,13 @@ use std::time::Duration;
 use es_api::Client;
 use es_api::es_transport::{Request, RequestOptions, Transport};
 use es_api::params::encode::encode;
-use futures_util::future::Either;
 use futures_util::stream::{self, BoxStream};
 use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{
+    self as de, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
+    Visitor,
+};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
@@ -45,8 +47,17 @@ pub enum PitApi {
 /// One search hit with its `_source` as `T`: the same type as a search response's hits
 /// ([`es_api::response::Hit`]), so code that reads hits works on both. Its fields are public;
 /// a [`crate::reindex::Reindex`] transform edits `index`, `id`, `routing` and `source` in place.
+///
+/// `sort` is filled where it carries information: in point-in-time mode (the values of the
+/// query's sort, or `_shard_doc`, the ones `search_after` continues from) and in scroll mode
+/// with [`Scan::preserve_order`] (the query's sort values). In scroll mode without
+/// `preserve_order` the helper sorts by `_doc`, whose values say nothing to the reader, so
+/// they are skipped while parsing and `sort` is `None`.
 pub use es_api::response::Hit;
 
+/// A search or scroll page. Read by [`PageSeed`]; the derived `Deserialize` (every field of
+/// every hit, the hits `Vec` grown as it fills) is the fallback that words the error when a
+/// page cannot be read.
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: DeserializeOwned"))]
 struct Page<T> {
@@ -64,6 +75,312 @@ struct Page<T> {
 struct Hits<T> {
     #[serde(default = "Vec::new")]
     hits: Vec<Hit<T>>,
+}
+
+/// How the hits of a page are read: the page's hits `Vec` is given `capacity` up front
+/// (no reallocation that moves the large `Hit<T>` elements), and the hits' `sort` values are
+/// skipped unless `keep_sort` (see [`Hit`] for when they are kept).
+#[derive(Clone, Copy)]
+struct HitsSpec {
+    capacity: usize,
+    keep_sort: bool,
+}
+
+impl HitsSpec {
+    /// The most hits whose room is reserved before a page is read: a larger `size` grows the
+    /// `Vec` as usual past it, so that a huge `size` with a short page reserves no more.
+    const MAX_CAPACITY: usize = 10_000;
+
+    fn new(size: u32, keep_sort: bool) -> Self {
+        HitsSpec {
+            capacity: (size as usize).min(Self::MAX_CAPACITY),
+            keep_sort,
+        }
+    }
+}
+
+/// Reads a [`Page`] as [`HitsSpec`] says; otherwise the same as its derived `Deserialize`
+/// (unknown fields ignored, `hits` required, `hits.hits` defaulting to empty).
+struct PageSeed<T> {
+    spec: HitsSpec,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> PageSeed<T> {
+    fn new(spec: HitsSpec) -> Self {
+        PageSeed {
+            spec,
+            _t: std::marker::PhantomData,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum PageKey {
+    #[serde(rename = "_scroll_id")]
+    ScrollId,
+    #[serde(rename = "pit_id")]
+    PitId,
+    #[serde(rename = "_shards")]
+    Shards,
+    #[serde(rename = "hits")]
+    Hits,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for PageSeed<T> {
+    type Value = Page<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Page<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for PageSeed<T> {
+    type Value = Page<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a search response")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Page<T>, A::Error> {
+        let (mut scroll_id, mut pit_id, mut shards, mut hits) = (None, None, None, None);
+        while let Some(key) = map.next_key::<PageKey>()? {
+            match key {
+                PageKey::ScrollId => scroll_id = map.next_value()?,
+                PageKey::PitId => pit_id = map.next_value()?,
+                PageKey::Shards => shards = map.next_value()?,
+                PageKey::Hits => hits = Some(map.next_value_seed(HitsSeed::<T>::new(self.spec))?),
+                PageKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let hits = hits.ok_or_else(|| <A::Error as de::Error>::missing_field("hits"))?;
+        Ok(Page {
+            scroll_id,
+            pit_id,
+            shards,
+            hits,
+        })
+    }
+}
+
+/// Reads the page's `hits` object: its `hits` array as [`HitVecSeed`], the rest skipped.
+struct HitsSeed<T>(HitsSpec, std::marker::PhantomData<fn() -> T>);
+
+impl<T> HitsSeed<T> {
+    fn new(spec: HitsSpec) -> Self {
+        HitsSeed(spec, std::marker::PhantomData)
+    }
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for HitsSeed<T> {
+    type Value = Hits<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Hits<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for HitsSeed<T> {
+    type Value = Hits<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the hits of a search response")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Hits<T>, A::Error> {
+        let mut hits = None;
+        while let Some(key) = map.next_key::<HitsKey>()? {
+            match key {
+                HitsKey::Hits => hits = Some(map.next_value_seed(HitVecSeed(self.0, self.1))?),
+                HitsKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Hits {
+            hits: hits.unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum HitsKey {
+    #[serde(rename = "hits")]
+    Hits,
+    #[serde(other)]
+    Other,
+}
+
+/// Reads the hits array into a `Vec` of [`HitsSpec::capacity`], each hit as [`HitSeed`].
+struct HitVecSeed<T>(HitsSpec, std::marker::PhantomData<fn() -> T>);
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for HitVecSeed<T> {
+    type Value = Vec<Hit<T>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Vec<Hit<T>>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for HitVecSeed<T> {
+    type Value = Vec<Hit<T>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence of hits")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Vec<Hit<T>>, A::Error> {
+        let capacity = seq.size_hint().unwrap_or(self.0.capacity);
+        let mut hits = Vec::with_capacity(capacity.min(HitsSpec::MAX_CAPACITY));
+        if self.0.keep_sort {
+            while let Some(hit) = seq.next_element::<Hit<T>>()? {
+                hits.push(hit);
+            }
+        } else {
+            while let Some(hit) = seq.next_element_seed(SkipSortHit(self.1))? {
+                hits.push(hit);
+            }
+        }
+        Ok(hits)
+    }
+}
+
+/// One hit, read by `Hit`'s own `Deserialize` through [`SkipSort`].
+struct SkipSortHit<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for SkipSortHit<T> {
+    type Value = Hit<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Hit<T>, D::Error> {
+        Hit::<T>::deserialize(SkipSort(d))
+    }
+}
+
+/// A deserializer of one JSON object that hides its `sort` key (the value is skipped as
+/// [`IgnoredAny`], never built), so that the derived `Deserialize` of [`Hit`] leaves `sort`
+/// at its default, `None`; every other key and value reaches it unchanged.
+struct SkipSort<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for SkipSort<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> std::result::Result<V::Value, D::Error> {
+        self.0.deserialize_any(SkipSort(v))
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, v: V) -> std::result::Result<V::Value, D::Error> {
+        self.0.deserialize_map(SkipSort(v))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> std::result::Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, SkipSort(v))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct enum identifier
+        ignored_any
+    }
+}
+
+/// The visitor side of [`SkipSort`]: hands the visitor a map without `sort`.
+impl<'de, V: Visitor<'de>> Visitor<'de> for SkipSort<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<V::Value, A::Error> {
+        self.0.visit_map(SkipSort(map))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<V::Value, A::Error> {
+        self.0.visit_seq(seq)
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for SkipSort<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        mut seed: K,
+    ) -> std::result::Result<Option<K::Value>, A::Error> {
+        loop {
+            match self.0.next_key_seed(SortKey(seed))? {
+                None => return Ok(None),
+                Some(Ok(key)) => return Ok(Some(key)),
+                Some(Err(back)) => {
+                    self.0.next_value::<IgnoredAny>()?;
+                    seed = back;
+                }
+            }
+        }
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> std::result::Result<S::Value, A::Error> {
+        self.0.next_value_seed(seed)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+/// A key seen by [`SkipSort`]: `sort` gives the inner seed back (`Err`), any other key is
+/// read by it (`Ok`), from the key's own text (no copy when the input has no escapes).
+struct SortKey<K>(K);
+
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for SortKey<K> {
+    type Value = std::result::Result<K::Value, K>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl<'de, K: DeserializeSeed<'de>> Visitor<'de> for SortKey<K> {
+    type Value = std::result::Result<K::Value, K>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> std::result::Result<Self::Value, E> {
+        if s == "sort" {
+            return Ok(Err(self.0));
+        }
+        self.0
+            .deserialize(de::value::BorrowedStrDeserializer::new(s))
+            .map(Ok)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<Self::Value, E> {
+        if s == "sort" {
+            return Ok(Err(self.0));
+        }
+        self.0
+            .deserialize(de::value::StrDeserializer::new(s))
+            .map(Ok)
+    }
 }
 
 /// `_shards` of a search page. Elasticsearch and OpenSearch count skipped shards inside
@@ -310,15 +627,38 @@ impl Scan {
     /// Every hit, with its `_source` as `T` (use `serde_json::Value` for any, or
     /// `Box<serde_json::value::RawValue>` to keep the bytes).
     ///
+    /// Each hit's `sort` is kept in point-in-time mode and with [`Scan::preserve_order`]; in
+    /// scroll mode without it (sorted by `_doc`) it is skipped while parsing and is `None`
+    /// (see [`Hit`]).
+    ///
     /// Must be polled within a Tokio runtime. Dropping the stream early releases the
     /// server-side context in a spawned task.
     pub fn stream<T: DeserializeOwned + Send + 'static>(&self) -> ScanStream<T> {
+        ScanStream {
+            pages: self.pages(),
+            hits: Vec::new().into_iter(),
+        }
+    }
+
+    /// The same hits as [`Scan::stream`], a page at a time: each item is the hits of one
+    /// response (never empty; at most [`Scan::size`] hits, of one slice when sliced), in the
+    /// order the pages arrive. For consumers that work a batch at a time (a bulk chunk, a
+    /// database transaction): no per-hit stream overhead.
+    ///
+    /// Ends as [`ScanStream`] does: after the last page, or after the first error of any
+    /// slice, with every server-side context released. Must be polled within a Tokio
+    /// runtime.
+    pub fn pages<T: DeserializeOwned + Send + 'static>(&self) -> ScanPages<T> {
         let cfg = match &self.query {
             Ok(q) => Arc::new(Cfg {
                 transport: crate::transport_of(&self.client).clone(),
                 index: self.index.clone(),
                 query: q.clone(),
                 size: self.size,
+                hits: HitsSpec::new(
+                    self.size,
+                    self.mode == ScanMode::PointInTime || self.preserve_order,
+                ),
                 keep_alive: render_duration(self.keep_alive),
                 preserve_order: self.preserve_order,
                 slices: self.slices,
@@ -328,7 +668,7 @@ impl Scan {
             }),
             Err(e) => {
                 let err = Error::serialization(e.clone());
-                return ScanStream {
+                return ScanPages {
                     inner: Some(stream::iter([Err(err)]).boxed()),
                 };
             }
@@ -359,35 +699,29 @@ impl Scan {
                 .boxed()
             }
         };
-        let hits = pages.flat_map(|page| match page {
-            Ok(hits) => Either::Left(stream::iter(hits.into_iter().map(Ok))),
-            Err(e) => Either::Right(stream::iter([Err(e)])),
-        });
-        ScanStream {
-            inner: Some(hits.boxed()),
-        }
+        ScanPages { inner: Some(pages) }
     }
 }
 
-/// The hits of a [`Scan`], as a `Stream` of `Result<Hit<T>>`.
+/// The pages of a [`Scan`] ([`Scan::pages`]), as a `Stream` of `Result<Vec<Hit<T>>>`.
 ///
-/// Ends after the last hit, or after the first error, of any slice: the failing slice's
+/// Ends after the last page, or after the first error, of any slice: the failing slice's
 /// context is released before the error is yielded, the other slices' right after (in a
 /// spawned task). Every path releases the scroll or point in time, a first page with failed
 /// shards or unreadable hits included.
-pub struct ScanStream<T> {
+pub struct ScanPages<T> {
     /// `None` once ended by an error.
-    inner: Option<BoxStream<'static, Result<Hit<T>>>>,
+    inner: Option<BoxStream<'static, Result<Vec<Hit<T>>>>>,
 }
 
-impl<T> fmt::Debug for ScanStream<T> {
+impl<T> fmt::Debug for ScanPages<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScanStream").finish_non_exhaustive()
+        f.debug_struct("ScanPages").finish_non_exhaustive()
     }
 }
 
-impl<T> Stream for ScanStream<T> {
-    type Item = Result<Hit<T>>;
+impl<T> Stream for ScanPages<T> {
+    type Item = Result<Vec<Hit<T>>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let Some(inner) = self.inner.as_mut() else {
@@ -404,11 +738,63 @@ impl<T> Stream for ScanStream<T> {
     }
 }
 
+/// The hits of a [`Scan`], as a `Stream` of `Result<Hit<T>>`.
+///
+/// Ends after the last hit, or after the first error, of any slice: the failing slice's
+/// context is released before the error is yielded, the other slices' right after (in a
+/// spawned task). Every path releases the scroll or point in time, a first page with failed
+/// shards or unreadable hits included.
+pub struct ScanStream<T> {
+    pages: ScanPages<T>,
+    /// The rest of the current page.
+    hits: std::vec::IntoIter<Hit<T>>,
+}
+
+// Never pinned structurally: `pages` is `Unpin` and `hits` is only moved out of by value.
+impl<T> Unpin for ScanStream<T> {}
+
+impl<T> fmt::Debug for ScanStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScanStream")
+            .field("buffered", &self.hits.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Stream for ScanStream<T> {
+    type Item = Result<Hit<T>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(hit) = this.hits.next() {
+                return Poll::Ready(Some(Ok(hit)));
+            }
+            match std::task::ready!(Pin::new(&mut this.pages).poll_next(cx)) {
+                Some(Ok(page)) => this.hits = page.into_iter(),
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => return Poll::Ready(None),
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let more = if self.pages.inner.is_some() {
+            None
+        } else {
+            Some(self.hits.len())
+        };
+        (self.hits.len(), more)
+    }
+}
+
 struct Cfg {
     transport: Transport,
     index: String,
     query: Map<String, Value>,
     size: u32,
+    /// How pages' hits are read (capacity, whether `sort` is kept).
+    hits: HitsSpec,
     keep_alive: String,
     preserve_order: bool,
     slices: u32,
@@ -435,6 +821,15 @@ impl Cfg {
             .with_options(self.options.clone())
             .with_endpoint("search");
         let resp = self.transport.send(req).await.map_err(Error::transport)?;
+        let mut de = serde_json::Deserializer::from_slice(resp.body());
+        let read = PageSeed::<T>::new(self.hits)
+            .deserialize(&mut de)
+            .and_then(|page| de.end().map(|()| page));
+        if let Ok(page) = read {
+            return Ok(page);
+        }
+        // Unreadable: the derived parse words the error as every response's is (the excerpt
+        // of the body, the node).
         match resp.json::<Page<T>>() {
             Ok(page) => Ok(page),
             Err(e) => {
@@ -922,4 +1317,127 @@ fn pit_pages<T: DeserializeOwned + Send + 'static>(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The point-in-time page of Elasticsearch's "Paginate search results" documentation
+    /// (search_after with a point in time), with the elided parts filled in.
+    const PIT_PAGE: &str = r#"{
+      "pit_id" : "46ToAwMDaWR5BXV1aWQyKwZub2RlXzMAAAAAAAAAACoBYwADaWR4BXV1aWQxAgZub2RlXzEAAAAAAAAAAAEBYQADaWR5BXV1aWQyKgZub2RlXzIAAAAAAAAAAAwBYgACBXV1aWQyAAAFdXVpZDEAAQltYXRjaF9hbGw_gAAAAA==",
+      "took" : 17,
+      "timed_out" : false,
+      "_shards" : {"total" : 1, "successful" : 1, "skipped" : 0, "failed" : 0},
+      "hits" : {
+        "total" : {"value" : 10000, "relation" : "gte"},
+        "max_score" : null,
+        "hits" : [
+          {
+            "_index" : "my-index-000001",
+            "_id" : "FaslK3QBySSL_rrj9zM5",
+            "_score" : null,
+            "_source" : {"@timestamp": "2021-05-20T05:30:04.832Z", "sort": "kept"},
+            "sort" : [
+              "2021-05-20T05:30:04.832Z",
+              4294967298
+            ]
+          }
+        ]
+      }
+    }"#;
+
+    fn read(body: &str, spec: HitsSpec) -> Page<Value> {
+        let mut de = serde_json::Deserializer::from_str(body);
+        let page = PageSeed::<Value>::new(spec)
+            .deserialize(&mut de)
+            .expect("a page");
+        de.end().expect("nothing after the page");
+        page
+    }
+
+    #[test]
+    fn sort_is_kept_or_skipped_and_the_rest_is_as_derived() {
+        let derived: Page<Value> = serde_json::from_str(PIT_PAGE).expect("derived");
+        let derived = &derived.hits.hits[0];
+
+        let kept = read(PIT_PAGE, HitsSpec::new(1000, true));
+        assert!(kept.pit_id.as_deref().unwrap().starts_with("46ToAwMDaWR5"));
+        assert!(kept.scroll_id.is_none());
+        assert!(kept.shards.as_ref().unwrap().incomplete().is_none());
+        let hit = &kept.hits.hits[0];
+        assert_eq!(
+            hit.sort,
+            Some(vec![
+                json!("2021-05-20T05:30:04.832Z"),
+                json!(4294967298_u64)
+            ])
+        );
+        assert_eq!(hit, derived);
+
+        let skipped = read(PIT_PAGE, HitsSpec::new(1000, false));
+        let hit = &skipped.hits.hits[0];
+        assert_eq!(hit.sort, None);
+        assert_eq!(hit.index, "my-index-000001");
+        assert_eq!(hit.id.as_deref(), Some("FaslK3QBySSL_rrj9zM5"));
+        assert_eq!(hit.score, None);
+        // A `sort` inside `_source` is the document's own: kept.
+        assert_eq!(
+            hit.source,
+            Some(json!({"@timestamp": "2021-05-20T05:30:04.832Z", "sort": "kept"}))
+        );
+        let mut without_sort = derived.clone();
+        without_sort.sort = None;
+        assert_eq!(hit, &without_sort);
+    }
+
+    #[test]
+    fn an_escaped_sort_key_is_skipped_too() {
+        let body =
+            r#"{"hits": {"hits": [{"_index": "i", "_id": "1", "so\u0072t": [1], "_version": 3}]}}"#;
+        let page = read(body, HitsSpec::new(10, false));
+        let hit = &page.hits.hits[0];
+        assert_eq!(hit.sort, None);
+        assert_eq!(hit.version, Some(3));
+        assert_eq!(hit.id.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn the_hits_vec_is_sized_up_front_and_capped() {
+        let body = r#"{"_scroll_id": "abc", "hits": {"hits": [{"_index": "i", "_id": "1", "sort": [0]}]}}"#;
+        let page = read(body, HitsSpec::new(1000, false));
+        assert_eq!(page.scroll_id.as_deref(), Some("abc"));
+        assert_eq!(page.hits.hits.len(), 1);
+        assert_eq!(page.hits.hits.capacity(), 1000);
+        let page = read(body, HitsSpec::new(u32::MAX, false));
+        assert_eq!(page.hits.hits.capacity(), HitsSpec::MAX_CAPACITY);
+    }
+
+    #[test]
+    fn pages_read_as_the_derived_parse_does() {
+        // No `hits.hits`: an empty page (the end).
+        let page = read(
+            r#"{"_scroll_id": null, "hits": {"total": 0}}"#,
+            HitsSpec::new(5, false),
+        );
+        assert!(page.hits.hits.is_empty());
+        assert!(page.scroll_id.is_none());
+        // No `hits`, hits that are not hits, a hit that is not an object: errors, as derived.
+        for body in [
+            r#"{"_scroll_id": "abc"}"#,
+            r#"{"hits": {"hits": 3}}"#,
+            r#"{"hits": {"hits": ["x"]}}"#,
+            r#"{"hits": {"hits": [{"_id": 5}]}}"#,
+        ] {
+            for keep_sort in [false, true] {
+                let mut de = serde_json::Deserializer::from_str(body);
+                let err = PageSeed::<Value>::new(HitsSpec::new(5, keep_sort))
+                    .deserialize(&mut de)
+                    .err();
+                assert!(err.is_some(), "{body} is not a page");
+                assert!(serde_json::from_str::<Page<Value>>(body).is_err(), "{body}");
+            }
+        }
+    }
 }
