@@ -283,11 +283,42 @@ mod tests {
         assert_eq!(resp.body().len(), 4 << 20);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-    async fn large_bodies_inflate_on_the_blocking_path() {
+    /// Inflates `gz` through the layer on a current-thread runtime while a ticker task
+    /// spins on the same thread; returns the body and how often the ticker ran meanwhile.
+    /// An inflate on the runtime thread runs inside one poll of the request's future, so
+    /// nothing else on that thread can run until it ends: 0 ticks.
+    fn inflate_beside_a_ticker(gz: Bytes) -> (Bytes, u64) {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let ticks = Arc::new(AtomicU64::new(0));
+            let t = ticks.clone();
+            let ticker = tokio::spawn(async move {
+                loop {
+                    t.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                }
+            });
+            let before = ticks.load(Ordering::SeqCst);
+            let resp = CompressionLayer::new(false)
+                .layer(gzip_response(gz))
+                .oneshot(http::Request::new(Bytes::new()))
+                .await
+                .unwrap();
+            let during = ticks.load(Ordering::SeqCst) - before;
+            ticker.abort();
+            (resp.into_body(), during)
+        })
+    }
+
+    #[test]
+    fn large_bodies_inflate_on_the_blocking_path() {
         // Incompressible-ish data so the compressed body passes the inline threshold.
         let mut x = 0x2545_f491_4f6c_dd1du64;
-        let data: Vec<u8> = (0..(1u32 << 20))
+        let data: Vec<u8> = (0..(4u32 << 20))
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
@@ -297,11 +328,14 @@ mod tests {
             .collect();
         let gz = gzip(&data);
         assert!(gz.len() > INFLATE_INLINE_MAX);
-        let resp = CompressionLayer::new(false)
-            .layer(gzip_response(gz))
-            .oneshot(http::Request::new(Bytes::new()))
-            .await
-            .unwrap();
-        assert_eq!(&resp.body()[..], &data[..]);
+        let (body, ticks) = inflate_beside_a_ticker(gz);
+        assert_eq!(&body[..], &data[..]);
+        // The runtime thread stayed free while another thread inflated.
+        assert!(ticks > 0, "the inflate held the runtime thread");
+        // The control: a small body is inflated inline, and the ticker never runs meanwhile.
+        let small = data.get(..1024).unwrap();
+        let (body, ticks) = inflate_beside_a_ticker(gzip(small));
+        assert_eq!(&body[..], small);
+        assert_eq!(ticks, 0, "a small inflate runs inline");
     }
 }
