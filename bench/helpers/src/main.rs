@@ -7,10 +7,11 @@
 //! own docs/s, CPU (getrusage) and peak RSS; it prints a markdown table with ratios to ours.
 //!
 //! Scans (against osmem-server, after the bulk rows loaded the index): ours by scroll into a
-//! typed `Doc` and into `serde_json::Value`, ours by point in time (skipped, with the reason,
-//! when the server has no point-in-time API), the `elasticsearch` crate's hand-rolled scroll
-//! into the same `Doc`, elasticsearch-py's `helpers.scan`: `--rounds` (default 3) interleaved
-//! rounds, best round of each; the ours / crate CPU-per-document ratios follow the table.
+//! typed `Doc` and into `serde_json::Value`, ours into `Doc` a page at a time (`Scan::pages`),
+//! ours by point in time (skipped, with the reason, when the server has no point-in-time API),
+//! the `elasticsearch` crate's hand-rolled scroll into the same `Doc`, elasticsearch-py's
+//! `helpers.scan`: `--rounds` (default 3) interleaved rounds, best round of each; the ours /
+//! crate CPU-per-document ratios follow the table.
 //! `--scan-only` loads the index with one ours bulk and runs the scans only.
 //!
 //! `--compare-bulk EXE`: bulk before/after. EXE is this benchmark built at another commit;
@@ -111,6 +112,7 @@ async fn client(case: &str, url: &str, docs: u64, concurrency: usize) -> Result<
         }
         "ours-scan" => ours_scan::<Doc>(url, ScanMode::Scroll).await?,
         "ours-scan-value" => ours_scan::<Value>(url, ScanMode::Scroll).await?,
+        "ours-scan-pages" => ours_scan_pages(url).await?,
         "ours-scan-pit" => ours_scan::<Doc>(url, ScanMode::PointInTime).await?,
         "probe-pit" => {
             // Whether the server has a point-in-time API: a 1-hit point-in-time scan.
@@ -159,6 +161,24 @@ async fn ours_scan<T: serde::de::DeserializeOwned + Send + 'static>(
         .try_fold(0u64, |n, hit| async move {
             std::hint::black_box(&hit);
             Ok(n + 1)
+        })
+        .await?)
+}
+
+/// Ours, a page at a time (`Scan::pages`): the same scroll as `ours-scan` into `Doc`, each
+/// page's hits read in a plain loop.
+async fn ours_scan_pages(url: &str) -> Result<u64> {
+    let client = es_api::Client::new(es_api::Transport::builder(url.to_owned()).build()?);
+    let pages = es_helpers::scan::Scan::new(&client, "bench")
+        .size(CHUNK as u32)
+        .pages::<Doc>();
+    Ok(pages
+        .try_fold(0u64, |mut n, page| async move {
+            for hit in page {
+                std::hint::black_box(&hit);
+                n += 1;
+            }
+            Ok(n)
         })
         .await?)
 }
@@ -701,6 +721,10 @@ fn scans(
             "ours scan, serde_json::Value (scroll)".into(),
             ours(url, "ours-scan-value", 0, 1),
         ),
+        (
+            "ours scan, typed Doc (scroll), a page at a time (Scan::pages)".into(),
+            ours(url, "ours-scan-pages", 0, 1),
+        ),
     ];
     let pit_row = match &probe.skip {
         None => {
@@ -775,6 +799,7 @@ fn scans(
     };
     ratio("ours typed Doc (scroll)", 0);
     ratio("ours Value (scroll)", 1);
+    ratio("ours typed Doc (scroll, Scan::pages)", 2);
     if let Some(i) = pit_row {
         ratio("ours typed Doc (point in time)", i);
     }
