@@ -383,3 +383,358 @@ async fn an_old_index_that_cannot_be_deleted_is_reported_not_a_failed_migration(
     assert_eq!(count(&client, "kept").await, 1);
     assert!(client.indices().exists("kept-1").await.unwrap());
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, es_dsl::InnerDoc)]
+struct Review {
+    #[es(keyword)]
+    author: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Document)]
+#[es(index = "listings")]
+struct Listing {
+    #[es(keyword)]
+    name: String,
+    price: f64,
+    listed: chrono::DateTime<chrono::Utc>,
+    #[es(nested)]
+    reviews: Vec<Review>,
+}
+
+/// Epoch millis of midnight UTC on that day.
+fn day(y: i32, m: u32, d: u32) -> chrono::DateTime<chrono::Utc> {
+    chrono::NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+}
+
+/// (value, count, selected) of a facet, sorted by value.
+fn facet_values(r: &es_dsl::FacetedResults<Listing>, facet: &str) -> Vec<(String, i64, bool)> {
+    let mut v: Vec<(String, i64, bool)> = r.facets[facet]
+        .iter()
+        .map(|v| (v.value.to_string(), v.count, v.selected))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Histogram, date histogram and nested facets: counts, selections as post_filter and on the
+/// other facets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faceted_search_histogram_date_histogram_and_nested_facets() {
+    use es_dsl::es_api::types::aggregations::CalendarInterval;
+    let server = es_tests::OsmemServer::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    Listing::init(&client).await.unwrap();
+    let rows = [
+        (10.0, day(2024, 1, 5), &["ann"][..]),
+        (60.0, day(2024, 1, 20), &["bob"][..]),
+        (70.0, day(2024, 2, 3), &["ann", "bob"][..]),
+        (120.0, day(2024, 2, 10), &[][..]),
+        (30.0, day(2024, 3, 1), &["cid"][..]),
+        (55.0, day(2024, 3, 15), &["ann"][..]),
+    ];
+    let listings = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (price, listed, authors))| Listing {
+            name: format!("l{i}"),
+            price: *price,
+            listed: *listed,
+            reviews: authors
+                .iter()
+                .map(|a| Review {
+                    author: a.to_string(),
+                })
+                .collect(),
+        });
+    assert_eq!(
+        Listing::bulk(&client, listings).await.unwrap().succeeded(),
+        6
+    );
+    es_dsl::refresh::<Listing>(&client).await.unwrap();
+    let facets = || {
+        FacetedSearch::<Listing>::new("listings", ["name"])
+            .facet(
+                "price",
+                Facet::Histogram {
+                    field: "price".into(),
+                    interval: 50.0,
+                },
+            )
+            .facet(
+                "month",
+                Facet::DateHistogram {
+                    field: "listed".into(),
+                    interval: CalendarInterval::Month,
+                },
+            )
+            .facet(
+                "reviewer",
+                Facet::Nested {
+                    path: "reviews".into(),
+                    inner: Box::new(Facet::terms("reviews.author", 10)),
+                },
+            )
+            .with_search(|s| s.size(10))
+    };
+    let jan = day(2024, 1, 1).timestamp_millis();
+    let feb = day(2024, 2, 1).timestamp_millis();
+    let mar = day(2024, 3, 1).timestamp_millis();
+
+    // Nothing selected: every listing, each facet's counts.
+    let r = facets().execute(&client).await.unwrap();
+    assert_eq!(r.results.documents().count(), 6);
+    assert_eq!(
+        facet_values(&r, "price"),
+        [
+            ("0.0".to_string(), 2, false),
+            ("100.0".into(), 1, false),
+            ("50.0".into(), 3, false)
+        ]
+    );
+    assert_eq!(
+        facet_values(&r, "month"),
+        [
+            (jan.to_string(), 2, false),
+            (feb.to_string(), 2, false),
+            (mar.to_string(), 2, false)
+        ]
+    );
+    let labels: Vec<Option<String>> = r.facets["month"].iter().map(|v| v.label.clone()).collect();
+    assert_eq!(
+        labels[0].as_deref(),
+        Some("2024-01-01T00:00:00.000Z"),
+        "{labels:?}"
+    );
+    // Nested terms count the nested reviews.
+    assert_eq!(
+        facet_values(&r, "reviewer"),
+        [
+            ("\"ann\"".to_string(), 3, false),
+            ("\"bob\"".into(), 2, false),
+            ("\"cid\"".into(), 1, false)
+        ]
+    );
+
+    // The 50..100 price bucket selected: listings 1, 2, 5. The price facet counts without
+    // its own selection; the others with it.
+    let r = facets()
+        .select("price", 50.0)
+        .execute(&client)
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = r.results.documents().map(|l| l.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["l1", "l2", "l5"]);
+    assert_eq!(
+        facet_values(&r, "price"),
+        [
+            ("0.0".to_string(), 2, false),
+            ("100.0".into(), 1, false),
+            ("50.0".into(), 3, true)
+        ]
+    );
+    assert_eq!(
+        facet_values(&r, "month"),
+        [
+            (jan.to_string(), 1, false),
+            (feb.to_string(), 1, false),
+            (mar.to_string(), 1, false)
+        ]
+    );
+    assert_eq!(
+        facet_values(&r, "reviewer"),
+        [
+            ("\"ann\"".to_string(), 2, false),
+            ("\"bob\"".into(), 2, false)
+        ]
+    );
+
+    // February and a review by ann: listing 2 only.
+    let r = facets()
+        .select("month", feb)
+        .select("reviewer", "ann")
+        .execute(&client)
+        .await
+        .unwrap();
+    let names: Vec<&str> = r.results.documents().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["l2"]);
+    // Months counted with the reviewer selection (listings 0, 2, 5 reviewed by ann).
+    assert_eq!(
+        facet_values(&r, "month"),
+        [
+            (jan.to_string(), 1, false),
+            (feb.to_string(), 1, true),
+            (mar.to_string(), 1, false)
+        ]
+    );
+    // Reviewers counted with the February selection (listings 2 and 3).
+    assert_eq!(
+        facet_values(&r, "reviewer"),
+        [
+            ("\"ann\"".to_string(), 1, true),
+            ("\"bob\"".into(), 1, false)
+        ]
+    );
+    // A histogram selection that is no number is an error, not ignored.
+    let err = facets().select("price", "cheap").search().unwrap_err();
+    assert!(err.to_string().contains("histogram"), "{err}");
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "ops")]
+struct OpsV1 {
+    title: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Document)]
+#[es(index = "ops")]
+struct OpsV2 {
+    title: String,
+    #[es(keyword)]
+    added: String,
+}
+
+/// `Index`: create, exists, put_mapping, put_settings, refresh, delete against the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_operations() {
+    let server = es_tests::OsmemServer::start();
+    let proxy = es_tests::FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).unwrap();
+    let v1 = Index::new("ops").shards(1).document::<OpsV1>();
+    assert!(!v1.exists(&client).await.unwrap());
+    v1.create(&client).await.unwrap();
+    assert!(v1.exists(&client).await.unwrap());
+    // put_mapping: the new field appears in the server's mapping.
+    let v2 = Index::new("ops").document::<OpsV2>();
+    v2.put_mapping(&client).await.unwrap();
+    let got: serde_json::Value = client
+        .indices()
+        .get_mapping()
+        .index("ops")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        got["ops"]["mappings"]["properties"]["added"],
+        serde_json::json!({"type": "keyword"})
+    );
+    // put_settings: dynamic settings, read back (the server answers strings).
+    v2.put_settings(
+        &client,
+        serde_json::json!({"number_of_replicas": 0, "refresh_interval": "5s"}),
+    )
+    .await
+    .unwrap();
+    let settings: serde_json::Value = client
+        .indices()
+        .get_settings()
+        .index("ops")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    let index = &settings["ops"]["settings"]["index"];
+    assert_eq!(
+        (&index["number_of_replicas"], &index["refresh_interval"]),
+        (&serde_json::json!("0"), &serde_json::json!("5s"))
+    );
+    // refresh: the request reaches the index's _refresh.
+    v2.refresh(&client).await.unwrap();
+    assert_eq!(proxy.requests_for("/ops/_refresh"), 1);
+    // delete: gone; deleting again is the server's 404.
+    v2.delete(&client).await.unwrap();
+    assert!(!v2.exists(&client).await.unwrap());
+    assert!(v2.delete(&client).await.unwrap_err().is_not_found());
+    // A changed field type is the server's refusal, not ignored.
+    Index::new("ops")
+        .document::<OpsV1>()
+        .create(&client)
+        .await
+        .unwrap();
+    #[derive(Debug, Clone, Serialize, Deserialize, Document)]
+    #[es(index = "ops")]
+    struct OpsLong {
+        title: i64,
+    }
+    let err = Index::new("ops")
+        .document::<OpsLong>()
+        .put_mapping(&client)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
+}
+
+/// UpdateByQuery in slices, and started as a task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_by_query_slices_and_tasks() {
+    let (server, _) = start().await;
+    let proxy = es_tests::FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).unwrap();
+    let resp = UpdateByQuery::new("articles")
+        .query(Query::term("category", "lang"))
+        .slices(2)
+        .conflicts_proceed()
+        .execute(&client)
+        .await
+        .unwrap();
+    assert_eq!((resp.total, resp.updated), (4, 4), "{resp:?}");
+    let sent: Vec<String> = proxy
+        .request_log()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/articles/_update_by_query"))
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        sent,
+        ["/articles/_update_by_query?conflicts=proceed&slices=2"]
+    );
+
+    // start(): the task id comes back at once.
+    let versions = |client: Client| async move {
+        let docs = Article::search()
+            .query(Query::term("category", "tools"))
+            .execute(&client)
+            .await
+            .unwrap();
+        let ids: Vec<String> = docs.hits().iter().filter_map(|h| h.id.clone()).collect();
+        let mut v = Vec::new();
+        for d in Article::mget(&client, ids).await.unwrap() {
+            v.push(d.unwrap().version.unwrap());
+        }
+        v
+    };
+    assert_eq!(versions(client.clone()).await, [1, 1, 1, 1]);
+    let task = UpdateByQuery::new("articles")
+        .query(Query::term("category", "tools"))
+        .start(&client)
+        .await
+        .unwrap();
+    let (node, number) = task.split_once(':').expect("node:number");
+    assert!(!node.is_empty() && number.parse::<u64>().is_ok(), "{task}");
+    // Polling the task (tasks.get, an experimental endpoint: called by name): osmem has no
+    // tasks API and says so (400, no handler). Against Elasticsearch, tasks.get with
+    // wait_for_completion answers `completed: true` with the response.
+    let err = client
+        .call(
+            "tasks.get",
+            [
+                ("task_id".to_owned(), serde_json::json!(task)),
+                ("wait_for_completion".to_owned(), serde_json::json!(true)),
+            ],
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
+    assert!(err.to_string().contains("no handler"), "{err}");
+    // So completion is seen on the documents: osmem ran the task before answering, each
+    // matched document was written once more.
+    assert_eq!(versions(client.clone()).await, [2, 2, 2, 2]);
+}
