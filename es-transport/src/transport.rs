@@ -217,17 +217,27 @@ impl Transport {
 
     /// Each node's counters (requests, failures, retries, latency, dead/alive transitions,
     /// connections opened). Also logged as a `tracing` event at DEBUG on target
-    /// `elasticsearch.metrics` each time this is called.
+    /// `elasticsearch.metrics` each time this is called (`server.address`, `server.port`, and
+    /// the counters as `elasticsearch.node.*`, the mean duration in seconds).
     pub fn node_stats(&self) -> Vec<NodeStats> {
         let mut stats = self.inner.pool.stats();
         for (s, node) in stats.iter_mut().zip(self.inner.pool.all()) {
             s.connections_opened = node.conns.opened();
             tracing::debug!(
                 target: "elasticsearch.metrics",
-                node = %s.node, requests = s.requests, failures = s.failures, retries = s.retries,
-                mean_latency_us = s.mean_latency().as_micros() as u64, dead = s.is_dead,
-                marked_dead = s.marked_dead, marked_alive = s.marked_alive,
-                connections_opened = s.connections_opened,
+                {
+                    db.system.name = "elasticsearch",
+                    server.address = node.url.host(),
+                    server.port = node.url.port(),
+                    elasticsearch.node.requests = s.requests,
+                    elasticsearch.node.failures = s.failures,
+                    elasticsearch.node.retries = s.retries,
+                    elasticsearch.node.mean_duration = s.mean_latency().as_secs_f64(),
+                    elasticsearch.node.dead = s.is_dead,
+                    elasticsearch.node.marked_dead = s.marked_dead,
+                    elasticsearch.node.marked_alive = s.marked_alive,
+                    elasticsearch.node.connections_opened = s.connections_opened,
+                },
                 "node stats"
             );
         }

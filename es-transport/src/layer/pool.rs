@@ -17,7 +17,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 use super::http::SelectedNode;
-use super::{AnsweredBy, Attempt, BoxFuture, HttpRequest, HttpResponse};
+use super::{AnsweredBy, Attempt, BoxFuture, Endpoint, HttpRequest, HttpResponse};
 use crate::RequestOptions;
 use crate::conn::HeldPermit;
 use crate::pool::NodePool;
@@ -172,6 +172,11 @@ where
             span.record("elasticsearch.node.name", &*name);
         }
         req.extensions_mut().insert(SelectedNode(node.clone()));
+        let operation = req
+            .extensions()
+            .get::<Endpoint>()
+            .map_or("request", |e| e.0);
+        let method = req.method().clone();
         let wait = self
             .wait
             .for_request(req.extensions().get::<RequestOptions>());
@@ -194,12 +199,31 @@ where
                 let start = clock.now();
                 let result = inner.call(req).await;
                 let elapsed = clock.now().saturating_duration_since(start);
+                let (status, error_type) = match &result {
+                    Ok(r) => {
+                        let s = r.status().as_u16();
+                        (Some(s), (s >= 400).then(|| s.to_string()))
+                    }
+                    Err(e) if e.is_stale_connection() => (None, Some("StaleConnection".into())),
+                    Err(e) => (
+                        e.status().map(|s| s.as_u16()),
+                        Some(super::trace::error_type(e)),
+                    ),
+                };
+                // OpenTelemetry's HTTP client attributes, on the attempt's metrics event.
                 tracing::trace!(
                     target: "elasticsearch.metrics",
-                    node = %node.id,
-                    latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-                    ok = result.as_ref().is_ok_and(|r| r.status().as_u16() < 500),
-                    retry,
+                    {
+                        http.client.request.duration = elapsed.as_secs_f64(),
+                        db.system.name = "elasticsearch",
+                        db.operation.name = operation,
+                        http.request.method = %method,
+                        server.address = node.url.host(),
+                        server.port = node.url.port(),
+                        http.request.resend_count = attempt - 1,
+                        http.response.status_code = status,
+                        error.type = error_type.as_deref(),
+                    },
                     "attempt"
                 );
                 match result {

@@ -129,29 +129,67 @@ pub(crate) fn curl_response(resp: &HttpResponse, secs: f64) -> String {
     s
 }
 
-/// Records `server.address` (host only) and `server.port` of a node id
-/// (`scheme://host:port/prefix`).
-fn record_node(span: &tracing::Span, node: &str) {
-    if span.is_disabled() || node.is_empty() {
-        return;
+/// `server.address` (host only, without IPv6 brackets) and `server.port` of a node id
+/// (`scheme://host:port/prefix`); `None` for no node.
+fn split_node(node: &str) -> Option<(&str, Option<u16>)> {
+    if node.is_empty() {
+        return None;
     }
     let rest = node.split_once("://").map_or(node, |(_, r)| r);
     let authority = rest.split('/').next().unwrap_or(rest);
-    match authority
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
-    {
-        Some((host, port)) => {
-            span.record(
-                "server.address",
+    Some(
+        match authority
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+        {
+            Some((host, port)) => (
                 host.trim_start_matches('[').trim_end_matches(']'),
-            );
+                Some(port),
+            ),
+            None => (authority, None),
+        },
+    )
+}
+
+/// Records `server.address` (host only) and `server.port` of a node id
+/// (`scheme://host:port/prefix`).
+fn record_node(span: &tracing::Span, node: &str) {
+    if span.is_disabled() {
+        return;
+    }
+    if let Some((host, port)) = split_node(node) {
+        span.record("server.address", host);
+        if let Some(port) = port {
             span.record("server.port", port);
         }
-        None => {
-            span.record("server.address", authority);
-        }
     }
+}
+
+/// The operation's metrics event (target `elasticsearch.metrics`, TRACE), with
+/// OpenTelemetry's database-client attributes.
+fn operation_event(
+    operation: &str,
+    method: &http::Method,
+    node: &str,
+    secs: f64,
+    status: Option<u16>,
+    error_type: Option<&str>,
+) {
+    let (address, port) = split_node(node).map_or((None, None), |(h, p)| (Some(h), p));
+    tracing::trace!(
+        target: "elasticsearch.metrics",
+        {
+            db.client.operation.duration = secs,
+            db.system.name = "elasticsearch",
+            db.operation.name = operation,
+            http.request.method = %method,
+            server.address = address,
+            server.port = port,
+            http.response.status_code = status,
+            error.type = error_type,
+        },
+        "operation"
+    );
 }
 
 /// The OpenTelemetry `error.type` of an error: the status for API errors, else the kind.
@@ -222,9 +260,19 @@ where
                         let status = resp.status().as_u16();
                         record_node(&span, node);
                         span.record("http.response.status_code", status);
-                        if status >= 400 && !ignored.contains(&status) {
-                            span.record("error.type", status);
+                        let failed = status >= 400 && !ignored.contains(&status);
+                        if failed {
+                            // A string, as OpenTelemetry's `error.type` is.
+                            span.record("error.type", status.to_string().as_str());
                         }
+                        operation_event(
+                            endpoint,
+                            &method,
+                            node,
+                            secs,
+                            Some(status),
+                            failed.then(|| status.to_string()).as_deref(),
+                        );
                         let pq = format!("{node}{}", uri.path());
                         if status < 400 || ignored.contains(&status) {
                             tracing::info!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
@@ -238,7 +286,16 @@ where
                     Err(e) => {
                         let node = e.node().unwrap_or("");
                         record_node(&span, node);
-                        span.record("error.type", error_type(e));
+                        let kind = error_type(e);
+                        span.record("error.type", kind.as_str());
+                        operation_event(
+                            endpoint,
+                            &method,
+                            node,
+                            secs,
+                            e.status().map(|s| s.as_u16()),
+                            Some(&kind),
+                        );
                         tracing::warn!(target: "elasticsearch", "{method} {node}{} [failed duration:{secs:.3}s attempts:{}]: {e}", uri.path(), e.attempts().max(1));
                         if let Some(c) = curl {
                             tracing::debug!(target: "elasticsearch.trace", "{c}\n{}\n# [failed] ({secs:.3}s) {e}", node_comment(node));
