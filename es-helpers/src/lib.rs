@@ -40,7 +40,8 @@
 //! # Crate organization
 //! - The [`bulk`] module: [`bulk::Bulk`], [`bulk::BulkAction`], [`bulk::BulkItem`],
 //!   [`bulk::BulkStream`].
-//! - The [`scan`] module: [`scan::Scan`], [`scan::Hit`], [`scan::ScanStream`].
+//! - The [`scan`] module: [`scan::Scan`], [`scan::Hit`], [`scan::ScanStream`] (hits one by one),
+//!   [`scan::ScanPages`] (a page at a time).
 //! - The [`reindex`] module: [`reindex::Reindex`].
 //! - The errors: [`Error`], [`ErrorKind`], [`Result`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
