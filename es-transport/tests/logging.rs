@@ -1,4 +1,5 @@
-//! Logs: the `elasticsearch` line per request and the curl trace, without credentials.
+//! Logs: the `elasticsearch` line per request and the curl trace, without credentials; the
+//! OpenTelemetry fields of the request and attempt spans as the fmt subscriber shows them.
 //!
 //! Alone in its own test binary: `tracing` caches per-callsite interest process-wide, so a
 //! scoped subscriber is only reliable when no other test thread logs at the same time.
@@ -6,7 +7,11 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use es_tests::server::OsmemServer;
+use es_tests::{Action, FaultProxy, RequestInfo};
 use es_transport::{Request, Transport};
 
 /// A writer collecting log output, for a `tracing` subscriber.
@@ -39,6 +44,14 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
         .with_writer(captured.clone())
         .with_ansi(false)
         .finish();
+    // `GET /` through the proxy meets one 503, then goes through.
+    let proxy = FaultProxy::start(server.addr());
+    let calls = Arc::new(AtomicU64::new(0));
+    let seen = calls.clone();
+    proxy.set_rule(Arc::new(move |r: &RequestInfo| {
+        (r.path_only() == "/" && seen.fetch_add(1, Ordering::SeqCst) == 0)
+            .then(|| Action::status(503))
+    }));
     let url = server.url().replace("http://", "http://elastic:s3cr3t-pw@");
     let node_name = Arc::new(Mutex::new(String::new()));
     tracing::subscriber::with_default(subscriber, || {
@@ -53,7 +66,19 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
             )
             .await
             .unwrap();
-            let _ = t.send(Request::get("/missing/_doc/1")).await.unwrap_err();
+            let _ = t
+                .send(Request::get("/missing/_doc/1").with_endpoint("get"))
+                .await
+                .unwrap_err();
+            let retried = Transport::builder(proxy.url().as_str())
+                .max_retries(1)
+                .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+                .build()
+                .unwrap();
+            retried
+                .send(Request::get("/").with_endpoint("info"))
+                .await
+                .unwrap();
             assert!(!format!("{t:?}").contains("s3cr3t"));
             // After a sniff the attempt spans carry the node's name too.
             let sniffed = Transport::builder(server.url().as_str())
@@ -97,6 +122,51 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
         "{out}"
     );
     assert!(out.contains("WARN") && out.contains("[status:404"), "{out}");
+    // The 404: the request span's fields on its WARN line.
+    let line = out
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("[status:404"))
+        .unwrap_or_else(|| panic!("no 404 line: {out}"));
+    for field in [
+        "es.request{",
+        "db.system.name=\"elasticsearch\"",
+        "db.operation.name=\"get\"",
+        "http.request.method=GET",
+        "url.path=/missing/_doc/1",
+        "http.response.status_code=404",
+        "error.type=\"404\"",
+    ] {
+        assert!(line.contains(field), "{field}: {line}");
+    }
+    // Its attempt: an `es.attempt` span nested in the `es.request` span (fmt prints the
+    // chain `parent{..}:child{..}`), the first send.
+    let attempt = out
+        .lines()
+        .find(|l| l.contains("db.operation.name=\"get\"") && l.contains("}:es.attempt{"))
+        .unwrap_or_else(|| panic!("no 404 attempt line: {out}"));
+    let (outer, inner) = attempt.split_once("}:es.attempt{").unwrap();
+    assert!(outer.contains("es.request{"), "{attempt}");
+    assert!(
+        inner.starts_with("http.request.resend_count=0"),
+        "{attempt}"
+    );
+    // After one retry, the second attempt of the `info` request is resend 1, under its
+    // request span (tests/otel_names.rs checks the span ids).
+    let resends: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("db.operation.name=\"info\"") && l.contains("}:es.attempt{"))
+        .filter_map(|l| l.split_once("}:es.attempt{").map(|(_, a)| a))
+        .filter_map(|a| a.split_whitespace().next())
+        .collect();
+    assert!(resends.contains(&"http.request.resend_count=0"), "{out}");
+    assert!(resends.contains(&"http.request.resend_count=1"), "{out}");
+    assert!(
+        out.lines().any(|l| l.contains("db.operation.name=\"info\"")
+            && l.contains("[status:200")
+            && l.contains("attempts:2")),
+        "{out}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
     let name = node_name.lock().unwrap().clone();
     assert!(
         out.contains(&format!("elasticsearch.node.name=\"{name}\"")),
