@@ -20,6 +20,13 @@
 //! the pool layer) with `http.request.resend_count`, the node's `server.address` /
 //! `server.port`, `elasticsearch.node.name` once a sniff has told the node's name, and its own
 //! status or `error.type`.
+//!
+//! Metrics, as `tracing` events on target `elasticsearch.metrics` (TRACE) with the same
+//! OpenTelemetry attributes: `operation` once per request, with
+//! `db.client.operation.duration` (seconds, f64), and `attempt` once per attempt (emitted by
+//! the pool layer, inside its `es.attempt` span), with `http.client.request.duration` and
+//! `http.request.resend_count`. `error.type` is set on failure: the status code as a string
+//! for an answer of 400 or more, else the error kind (`Connect`, `Timeout`, ...).
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
