@@ -71,4 +71,7 @@ pub use ops::{MultiSearch, MultiSearchResults, Slot, UpdateByQuery};
 pub use query::{Bool, Query, Range};
 pub use results::{Aggs, Bucket, SearchResults};
 pub use script::InlineScript;
+/// The iterator of [`Search::scan_blocking`] (feature `blocking`).
+#[cfg(feature = "blocking")]
+pub use search::ScanIter;
 pub use search::{Search, Sort};

@@ -518,6 +518,37 @@ impl<T> Search<T> {
             .stream::<T>()
     }
 
+    /// [`Search::scan`], blocking: every matching document as an [`Iterator`] of
+    /// `Result<Hit<T>>`, pulled page by page (a page of hits in memory at a time, however
+    /// large the index), on es-api's shared blocking runtime.
+    ///
+    /// The iterator ends after the last hit, or after the first error. Dropping it early
+    /// releases the point in time (on the shared runtime, without waiting for the answer).
+    /// Inside an async task use [`Search::scan`]: this works there too, but blocks the task's
+    /// thread and runs each wait on a helper thread.
+    ///
+    /// ```no_run
+    /// # fn run(client: es_dsl::es_api::Client) -> Result<(), es_dsl::Error> {
+    /// use es_dsl::{Query, Search};
+    /// let search = Search::<serde_json::Value>::new()
+    ///     .index("logs-*")
+    ///     .filter(Query::term("level", "error"));
+    /// for hit in search.scan_blocking(&client) {
+    ///     let hit = hit?;
+    ///     println!("{:?}: {:?}", hit.id, hit.source);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "blocking")]
+    pub fn scan_blocking(&self, client: &Client) -> ScanIter<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        ScanIter {
+            stream: Some(self.scan(client)),
+        }
+    }
+
     /// [`Search::execute`], blocking (es-api's shared runtime; not from inside one).
     #[cfg(feature = "blocking")]
     pub fn execute_blocking(&self, client: &Client) -> Result<SearchResults<T>, Error>
@@ -542,6 +573,77 @@ impl<T> Search<T> {
         client: &Client,
     ) -> Result<es_api::response::ByQueryResponse, Error> {
         Ok(self.delete_request(client)?.send_blocking()?.json()?)
+    }
+}
+
+/// The hits of [`Search::scan_blocking`]: an [`Iterator`] of `Result<Hit<T>>` that drives
+/// es-helpers' point-in-time scan on es-api's shared blocking runtime, one wait per call
+/// (most calls return a hit of the page already read, without waiting).
+#[cfg(feature = "blocking")]
+pub struct ScanIter<T: Send + 'static> {
+    /// `None` once ended (or ended by an error).
+    stream: Option<es_helpers::scan::ScanStream<T>>,
+}
+
+#[cfg(feature = "blocking")]
+impl<T: Send + 'static> std::fmt::Debug for ScanIter<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanIter")
+            .field("ended", &self.stream.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl<T: Send + 'static> Iterator for ScanIter<T> {
+    type Item = Result<es_api::response::Hit<T>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use futures_util::StreamExt;
+        let stream = self.stream.as_mut()?;
+        let next =
+            es_api::blocking::block_on(async { Ok::<_, es_helpers::Error>(stream.next().await) });
+        match next {
+            Ok(Some(Ok(hit))) => Some(Ok(hit)),
+            Ok(Some(Err(e))) => {
+                // The stream has ended itself (its contexts released): so does the iterator.
+                self.end();
+                Some(Err(e.into()))
+            }
+            Ok(None) => {
+                self.end();
+                None
+            }
+            // The wait itself could not be run (no helper thread): nothing more can be read.
+            Err(e) => {
+                self.end();
+                Some(Err(e.into()))
+            }
+        }
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl<T: Send + 'static> ScanIter<T> {
+    /// Drops the stream on the shared runtime, so that the release of a point in time still
+    /// open (an iterator dropped early) is spawned there rather than skipped for want of a
+    /// runtime.
+    fn end(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            // An error only when no helper thread could be started (on a thread of another
+            // runtime): the future, dropped here, then spawns the release on that runtime.
+            let _ = es_api::blocking::block_on(async move {
+                drop(stream);
+                Ok::<(), es_api::Error>(())
+            });
+        }
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl<T: Send + 'static> Drop for ScanIter<T> {
+    fn drop(&mut self) {
+        self.end();
     }
 }
 

@@ -423,6 +423,34 @@ fn blocking_twins() {
     let r = s.execute_blocking(&client).unwrap();
     assert_eq!(r.documents().count(), 2);
     assert_eq!(s.count_blocking(&client).unwrap(), 2);
+
+    // scan_blocking: an iterator of typed hits, through a point in time, ended after the
+    // last hit.
+    let all = Search::<Post>::new().index("posts");
+    let mut titles: Vec<String> = all
+        .scan_blocking(&client)
+        .map(|hit| hit.unwrap().source.expect("a source").title)
+        .collect();
+    titles.sort();
+    assert_eq!(titles, ["Python post 2", "Rust post 0", "Rust post 1"]);
+    let rust: Vec<String> = s
+        .scan_blocking(&client)
+        .map(|hit| hit.unwrap().id.expect("an id"))
+        .collect::<Vec<_>>();
+    assert_eq!(rust.len(), 2, "{rust:?}");
+    // Dropped after one hit: no panic outside a runtime, and the next scan still works.
+    let mut early = all.scan_blocking(&client);
+    assert!(early.next().unwrap().is_ok());
+    drop(early);
+    assert_eq!(all.scan_blocking(&client).count(), 3);
+    // A missing index: one error (the server's 404), then the end.
+    let mut missing = Search::<Post>::new()
+        .index("no-such-index")
+        .scan_blocking(&client);
+    let err = missing.next().expect("an error item").unwrap_err();
+    assert_eq!(err.kind(), es_dsl::ErrorKind::Api, "{err}");
+    assert!(missing.next().is_none());
+
     let deleted = s.delete_blocking(&client).unwrap();
     assert_eq!(deleted.deleted, 2);
 }
