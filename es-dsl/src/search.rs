@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use es_api::Client;
 use es_api::types::OneOrMany;
-use es_api::types::common::{FieldSort, SortCombinations, SortOptions, SortOrder};
+use es_api::types::common::{FieldSort, NestedSortValue, SortCombinations, SortOptions, SortOrder};
 use es_api::types::query_dsl::FieldAndFormat;
 use es_api::types::search::{
     FieldCollapse, Highlight, HighlightField, PointInTimeReference, SearchRequestBody,
@@ -647,8 +647,27 @@ impl<T: Send + 'static> Drop for ScanIter<T> {
     }
 }
 
-/// A sort key: a field ascending or descending, with `missing`, `mode`, `unmapped_type`
-/// and nested options on [`Sort::spec_mut`].
+/// A sort key: a field ascending or descending, with `missing`, `mode`, `nested` (sorting
+/// by a field of nested objects) and the other options of the specification's
+/// [`FieldSort`] on [`Sort::spec_mut`].
+///
+/// ```
+/// use es_dsl::{Query, Sort};
+/// use es_dsl::es_api::types::common::SortMode;
+///
+/// // The reference's nested sorting example: offers' average price, blue offers only.
+/// let sort = Sort::asc("offer.price")
+///     .mode(SortMode::Avg)
+///     .nested_filter("offer", Query::term("offer.color", "blue"));
+/// assert_eq!(
+///     serde_json::to_value(&sort.0).unwrap(),
+///     serde_json::json!({"offer.price": {
+///         "mode": "avg",
+///         "order": "asc",
+///         "nested": {"path": "offer", "filter": {"term": {"offer.color": {"value": "blue"}}}}
+///     }})
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sort(pub SortCombinations);
 
@@ -682,7 +701,8 @@ impl Sort {
         Sort(SortCombinations::SortOptions(SortOptions::Field(field, fs)))
     }
 
-    /// Where documents without the field go: `"_last"`, `"_first"`, or a value.
+    /// Where documents without the field go: `"_last"`, `"_first"`, or a value. (No effect
+    /// on `_score`, `_doc` and the other non-field sorts.)
     pub fn missing(mut self, v: impl Into<es_api::types::aggregations::Missing>) -> Sort {
         if let Some(fs) = self.spec_mut() {
             fs.missing = Some(v.into());
@@ -690,13 +710,74 @@ impl Sort {
         self
     }
 
-    /// The field sort's options (`None` for `_score`, `_doc` or a bare field name).
+    /// Which value of a many-valued field sorts the document: `min`, `max`, `sum`, `avg`,
+    /// `median`. (No effect on non-field sorts.)
+    pub fn mode(mut self, mode: es_api::types::common::SortMode) -> Sort {
+        if let Some(fs) = self.spec_mut() {
+            fs.mode = Some(mode);
+        }
+        self
+    }
+
+    /// Sorts by a field inside the nested objects at `path`. Called again, it adds a deeper
+    /// level inside the last one (the reference's multi-level example: `"parent"`, then
+    /// `"parent.child"`). (No effect on non-field sorts.)
+    pub fn nested(self, path: impl Into<String>) -> Sort {
+        self.nest(NestedSortValue::new(path.into()))
+    }
+
+    /// [`Sort::nested`], counting only the nested objects that match `filter`.
+    pub fn nested_filter(self, path: impl Into<String>, filter: impl Into<Query>) -> Sort {
+        let mut level = NestedSortValue::new(path.into());
+        level.filter = Some(Box::new(filter.into().0));
+        self.nest(level)
+    }
+
+    /// The most nested objects per document considered for the deepest [`Sort::nested`]
+    /// level set so far (no effect without one).
+    pub fn nested_max_children(mut self, n: i32) -> Sort {
+        if let Some(level) = self.spec_mut().and_then(|fs| fs.nested.as_mut()) {
+            deepest(level).max_children = Some(n);
+        }
+        self
+    }
+
+    fn nest(mut self, level: NestedSortValue) -> Sort {
+        if let Some(fs) = self.spec_mut() {
+            match fs.nested.as_mut() {
+                Some(outer) => deepest(outer).nested = Some(Box::new(level)),
+                None => fs.nested = Some(level),
+            }
+        }
+        self
+    }
+
+    /// The field sort's options (`None` for `_score`, `_doc` and the other non-field sorts).
+    /// A bare field name (`Sort::from("title")`) becomes a field sort with no option set.
     pub fn spec_mut(&mut self) -> Option<&mut FieldSort> {
+        if let SortCombinations::Field(f) = &mut self.0
+            && f != "_score"
+            && f != "_doc"
+        {
+            let field = std::mem::take(f);
+            self.0 = SortCombinations::SortOptions(SortOptions::Field(field, FieldSort::default()));
+        }
         match &mut self.0 {
             SortCombinations::SortOptions(SortOptions::Field(_, fs)) => Some(fs),
             _ => None,
         }
     }
+}
+
+/// The innermost level of a nested sort.
+fn deepest(mut level: &mut NestedSortValue) -> &mut NestedSortValue {
+    while level.nested.is_some() {
+        match level.nested {
+            Some(ref mut inner) => level = inner,
+            None => break,
+        }
+    }
+    level
 }
 
 impl From<&str> for Sort {

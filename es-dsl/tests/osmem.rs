@@ -207,6 +207,43 @@ async fn queries_against_a_real_server() {
     assert_eq!(seen, expected);
 }
 
+/// Sorting by a field of nested objects, only those matching a filter (`Sort::nested_filter`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_sort_against_a_real_server() {
+    use es_dsl::es_api::types::common::SortMode;
+    let (_server, client) = setup().await;
+    let odd = Search::<Post>::new()
+        .index("posts")
+        .size(50)
+        .filter(Query::ids(["1", "3", "5", "7", "9", "11"]));
+    // Odd posts have a comment by user1 with i % 5 + 1 stars, and bob's 5 stars: the
+    // highest user1 comment first, ties by price.
+    let r = run(
+        &client,
+        odd.clone()
+            .sort(
+                Sort::desc("comments.stars")
+                    .mode(SortMode::Max)
+                    .nested_filter("comments", Query::term("comments.author", "user1")),
+            )
+            .sort("price"),
+    )
+    .await;
+    assert_eq!(ids(&r), ["9", "3", "7", "1", "11", "5"]);
+    // Without the filter bob's 5 stars tie every post: the price decides.
+    let r = run(
+        &client,
+        odd.sort(
+            Sort::desc("comments.stars")
+                .mode(SortMode::Max)
+                .nested("comments"),
+        )
+        .sort("price"),
+    )
+    .await;
+    assert_eq!(ids(&r), ["1", "3", "5", "7", "9", "11"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aggregations_against_a_real_server() {
     let (_server, client) = setup().await;

@@ -306,3 +306,155 @@ async fn typed_hits_and_aggregations_from_a_real_server() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Input);
 }
+
+/// The reference's "Nested sorting examples" (sort-search-results, `nested` sort option),
+/// written from the documentation by hand: the built search reads the same as the
+/// documented body (whose short query forms the typed parse normalizes), and the sort keys
+/// are exactly the documented ones.
+#[test]
+fn nested_sort_as_the_reference_documents_it() {
+    use es_dsl::es_api::types::common::SortMode;
+
+    // "the field price of the nested offer objects, average of the blue offers".
+    let documented = json!({
+        "query": {"term": {"product": "chocolate"}},
+        "sort": [{
+            "offer.price": {
+                "mode": "avg",
+                "order": "asc",
+                "nested": {
+                    "path": "offer",
+                    "filter": {"term": {"offer.color": "blue"}}
+                }
+            }
+        }]
+    });
+    let built: Search = Search::new()
+        .query(Query::term("product", "chocolate"))
+        .sort(
+            Sort::asc("offer.price")
+                .mode(SortMode::Avg)
+                .nested_filter("offer", Query::term("offer.color", "blue")),
+        );
+    assert_eq!(built, Search::from_json(documented).unwrap());
+    assert_eq!(
+        built.to_json()["sort"],
+        json!([{"offer.price": {
+            "mode": "avg",
+            "order": "asc",
+            "nested": {"path": "offer", "filter": {"term": {"offer.color": {"value": "blue"}}}}
+        }}])
+    );
+
+    // Multi-level: "parent.child.age" inside "parent", each level with its own filter.
+    let documented = json!({
+        "query": {
+            "nested": {
+                "path": "parent",
+                "query": {
+                    "bool": {
+                        "must": {"range": {"parent.age": {"gte": 21}}},
+                        "filter": {
+                            "nested": {
+                                "path": "parent.child",
+                                "query": {"match": {"parent.child.name": "matt"}}
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "sort": [{
+            "parent.child.age": {
+                "mode": "min",
+                "order": "asc",
+                "nested": {
+                    "path": "parent",
+                    "filter": {"range": {"parent.age": {"gte": 21}}},
+                    "nested": {
+                        "path": "parent.child",
+                        "filter": {"match": {"parent.child.name": "matt"}}
+                    }
+                }
+            }
+        }]
+    });
+    let mut documented_search: Search = Search::from_json(documented).unwrap();
+    let built: Search = Search::new()
+        .set_query(Query::nested(
+            "parent",
+            Query::bool()
+                .must(Query::range("parent.age").gte(21))
+                .filter(Query::nested(
+                    "parent.child",
+                    Query::match_("parent.child.name", "matt"),
+                )),
+        ))
+        .sort(
+            Sort::asc("parent.child.age")
+                .mode(SortMode::Min)
+                .nested_filter("parent", Query::range("parent.age").gte(21))
+                .nested_filter("parent.child", Query::match_("parent.child.name", "matt")),
+        );
+    // The sort reads the same as the documented one.
+    assert_eq!(
+        built.body().sort,
+        documented_search.body().sort,
+        "{}",
+        built.to_json()["sort"]
+    );
+    // The query too, once the documented single `must` and `filter` clauses are written as
+    // one-clause lists (the same query: `T | T[]`; the builder writes lists) and the short
+    // forms long.
+    documented_search.body_mut().sort = None;
+    let mut without_sort = built.clone();
+    without_sort.body_mut().sort = None;
+    assert_eq!(
+        without_sort.to_json(),
+        json!({"query": {"nested": {
+            "path": "parent",
+            "query": {"bool": {
+                "must": [{"range": {"parent.age": {"gte": 21}}}],
+                "filter": [{"nested": {
+                    "path": "parent.child",
+                    "query": {"match": {"parent.child.name": {"query": "matt"}}}
+                }}]
+            }}
+        }}})
+    );
+    assert_eq!(
+        documented_search.to_json(),
+        json!({"query": {"nested": {
+            "path": "parent",
+            "query": {"bool": {
+                "must": {"range": {"parent.age": {"gte": 21}}},
+                "filter": {"nested": {
+                    "path": "parent.child",
+                    "query": {"match": {"parent.child.name": {"query": "matt"}}}
+                }}
+            }}
+        }}})
+    );
+    let sort = &built.to_json()["sort"][0]["parent.child.age"];
+    assert_eq!(sort["nested"]["path"], "parent");
+    assert_eq!(sort["nested"]["nested"]["path"], "parent.child");
+    assert_eq!(
+        sort["nested"]["nested"]["filter"],
+        json!({"match": {"parent.child.name": {"query": "matt"}}})
+    );
+
+    // max_children applies to the deepest level; a bare field name takes options too; the
+    // non-field sorts take none.
+    let s = Sort::from("offer.price")
+        .nested("offer")
+        .nested_max_children(3);
+    assert_eq!(
+        serde_json::to_value(&s.0).unwrap(),
+        json!({"offer.price": {"nested": {"path": "offer", "max_children": 3}}})
+    );
+    let score = Sort::desc("_score").nested("offer").mode(SortMode::Max);
+    assert_eq!(
+        serde_json::to_value(&score.0).unwrap(),
+        json!({"_score": {"order": "desc"}})
+    );
+}
