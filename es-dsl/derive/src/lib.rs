@@ -222,9 +222,8 @@ fn parse_field_attrs(field: &syn::Field, errors: &mut Errors) -> FieldAttrs {
                     let inside;
                     syn::parenthesized!(inside in fork);
                     if inside.is_empty() {
-                        let consumed;
-                        let parens = syn::parenthesized!(consumed in meta.input);
-                        let _ = consumed;
+                        let _empty;
+                        let parens = syn::parenthesized!(_empty in meta.input);
                         errors.push(syn::Error::new(
                             parens.span.join(),
                             "`join(...)` needs at least one relation: `join(question = \"answer\")`",
