@@ -8,7 +8,7 @@ use es_api::types::aggregations::{Aggregate, AggregationContainer};
 use es_api::types::mapping::{Property, TypeMapping};
 use es_api::types::query_dsl::QueryContainer;
 use es_api::types::search::SearchRequestBody;
-use es_api::types::{DeserializeTagged, TypedKeys};
+use es_api::types::{DeserializeTagged, ExternallyTagged, TypedKeys};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -132,16 +132,87 @@ fn every_aggregate_result_variant_is_typed() {
     let schema = schema();
     let tags = union_tags(&schema, "_types.aggregations", "Aggregate", None);
     assert_eq!(tags.len(), 73, "schema.json's Aggregate variants");
+    let mut typed = 0;
     for tag in &tags {
-        let r = Aggregate::deserialize_tagged(Some(tag), json!({}));
-        if let Ok(Aggregate::Unknown(..)) = r {
-            panic!("{tag} is not a typed variant");
-        }
+        // The smallest body the variant's own type reads: `{}` plus each field it reports
+        // missing (so an error from anything but that type, an unknown tag included, fails).
+        let parse = |v: Value| Aggregate::deserialize_tagged(Some(tag), v);
+        // Where a required field is an object with required fields of its own, no plain
+        // value: the start is then the reference's response example, cut down.
+        // change_point's `type` is a one-key union (`"type": {"stationary": {}}`).
+        let start = match tag.as_str() {
+            "change_point" => json!({"type": {"stationary": {}}}),
+            // top_hits' `hits` is a hits object (`{"hits": []}` at the least).
+            "top_hits" => json!({"hits": {"hits": []}}),
+            // geo_line is a GeoJSON feature.
+            "geo_line" => json!({
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[-71.34, 41.12]]},
+                "properties": {"complete": true}
+            }),
+            _ => json!({}),
+        };
+        let body = minimal_body(tag, start, &parse);
+        let r = parse(body.clone()).unwrap_or_else(|e| panic!("{tag}: {body} is refused: {e}"));
+        assert!(!matches!(r, Aggregate::Unknown(..)), "{tag}: untyped");
+        assert_eq!(r.tag(), Some(tag.as_str()), "{tag}: another variant");
+        typed += 1;
     }
+    assert_eq!(typed, 73);
     // Without typed_keys the result has no tag: kept raw.
     let raw: TypedKeys<Aggregate> =
         serde_json::from_value(json!({"by_tag": {"buckets": []}})).unwrap();
     assert!(matches!(&raw["by_tag"], Aggregate::Unknown(None, _)));
+}
+
+/// `start` plus, for each field `parse` reports missing (serde's "missing field `x`"), the
+/// first of a few plain values that it accepts there; panics when a refusal is anything else.
+fn minimal_body<T, E: std::fmt::Display>(
+    what: &str,
+    start: Value,
+    parse: &dyn Fn(Value) -> Result<T, E>,
+) -> Value {
+    let Value::Object(mut body) = start else {
+        panic!("{what}: the start body is an object");
+    };
+    for _ in 0..32 {
+        let msg = match parse(Value::Object(body.clone())) {
+            Ok(_) => return Value::Object(body),
+            Err(e) => e.to_string(),
+        };
+        let Some(field) = missing_field(&msg) else {
+            panic!(
+                "{what}: {} refused, not for a missing field: {msg}",
+                Value::Object(body)
+            );
+        };
+        let candidates = [
+            json!(0),
+            json!([]),
+            json!({}),
+            json!("x"),
+            json!(false),
+            Value::Null,
+        ];
+        let accepted = candidates.into_iter().find(|c| {
+            let mut b = body.clone();
+            b.insert(field.clone(), c.clone());
+            match parse(Value::Object(b)) {
+                Ok(_) => true,
+                Err(e) => missing_field(&e.to_string()).is_some_and(|f| f != field),
+            }
+        });
+        let Some(value) = accepted else {
+            panic!("{what}: no plain value for its required field {field}");
+        };
+        body.insert(field, value);
+    }
+    panic!("{what}: more than 32 required fields")
+}
+
+fn missing_field(msg: &str) -> Option<String> {
+    let rest = msg.split("missing field `").nth(1)?;
+    Some(rest.split('`').next()?.to_string())
 }
 
 #[test]
@@ -149,13 +220,19 @@ fn every_mapping_field_type_is_typed() {
     let schema = schema();
     let tags = union_tags(&schema, "_types.mapping", "Property", Some("type"));
     assert_eq!(tags.len(), 53, "schema.json's Property variants");
+    let mut typed = 0;
     for tag in &tags {
-        let p: Result<Property, _> = serde_json::from_value(json!({"type": tag}));
-        if let Ok(p) = p {
-            assert!(!matches!(p, Property::Unknown(_)), "{tag}");
-            assert_eq!(p.tag(), Some(tag.as_str()));
-        }
+        let parse = |mut v: Value| {
+            v["type"] = json!(tag);
+            serde_json::from_value::<Property>(v)
+        };
+        let body = minimal_body(tag, json!({}), &parse);
+        let p = parse(body.clone()).unwrap_or_else(|e| panic!("{tag}: {body} is refused: {e}"));
+        assert!(!matches!(p, Property::Unknown(_)), "{tag}: untyped");
+        assert_eq!(p.tag(), Some(tag.as_str()), "{tag}: another variant");
+        typed += 1;
     }
+    assert_eq!(typed, 53);
 }
 
 use es_tests::json::same_json as same;
