@@ -171,17 +171,29 @@ impl MultiSearch {
         Self::default()
     }
 
-    /// Adds a search; the slot reads its result.
+    /// Adds a search; the slot reads its result. Its indices and its `routing`,
+    /// `preference` and `request_cache` go in its header line, its `timeout` in its body.
+    ///
+    /// ```
+    /// use es_dsl::{MultiSearch, Query, Search};
+    /// let mut ms = MultiSearch::new();
+    /// ms.add(Search::<serde_json::Value>::new().index("posts").routing("user1").preference("_local"));
+    /// assert_eq!(
+    ///     ms.lines()[0],
+    ///     serde_json::json!({"index": ["posts"], "routing": "user1", "preference": "_local"})
+    /// );
+    /// ```
     pub fn add<T>(&mut self, search: Search<T>) -> Slot<T> {
         let slot = Slot(self.lines.len() / 2, PhantomData);
-        let header = if search.indices().is_empty() {
-            json!({})
-        } else {
-            json!({ "index": search.indices() })
-        };
+        let (header, body) = search.msearch_lines();
         self.lines.push(header);
-        self.lines.push(search.to_json());
+        self.lines.push(body);
         slot
+    }
+
+    /// The request's lines: a header and a body per search, in order.
+    pub fn lines(&self) -> &[Value] {
+        &self.lines
     }
 
     /// Sends them (with `typed_keys`).

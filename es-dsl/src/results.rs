@@ -5,8 +5,8 @@ use es_api::types::aggregations::{
     Aggregate, Buckets, CompositeAggregateKey, KeyedPercentilesValue, Percentiles,
 };
 use es_api::types::common::{FieldValue, ShardStatistics};
-use es_api::types::search::{Hit, HitsMetadata, HitsMetadataTotal, SearchResponse};
-use es_api::types::{ExternallyTagged, TypedKeys};
+use es_api::types::search::{Hit, HitsMetadata, HitsMetadataTotal, SearchResponse, Suggest};
+use es_api::types::{DeserializeTagged, ExternallyTagged, TypedKeys};
 use serde_json::Value;
 
 use crate::Error;
@@ -83,6 +83,67 @@ impl<T> SearchResults<T> {
     /// The aggregation results by name.
     pub fn aggs(&self) -> Aggs<'_> {
         Aggs(self.0.aggregations.as_ref())
+    }
+
+    /// The entries of the suggester `name`, typed (`term`, `phrase`, `completion`): one
+    /// per token of the text for a `term` suggester, each with its options. Read from a
+    /// response asked with `typed_keys` (as [`crate::Search::execute`] asks), whose keys are
+    /// `term#name`; a missing name is an error naming the suggesters there are.
+    pub fn suggest(&self, name: &str) -> Result<Vec<Suggest<T>>, Error>
+    where
+        T: serde::de::DeserializeOwned + Clone,
+    {
+        let map = self.0.suggest.as_ref();
+        let found = map.and_then(|m| {
+            m.iter()
+                .find_map(|(key, entries)| match key.split_once('#') {
+                    Some((tag, n)) if n == name => Some((Some(tag), entries)),
+                    None if key == name => Some((None, entries)),
+                    _ => None,
+                })
+        });
+        let Some((tag, entries)) = found else {
+            let names: Vec<&str> = map
+                .iter()
+                .flat_map(|m| {
+                    m.keys()
+                        .map(|k| k.split_once('#').map_or(k.as_str(), |(_, n)| n))
+                })
+                .collect();
+            return Err(Error::input(format!(
+                "no suggester named {name:?} (suggesters: {names:?})"
+            )));
+        };
+        entries
+            .iter()
+            .map(|entry| match (entry, tag) {
+                // The response map is read without the tag: read the entry as its tag says.
+                (Suggest::Unknown(None, raw), Some(tag)) => {
+                    Suggest::deserialize_tagged(Some(tag), raw.clone())
+                        .map_err(|e| Error::invalid("a suggestion", e))
+                }
+                (other, _) => Ok(other.clone()),
+            })
+            .collect()
+    }
+
+    /// The option texts of the suggester `name`: per entry (token) in order, its options
+    /// best first. An entry of an unknown kind is an error.
+    pub fn suggestion_texts(&self, name: &str) -> Result<Vec<Vec<String>>, Error>
+    where
+        T: serde::de::DeserializeOwned + Clone,
+    {
+        self.suggest(name)?
+            .iter()
+            .map(|entry| match entry {
+                Suggest::Term(t) => Ok(t.options.iter().map(|o| o.text.clone()).collect()),
+                Suggest::Phrase(p) => Ok(p.options.iter().map(|o| o.text.clone()).collect()),
+                Suggest::Completion(c) => Ok(c.options.iter().map(|o| o.text.clone()).collect()),
+                Suggest::Unknown(tag, _) => Err(Error::input(format!(
+                    "suggester {name:?}: a result of an unknown kind ({tag:?})"
+                ))),
+            })
+            .collect()
     }
 
     /// The specification's response.

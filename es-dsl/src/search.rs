@@ -401,6 +401,31 @@ impl<T> Search<T> {
         serde_json::to_value(&self.body).expect("a search body is always JSON")
     }
 
+    /// The header and body lines of this search in an `_msearch` request: the indices and
+    /// the request parameters an msearch header takes (`routing`, `preference`,
+    /// `request_cache`) in the header, and `timeout`, which the header does not take, in
+    /// the body (the search body's own `timeout`, unless it has one).
+    pub(crate) fn msearch_lines(&self) -> (serde_json::Value, serde_json::Value) {
+        let mut header = serde_json::Map::new();
+        if !self.indices.is_empty() {
+            header.insert("index".into(), serde_json::json!(self.indices));
+        }
+        if let Some(r) = &self.params.routing {
+            header.insert("routing".into(), r.clone().into());
+        }
+        if let Some(p) = &self.params.preference {
+            header.insert("preference".into(), p.clone().into());
+        }
+        if let Some(c) = self.params.request_cache {
+            header.insert("request_cache".into(), c.into());
+        }
+        let mut body = self.to_json();
+        if let (Some(t), Some(b)) = (&self.params.timeout, body.as_object_mut()) {
+            b.entry("timeout").or_insert_with(|| t.clone().into());
+        }
+        (serde_json::Value::Object(header), body)
+    }
+
     fn request(&self, client: &Client) -> Result<es_api::root::Search, Error> {
         if self.body.pit.is_some() && !self.indices.is_empty() {
             return Err(Error::input(

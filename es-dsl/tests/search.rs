@@ -458,3 +458,309 @@ fn nested_sort_as_the_reference_documents_it() {
         json!({"_score": {"order": "desc"}})
     );
 }
+
+/// Request bodies from the search API reference, written by hand from the documentation:
+/// the built search reads the same as the documented body (short query forms normalized by
+/// the typed parse), and writes the documented sections.
+#[test]
+fn body_features_as_the_reference_documents_them() {
+    use es_dsl::es_api::types::common::KnnSearch;
+    use es_dsl::es_api::types::mapping::{RuntimeField, RuntimeFieldType};
+    use es_dsl::es_api::types::search::{Rescore, RescoreQuery};
+
+    // fields (Retrieve selected fields: "fields": ["user.id", "http.response.*"], no _source).
+    let documented = json!({
+        "query": {"match": {"user.id": "kimchy"}},
+        "fields": ["user.id", "http.response.*"],
+        "_source": false
+    });
+    let built: Search = Search::new()
+        .query(Query::match_("user.id", "kimchy"))
+        .fields(["user.id", "http.response.*"])
+        .source(false);
+    assert_eq!(built, Search::from_json(documented).unwrap());
+
+    // suggest (term suggester).
+    let documented = json!({
+        "query": {"match": {"message": "tring out Elasticsearch"}},
+        "suggest": {
+            "my-suggestion": {
+                "text": "tring out Elasticsearch",
+                "term": {"field": "message"}
+            }
+        }
+    });
+    let built: Search = Search::new()
+        .query(Query::match_("message", "tring out Elasticsearch"))
+        .suggest_term("my-suggestion", "tring out Elasticsearch", "message");
+    assert_eq!(built, Search::from_json(documented.clone()).unwrap());
+    assert_eq!(built.to_json()["suggest"], documented["suggest"]);
+
+    // knn (approximate kNN search).
+    let documented = json!({
+        "knn": {
+            "field": "image-vector",
+            "query_vector": [-5, 9, -12],
+            "k": 10,
+            "num_candidates": 100
+        },
+        "fields": ["title", "file-type"]
+    });
+    let mut knn = KnnSearch::new("image-vector");
+    knn.query_vector = Some(vec![-5.0, 9.0, -12.0]);
+    knn.k = Some(10);
+    knn.num_candidates = Some(100);
+    let built: Search = Search::new().knn(knn).fields(["title", "file-type"]);
+    // The builder writes `knn` as a list (`T | T[]`): one search, the documented one.
+    assert!(es_tests::json::same_json(
+        &built.to_json()["knn"],
+        &json!([documented["knn"]])
+    ));
+
+    // rescore (query rescorer).
+    let documented = json!({
+        "query": {"match": {"message": {"operator": "or", "query": "the quick brown"}}},
+        "rescore": {
+            "window_size": 50,
+            "query": {
+                "rescore_query": {
+                    "match_phrase": {"message": {"query": "the quick brown", "slop": 2}}
+                },
+                "query_weight": 0.7,
+                "rescore_query_weight": 1.2
+            }
+        }
+    });
+    let mut phrase =
+        Query::raw(json!({"match_phrase": {"message": {"query": "the quick brown", "slop": 2}}}))
+            .unwrap();
+    let mut rq = RescoreQuery::new(std::mem::replace(&mut phrase, Query::match_all()).0);
+    rq.query_weight = Some(0.7);
+    rq.rescore_query_weight = Some(1.2);
+    let mut rescore = Rescore::from(rq);
+    rescore.window_size = Some(50);
+    let built: Search = Search::new()
+        .query(
+            Query::raw(
+                json!({"match": {"message": {"operator": "or", "query": "the quick brown"}}}),
+            )
+            .unwrap(),
+        )
+        .rescore(rescore);
+    assert!(es_tests::json::same_json(
+        &built.to_json()["rescore"],
+        &json!([documented["rescore"]])
+    ));
+
+    // Runtime fields in a search request.
+    let documented = json!({
+        "runtime_mappings": {
+            "day_of_week": {
+                "type": "keyword",
+                "script": {
+                    "source": "emit(doc['@timestamp'].value.dayOfWeekEnum.getDisplayName(TextStyle.FULL, Locale.ENGLISH))"
+                }
+            }
+        },
+        "aggs": {"day_of_week": {"terms": {"field": "day_of_week"}}}
+    });
+    let mut rf = RuntimeField::new(RuntimeFieldType::Keyword);
+    rf.script = Some(
+        es_dsl::InlineScript::new(
+            "emit(doc['@timestamp'].value.dayOfWeekEnum.getDisplayName(TextStyle.FULL, Locale.ENGLISH))",
+        )
+        .into(),
+    );
+    let built: Search = Search::new()
+        .runtime_field("day_of_week", rf)
+        .agg("day_of_week", Agg::terms("day_of_week"));
+    assert_eq!(built, Search::from_json(documented.clone()).unwrap());
+    assert_eq!(
+        built.to_json()["runtime_mappings"],
+        documented["runtime_mappings"]
+    );
+
+    // script_fields (the documented example, without its `"lang": "painless"`, the default).
+    let documented = json!({
+        "query": {"match_all": {}},
+        "script_fields": {
+            "test1": {"script": {"source": "doc['price'].value * 2"}}
+        }
+    });
+    let built: Search = Search::new()
+        .query(Query::match_all())
+        .script_field("test1", "doc['price'].value * 2");
+    assert_eq!(built, Search::from_json(documented.clone()).unwrap());
+    assert_eq!(built.to_json(), documented);
+}
+
+/// A search response as the reference documents one (hits with highlight, inner hits,
+/// fields; shards), written by hand, read through `SearchResults`.
+#[test]
+fn results_read_highlight_inner_hits_fields_and_shards() {
+    let documented = json!({
+        "took": 5,
+        "timed_out": false,
+        "_shards": {"total": 2, "successful": 1, "skipped": 0, "failed": 1,
+            "failures": [{"shard": 1, "index": "test", "node": "n1",
+                "reason": {"type": "illegal_argument_exception", "reason": "boom"}}]},
+        "hits": {
+            "total": {"value": 1, "relation": "eq"},
+            "max_score": 1.0,
+            "hits": [{
+                "_index": "test",
+                "_id": "1",
+                "_score": 1.0,
+                "_source": {"title": "Test title"},
+                "highlight": {"message": [" with the <em>number</em>", " <em>1</em>"]},
+                "fields": {"user.id": ["kimchy"], "@timestamp": ["4098435132000"]},
+                "inner_hits": {
+                    "comments": {
+                        "hits": {
+                            "total": {"value": 1, "relation": "eq"},
+                            "max_score": 1.0,
+                            "hits": [{
+                                "_index": "test",
+                                "_id": "1",
+                                "_nested": {"field": "comments", "offset": 1},
+                                "_score": 1.0,
+                                "_source": {"author": "nik9000", "number": 2}
+                            }]
+                        }
+                    }
+                }
+            }]
+        }
+    });
+    let r: es_dsl::SearchResults<serde_json::Value> = serde_json::from_value(documented).unwrap();
+    assert_eq!(r.took(), 5);
+    let shards = r.shards();
+    assert_eq!((shards.total, shards.successful, shards.failed), (2, 1, 1));
+    assert_eq!(shards.skipped, Some(0));
+    assert_eq!(shards.failures.as_ref().map(Vec::len), Some(1));
+    let hit = &r.hits()[0];
+    let hl = hit.highlight.as_ref().unwrap();
+    assert_eq!(hl["message"], [" with the <em>number</em>", " <em>1</em>"]);
+    let fields = hit.fields.as_ref().unwrap();
+    assert_eq!(fields["user.id"], json!(["kimchy"]));
+    assert_eq!(fields["@timestamp"], json!(["4098435132000"]));
+    let inner = &hit.inner_hits.as_ref().unwrap()["comments"];
+    let inner_hit = serde_json::to_value(&inner.hits.hits[0]).unwrap();
+    assert_eq!(
+        inner_hit["_nested"],
+        json!({"field": "comments", "offset": 1})
+    );
+    assert_eq!(
+        inner_hit["_source"],
+        json!({"author": "nik9000", "number": 2})
+    );
+}
+
+/// A term suggester's answer (the reference's response, with `typed_keys` as `execute`
+/// asks), read through `SearchResults::suggest` / `suggestion_texts`.
+#[test]
+fn results_read_suggestions() {
+    let documented = json!({
+        "took": 1, "timed_out": false,
+        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        "hits": {"total": {"value": 0, "relation": "eq"}, "max_score": null, "hits": []},
+        "suggest": {
+            "term#my-suggest-1": [
+                {"text": "tring", "offset": 0, "length": 5,
+                 "options": [{"text": "trying", "score": 0.8, "freq": 1}]},
+                {"text": "out", "offset": 6, "length": 3, "options": []},
+                {"text": "elasticsearch", "offset": 10, "length": 13, "options": []}
+            ]
+        }
+    });
+    let r: es_dsl::SearchResults<serde_json::Value> = serde_json::from_value(documented).unwrap();
+    assert_eq!(r.suggest("my-suggest-1").unwrap().len(), 3);
+    assert_eq!(
+        r.suggestion_texts("my-suggest-1").unwrap(),
+        vec![vec!["trying"], vec![], vec![]]
+    );
+    let err = r.suggest("no-such").unwrap_err();
+    assert!(err.to_string().contains("my-suggest-1"), "{err}");
+}
+
+/// The request parameters as the search reference writes them
+/// (`GET /posts/_search?routing=…&preference=_local&request_cache=true&timeout=2s`), seen on
+/// the wire through the fault proxy in front of osmem; and `_msearch` carrying them in each
+/// search's header line (`routing`, `preference`, `request_cache`: the msearch header's
+/// fields) and `timeout` in its body (the header has no `timeout`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_parameters_on_the_wire_and_in_msearch_headers() {
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Mutex};
+
+    let server = es_tests::OsmemServer::start();
+    let proxy = es_tests::FaultProxy::start(server.addr());
+    // (path with query, body) of every request.
+    type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let bodies: Seen = Arc::default();
+    let seen = bodies.clone();
+    proxy.set_rule(Arc::new(move |req: &es_tests::RequestInfo| {
+        seen.lock()
+            .unwrap()
+            .push((req.path.clone(), req.body.to_vec()));
+        None
+    }));
+    let client = Client::from_url(&proxy.url()).unwrap();
+    client
+        .index("posts")
+        .id("1")
+        .body(post("Rust", "published", &["rust"], 10.0))
+        .refresh(Refresh::True)
+        .send()
+        .await
+        .unwrap();
+
+    let s = Search::<Post>::new()
+        .index("posts")
+        .query(Query::match_("title", "rust"))
+        .routing("user1")
+        .preference("_local")
+        .request_cache(true)
+        .timeout("2s");
+    let r = s.execute(&client).await.unwrap();
+    // osmem's index has one shard: every routing value reaches it.
+    assert_eq!(r.documents().count(), 1);
+    let (path, _) = bodies.lock().unwrap().last().cloned().unwrap();
+    let (p, q) = path.split_once('?').unwrap();
+    assert_eq!(p, "/posts/_search");
+    let params: BTreeSet<&str> = q.split('&').collect();
+    let expected: BTreeSet<&str> = [
+        "typed_keys=true",
+        "routing=user1",
+        "preference=_local",
+        "request_cache=true",
+        "timeout=2s",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(params, expected);
+
+    // _msearch: the same search, and a plain one with only a timeout.
+    let mut ms = es_dsl::MultiSearch::new();
+    let a = ms.add(s.clone());
+    let b = ms.add(Search::<Post>::new().index("posts").timeout("1s"));
+    let results = ms.execute(&client).await.unwrap();
+    let (path, body) = bodies.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(path, "/_msearch?typed_keys=true");
+    let lines: Vec<serde_json::Value> = String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            json!({"index": ["posts"], "routing": "user1", "preference": "_local", "request_cache": true}),
+            json!({"query": {"match": {"title": {"query": "rust"}}}, "timeout": "2s"}),
+            json!({"index": ["posts"]}),
+            json!({"timeout": "1s"}),
+        ]
+    );
+    assert_eq!(results.get(b).unwrap().documents().count(), 1);
+    assert!(results.get(a).is_ok());
+}
