@@ -1972,7 +1972,8 @@ impl Gen {
         let int = by.get(&JsonKind::Int);
         let float = by.get(&JsonKind::Float);
         for (t, de) in [("i64", "I64Deserializer"), ("u64", "U64Deserializer")] {
-            let sig = format!("visit_{t}<E: serde::de::Error>(self, v: {t}) -> Result<Self::Value, E>");
+            let sig =
+                format!("visit_{t}<E: serde::de::Error>(self, v: {t}) -> Result<Self::Value, E>");
             let read = format!("serde::de::value::{de}::<E>::new(v)");
             match (int, float) {
                 (Some(i), Some(f)) => {
