@@ -50,6 +50,27 @@ pub enum ErrorKind {
     ResponseTooLarge,
 }
 
+impl ErrorKind {
+    /// The kind's name (`"Connect"`, `"Timeout"`, ...), OpenTelemetry's `error.type` of an
+    /// error without an answer: a `&'static str`, so that spans and metrics events can take
+    /// it without allocating.
+    pub(crate) fn otel_error_type(self) -> &'static str {
+        match self {
+            ErrorKind::Connect => "Connect",
+            ErrorKind::Timeout => "Timeout",
+            ErrorKind::Tls => "Tls",
+            ErrorKind::Api => "Api",
+            ErrorKind::Serialization => "Serialization",
+            ErrorKind::NoNodeAvailable => "NoNodeAvailable",
+            ErrorKind::Config => "Config",
+            ErrorKind::UnsupportedProduct => "UnsupportedProduct",
+            ErrorKind::InvalidResponse => "InvalidResponse",
+            ErrorKind::PoolTimeout => "PoolTimeout",
+            ErrorKind::ResponseTooLarge => "ResponseTooLarge",
+        }
+    }
+}
+
 /// An error from the Elasticsearch API: the status and the parsed `error` object.
 ///
 /// The whole response body is kept in [`ApiError::body`].
@@ -432,6 +453,27 @@ impl fmt::Debug for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn otel_error_type_is_the_variant_name() {
+        // The names OpenTelemetry's `error.type` carried before they were static: the
+        // variants' `Debug` names.
+        for kind in [
+            ErrorKind::Connect,
+            ErrorKind::Timeout,
+            ErrorKind::Tls,
+            ErrorKind::Api,
+            ErrorKind::Serialization,
+            ErrorKind::NoNodeAvailable,
+            ErrorKind::Config,
+            ErrorKind::UnsupportedProduct,
+            ErrorKind::InvalidResponse,
+            ErrorKind::PoolTimeout,
+            ErrorKind::ResponseTooLarge,
+        ] {
+            assert_eq!(kind.otel_error_type(), format!("{kind:?}"));
+        }
+    }
 
     #[test]
     fn parses_object_error_body() {

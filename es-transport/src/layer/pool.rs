@@ -199,18 +199,31 @@ where
                 let start = clock.now();
                 let result = inner.call(req).await;
                 let elapsed = clock.now().saturating_duration_since(start);
-                let (status, error_type) = match &result {
-                    Ok(r) => {
-                        let s = r.status().as_u16();
-                        (Some(s), (s >= 400).then(|| s.to_string()))
-                    }
-                    Err(e) if e.is_stale_connection() => (None, Some("StaleConnection".into())),
-                    Err(e) => (
-                        e.status().map(|s| s.as_u16()),
-                        Some(super::trace::error_type(e)),
-                    ),
+                // OpenTelemetry's `error.type` of the attempt (see the trace layer's docs):
+                // borrowed, computed once for the span and the event.
+                let status = match &result {
+                    Ok(r) => Some(r.status()),
+                    Err(e) => e.status(),
                 };
-                // OpenTelemetry's HTTP client attributes, on the attempt's metrics event.
+                let error_type = match &result {
+                    Ok(_) => status
+                        .as_ref()
+                        .filter(|s| s.as_u16() >= 400)
+                        .map(http::StatusCode::as_str),
+                    Err(e) if e.is_stale_connection() => Some("StaleConnection"),
+                    Err(e) => Some(super::trace::error_type(status.as_ref(), e.kind())),
+                };
+                let span = tracing::Span::current();
+                if !span.is_disabled() {
+                    if let Some(s) = status {
+                        span.record("http.response.status_code", s.as_u16());
+                    }
+                    if let Some(t) = error_type {
+                        span.record("error.type", t);
+                    }
+                }
+                // OpenTelemetry's HTTP client attributes, on the attempt's metrics event
+                // (its fields are evaluated only when a subscriber wants it).
                 tracing::trace!(
                     target: "elasticsearch.metrics",
                     {
@@ -221,15 +234,14 @@ where
                         server.address = node.url.host(),
                         server.port = node.url.port(),
                         http.request.resend_count = attempt - 1,
-                        http.response.status_code = status,
-                        error.type = error_type.as_deref(),
+                        http.response.status_code = status.map(|s| s.as_u16()),
+                        error.type = error_type,
                     },
                     "attempt"
                 );
                 match result {
                     Ok(mut resp) => {
                         let status = resp.status().as_u16();
-                        tracing::Span::current().record("http.response.status_code", status);
                         let bad_gateway = status == 502 || status == 504;
                         node.counters
                             .record(!bad_gateway && status < 500, retry, elapsed);
@@ -242,12 +254,10 @@ where
                         Ok(resp)
                     }
                     Err(e) if e.is_stale_connection() => {
-                        tracing::Span::current().record("error.type", "StaleConnection");
                         node.counters.stale(retry);
                         Err(e.with_node(&*node.id))
                     }
                     Err(e) => {
-                        tracing::Span::current().record("error.type", super::trace::error_type(&e));
                         node.counters.record(false, retry, elapsed);
                         if marks_dead(&e) {
                             pool.mark_dead(&node);

@@ -15,18 +15,31 @@
 //! The span `es.request` follows OpenTelemetry's semantic conventions for database clients
 //! and HTTP: `db.system.name = "elasticsearch"`, `db.operation.name` (the endpoint),
 //! `http.request.method`, `url.path`, `server.address` (host only) and `server.port` of the
-//! node that answered, `http.response.status_code`, and `error.type` (the error kind, or the
-//! status code) on failure. Each attempt has its own `es.attempt` span under it (opened by
-//! the pool layer) with `http.request.resend_count`, the node's `server.address` /
-//! `server.port`, `elasticsearch.node.name` once a sniff has told the node's name, and its own
-//! status or `error.type`.
+//! node that answered, `http.response.status_code`, and `error.type` on failure. Each attempt
+//! has its own `es.attempt` span under it (opened by the pool layer) with
+//! `http.request.resend_count`, the node's `server.address` / `server.port`,
+//! `elasticsearch.node.name` once a sniff has told the node's name, and its own
+//! `http.response.status_code` and `error.type`.
 //!
 //! Metrics, as `tracing` events on target `elasticsearch.metrics` (TRACE) with the same
 //! OpenTelemetry attributes: `operation` once per request, with
 //! `db.client.operation.duration` (seconds, f64), and `attempt` once per attempt (emitted by
 //! the pool layer, inside its `es.attempt` span), with `http.client.request.duration` and
-//! `http.request.resend_count`. `error.type` is set on failure: the status code as a string
-//! for an answer of 400 or more, else the error kind (`Connect`, `Timeout`, ...).
+//! `http.request.resend_count`.
+//!
+//! `error.type` is a string, absent on success:
+//! - on `es.request` and the `operation` event: the status code (`"404"`) for an answer of 400
+//!   or more, unless the request ignores that status
+//!   ([`crate::RequestOptions::ignore_status`]: an ignored status is a success, without
+//!   `error.type`); for a failure without an answer, the error kind (`"Connect"`,
+//!   `"Timeout"`, ...).
+//! - on `es.attempt` and the `attempt` event: the status code for every answer of 400 or
+//!   more, ignored or not (ignoring is the operation's choice; the HTTP attempt still failed,
+//!   as OpenTelemetry's HTTP conventions count it); `"StaleConnection"` for a pooled
+//!   connection found closed before the request went out; else the error kind.
+//!
+//! None of these values is allocated: status codes are [`http::StatusCode::as_str`] and kinds
+//! are static names, and the events' fields are only built when a subscriber wants them.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -35,8 +48,8 @@ use tower::{Layer, Service};
 use tracing::{Instrument, Level};
 
 use super::{AnsweredBy, Attempt, BoxFuture, Endpoint, HttpRequest, HttpResponse};
-use crate::Error;
 use crate::time::Clock;
+use crate::{Error, ErrorKind};
 
 /// Applies [`Trace`].
 #[derive(Debug, Clone)]
@@ -182,6 +195,9 @@ fn operation_event(
     status: Option<u16>,
     error_type: Option<&str>,
 ) {
+    if !tracing::enabled!(target: "elasticsearch.metrics", Level::TRACE) {
+        return;
+    }
     let (address, port) = split_node(node).map_or((None, None), |(h, p)| (Some(h), p));
     tracing::trace!(
         target: "elasticsearch.metrics",
@@ -199,12 +215,10 @@ fn operation_event(
     );
 }
 
-/// The OpenTelemetry `error.type` of an error: the status for API errors, else the kind.
-pub(crate) fn error_type(e: &Error) -> String {
-    match e.status() {
-        Some(s) => s.as_u16().to_string(),
-        None => format!("{:?}", e.kind()),
-    }
+/// OpenTelemetry's `error.type` of a failure: the status code (`"404"`) when there was an
+/// answer, else the error kind's name (`"Connect"`, ...). Borrowed, never allocated.
+pub(crate) fn error_type(status: Option<&http::StatusCode>, kind: ErrorKind) -> &str {
+    status.map_or(kind.otel_error_type(), http::StatusCode::as_str)
 }
 
 // ===== impl Trace =====
@@ -264,27 +278,22 @@ where
                     Ok(resp) => {
                         let node = resp.extensions().get::<AnsweredBy>().map_or("", |a| &*a.0);
                         let attempts = resp.extensions().get::<Attempt>().map_or(1, |a| a.0);
-                        let status = resp.status().as_u16();
+                        let code = resp.status();
+                        let status = code.as_u16();
+                        let failed = status >= 400 && !ignored.contains(&status);
+                        // A string, as OpenTelemetry's `error.type` is.
+                        let error_type = failed.then(|| code.as_str());
                         record_node(&span, node);
                         span.record("http.response.status_code", status);
-                        let failed = status >= 400 && !ignored.contains(&status);
-                        if failed {
-                            // A string, as OpenTelemetry's `error.type` is.
-                            span.record("error.type", status.to_string().as_str());
+                        if let Some(t) = error_type {
+                            span.record("error.type", t);
                         }
-                        operation_event(
-                            endpoint,
-                            &method,
-                            node,
-                            secs,
-                            Some(status),
-                            failed.then(|| status.to_string()).as_deref(),
-                        );
-                        let pq = format!("{node}{}", uri.path());
-                        if status < 400 || ignored.contains(&status) {
-                            tracing::info!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
+                        operation_event(endpoint, &method, node, secs, Some(status), error_type);
+                        let path = uri.path();
+                        if failed {
+                            tracing::warn!(target: "elasticsearch", "{method} {node}{path} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
                         } else {
-                            tracing::warn!(target: "elasticsearch", "{method} {pq} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
+                            tracing::info!(target: "elasticsearch", "{method} {node}{path} [status:{status} duration:{secs:.3}s attempts:{attempts}]");
                         }
                         if let Some(c) = curl {
                             tracing::debug!(target: "elasticsearch.trace", "{c}\n{}\n{}", node_comment(node), curl_response(resp, secs));
@@ -293,15 +302,16 @@ where
                     Err(e) => {
                         let node = e.node().unwrap_or("");
                         record_node(&span, node);
-                        let kind = error_type(e);
-                        span.record("error.type", kind.as_str());
+                        let status = e.status();
+                        let kind = error_type(status.as_ref(), e.kind());
+                        span.record("error.type", kind);
                         operation_event(
                             endpoint,
                             &method,
                             node,
                             secs,
-                            e.status().map(|s| s.as_u16()),
-                            Some(&kind),
+                            status.map(|s| s.as_u16()),
+                            Some(kind),
                         );
                         tracing::warn!(target: "elasticsearch", "{method} {node}{} [failed duration:{secs:.3}s attempts:{}]: {e}", uri.path(), e.attempts().max(1));
                         if let Some(c) = curl {
@@ -354,9 +364,10 @@ mod tests {
 
     #[test]
     fn error_types() {
+        assert_eq!(error_type(None, ErrorKind::Timeout), "Timeout");
         assert_eq!(
-            error_type(&Error::custom(crate::ErrorKind::Timeout, "x")),
-            "Timeout"
+            error_type(Some(&http::StatusCode::NOT_FOUND), ErrorKind::Api),
+            "404"
         );
     }
 
