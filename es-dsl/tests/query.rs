@@ -1,8 +1,9 @@
 //! The constructors write the query DSL as the reference documents it (long forms, as the
 //! server reads them), and every generated query type converts into a `Query`.
 
-use es_dsl::Query;
-use es_dsl::es_api::types::query_dsl::{MatchAllQuery, QueryContainer};
+use es_dsl::es_api::types::OneOrMany;
+use es_dsl::es_api::types::query_dsl::{BoolQuery, MatchAllQuery, QueryContainer};
+use es_dsl::{Query, Search};
 use serde_json::{Value, json};
 
 fn j(q: impl Into<Query>) -> Value {
@@ -126,26 +127,78 @@ fn generated_types_and_raw_json_convert() {
     assert!(Query::raw(json!({})).is_err());
 }
 
-/// Long operator chains merge into one flat `bool` (elasticsearch-dsl's rules), in order.
-/// Each `&` / `|` moves the clauses already merged rather than copying them, so a chain of n
-/// operators is linear: 20,000 clauses here (a quadratic merge would copy 200 million
-/// clauses and stall this test; its speed is measured, not asserted, see the changelog).
-#[test]
-fn long_operator_chains_merge_flat() {
-    const N: i64 = 20_000;
-    let mut and = Query::term("n", 0);
-    let mut or = Query::term("n", 0);
-    for i in 1..N {
-        and = and & Query::term("n", i);
-        or = or | Query::term("n", i);
+/// The address of the heap buffer of a term clause's field name (of the term inside a
+/// `bool.must_not` for a negated one). A moved clause keeps it; a copied one cannot (a
+/// `String` clone allocates its buffer while the original is still alive).
+fn field_addr(q: &QueryContainer) -> *const u8 {
+    match q {
+        QueryContainer::Term(t) => t.key.as_ptr(),
+        QueryContainer::Bool(b) => {
+            let not = b.must_not.as_deref().expect("a negated term");
+            assert_eq!(not.len(), 1);
+            field_addr(not.iter().next().expect("one clause"))
+        }
+        other => panic!("not a term: {other:?}"),
     }
+}
+
+/// The addresses of the clauses of one list of `q`'s `bool`.
+fn list_addrs(
+    q: &QueryContainer,
+    list: impl Fn(&BoolQuery) -> Option<&OneOrMany<QueryContainer>>,
+) -> Vec<*const u8> {
+    let QueryContainer::Bool(b) = q else {
+        panic!("not a bool: {q:?}")
+    };
+    list(&**b)
+        .expect("the clause list")
+        .iter()
+        .map(field_addr)
+        .collect()
+}
+
+/// Merging moves clauses, never copies them: after every `&`, `|`, `Search::filter` and
+/// `Search::exclude` of a chain, each clause merged so far (the earliest included) is still
+/// the same heap object it was built as. A merge that copied the clauses already merged
+/// (quadratic over a chain) fails at its first copy. The flat result is checked as JSON too.
+#[test]
+fn merging_moves_the_clauses_into_one_flat_bool() {
+    const N: i64 = 50;
+    let term = |i: i64| Query::term("n", i);
+    let addr = |q: &Query| field_addr(&q.0);
+
+    let (mut and, mut or) = (term(0), term(0));
+    let (mut and_built, mut or_built) = (vec![addr(&and)], vec![addr(&or)]);
+    for i in 1..N {
+        let (a, o) = (term(i), term(i));
+        and_built.push(addr(&a));
+        or_built.push(addr(&o));
+        and = and & a;
+        or = or | o;
+        assert_eq!(
+            list_addrs(&and.0, |b| b.must.as_deref()),
+            and_built,
+            "& {i}"
+        );
+        assert_eq!(
+            list_addrs(&or.0, |b| b.should.as_deref()),
+            or_built,
+            "| {i}"
+        );
+    }
+    // A mergeable bool on the right gives up its clauses by move as well.
+    let (x, y) = (term(N), term(N + 1));
+    and_built.extend([addr(&x), addr(&y)]);
+    and = and & (x & y);
+    assert_eq!(list_addrs(&and.0, |b| b.must.as_deref()), and_built);
+
     let and = j(and);
     let must = and["bool"]["must"].as_array().expect("one flat must list");
-    assert_eq!(must.len(), N as usize);
+    assert_eq!(must.len(), N as usize + 2);
     assert_eq!(must[0], json!({"term": {"n": {"value": 0}}}));
     assert_eq!(
-        must[N as usize - 1],
-        json!({"term": {"n": {"value": N - 1}}})
+        must[N as usize + 1],
+        json!({"term": {"n": {"value": N + 1}}})
     );
     assert_eq!(and["bool"].as_object().unwrap().len(), 1, "only must");
     let or = j(or);
@@ -155,4 +208,37 @@ fn long_operator_chains_merge_flat() {
     assert_eq!(should.len(), N as usize);
     assert_eq!(should[1], json!({"term": {"n": {"value": 1}}}));
     assert_eq!(or["bool"].as_object().unwrap().len(), 1, "only should");
+
+    // Search::filter and Search::exclude, one clause a call, into the one bool.filter list.
+    let mut s: Search = Search::new().query(Query::match_("title", "rust"));
+    let mut built = Vec::new();
+    for i in 0..2 * N {
+        let q = term(i);
+        built.push(addr(&q));
+        s = if i < N { s.filter(q) } else { s.exclude(q) };
+        let query = s.body().query.as_deref().expect("a query");
+        assert_eq!(
+            list_addrs(query, |b| b.filter.as_deref()),
+            built,
+            "filter {i}"
+        );
+    }
+    let body = s.to_json();
+    let bool_ = body["query"]["bool"].as_object().unwrap();
+    assert_eq!(
+        bool_.keys().collect::<Vec<_>>(),
+        ["filter", "must"],
+        "one bool, no nesting"
+    );
+    assert_eq!(
+        bool_["must"],
+        json!([{"match": {"title": {"query": "rust"}}}])
+    );
+    let filters = bool_["filter"].as_array().unwrap();
+    assert_eq!(filters.len(), 2 * N as usize);
+    assert_eq!(filters[0], json!({"term": {"n": {"value": 0}}}));
+    assert_eq!(
+        filters[N as usize],
+        json!({"bool": {"must_not": [{"term": {"n": {"value": N}}}]}})
+    );
 }

@@ -85,45 +85,6 @@ fn sort_source_highlight_and_friends() {
     );
 }
 
-/// `filter` and `exclude` called once per clause, 20,000 times each: every clause lands in the
-/// one `bool.filter` list, in order. Merging moves the clauses already there (a quadratic
-/// merge, copying them at each call, would stall here; the speed itself is measured by
-/// hand, not asserted).
-#[test]
-fn twenty_thousand_filters_added_one_by_one() {
-    const N: usize = 20_000;
-    let mut s: Search = Search::new().query(Query::match_("title", "rust"));
-    for i in 0..N {
-        s = s.filter(Query::term("n", i as i64));
-    }
-    for i in 0..N {
-        s = s.exclude(Query::term("m", i as i64));
-    }
-    let body = s.to_json();
-    let bool_ = body["query"]["bool"].as_object().unwrap();
-    assert_eq!(
-        bool_.keys().collect::<Vec<_>>(),
-        ["filter", "must"],
-        "one bool, no nesting (keys sorted)"
-    );
-    assert_eq!(
-        body["query"]["bool"]["must"],
-        json!([{"match": {"title": {"query": "rust"}}}])
-    );
-    let filters = body["query"]["bool"]["filter"].as_array().unwrap();
-    assert_eq!(filters.len(), 2 * N);
-    assert_eq!(filters[0], json!({"term": {"n": {"value": 0}}}));
-    assert_eq!(filters[N - 1], json!({"term": {"n": {"value": N - 1}}}));
-    assert_eq!(
-        filters[N],
-        json!({"bool": {"must_not": [{"term": {"m": {"value": 0}}}]}})
-    );
-    assert_eq!(
-        filters[2 * N - 1],
-        json!({"bool": {"must_not": [{"term": {"m": {"value": N - 1}}}]}})
-    );
-}
-
 #[test]
 fn a_stored_body_can_be_edited() {
     let stored = json!({
