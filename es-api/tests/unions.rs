@@ -91,3 +91,81 @@ fn errors_say_what_was_wrong() {
     let e = read::<Buckets<StringTermsBucket>>(r#"[{"key": "x"}]"#).unwrap_err();
     assert!(e.contains("missing field `doc_count`"), "{e}");
 }
+
+/// The same union read by serde's derived untagged enum, for comparison.
+macro_rules! untagged_mirror {
+    ($name:ident { $($v:ident($t:ty)),* $(,)? } $(, $unit:ident)?) => {
+        #[derive(Debug, serde::Deserialize, serde::Serialize)]
+        #[serde(untagged)]
+        enum $name {
+            $($unit,)?
+            $($v($t),)*
+        }
+    };
+}
+
+untagged_mirror!(FieldValueMirror { Bool(bool), Long(i64), Double(f64), String(String) }, Null);
+untagged_mirror!(MissingMirror { Bool(bool), Integer(i32), Double(f64), String(String) });
+untagged_mirror!(TrackHitsMirror { Bool(bool), Integer(i32) });
+untagged_mirror!(MinimumShouldMatchMirror { Integer(i32), String(String) });
+untagged_mirror!(TotalMirror { Long(i64), Object(serde_json::Map<String, serde_json::Value>) });
+
+/// Reads `text` as the generated union and as its untagged mirror: both succeed with the
+/// same JSON written back (numbers keep integer-ness), or both fail.
+fn same_as_untagged<G, M>(text: &str)
+where
+    G: serde::de::DeserializeOwned + serde::Serialize,
+    M: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let g = serde_json::from_str::<G>(text).map(|g| serde_json::to_value(g).unwrap());
+    let m = serde_json::from_str::<M>(text).map(|m| serde_json::to_value(m).unwrap());
+    match (&g, &m) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("{text}: generated {g:?}, untagged {m:?}"),
+    }
+}
+
+#[test]
+fn the_visitor_reads_what_serde_untagged_reads() {
+    let inputs = [
+        "null",
+        "true",
+        "false",
+        "-1",
+        "0",
+        "2147483648",
+        "9223372036854775807",
+        "18446744073709551615",
+        "-9223372036854775808",
+        "1.5",
+        "1e3",
+        "\"x\"",
+        "\"\"",
+        "[]",
+        "{}",
+        "[1]",
+        "{\"a\": 1}",
+    ];
+    for text in inputs {
+        same_as_untagged::<FieldValue, FieldValueMirror>(text);
+        same_as_untagged::<es_api::types::aggregations::Missing, MissingMirror>(text);
+        same_as_untagged::<TrackHits, TrackHitsMirror>(text);
+        same_as_untagged::<MinimumShouldMatch, MinimumShouldMatchMirror>(text);
+    }
+    // An object variant: the generated one checks the fields, the mirror takes any object;
+    // both read integers alike and refuse everything else but objects.
+    for text in [
+        "7",
+        "-1",
+        "18446744073709551615",
+        "1.5",
+        "\"x\"",
+        "true",
+        "null",
+        "[]",
+    ] {
+        same_as_untagged::<HitsMetadataTotal, TotalMirror>(text);
+    }
+    same_as_untagged::<HitsMetadataTotal, TotalMirror>(r#"{"value": 3, "relation": "eq"}"#);
+}

@@ -1899,6 +1899,10 @@ impl Gen {
     /// kind of JSON value (an integer variant and a number variant may both be there:
     /// integers go to the first, as serde's untagged order would have it), reading the value
     /// through `deserialize_any` once. `None` when the variants cannot be told apart so.
+    ///
+    /// One difference from serde's untagged, on purpose: a struct variant is read from a JSON
+    /// object only (serde's derived structs also take the array form, `[10000, "eq"]`, which
+    /// Elasticsearch never writes).
     fn kind_dispatch(
         &self,
         name: &str,
@@ -1958,7 +1962,8 @@ impl Gen {
         if let Some(v) = by.get(&JsonKind::Null) {
             let _ = writeln!(
                 s,
-                "fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {{\nOk({base}::{v})\n}}"
+                "fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {{\nOk({base}::{v})\n}}\n\
+                 fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {{\nOk({base}::{v})\n}}"
             );
         }
         if let Some(v) = by.get(&JsonKind::Bool) {
@@ -1977,9 +1982,12 @@ impl Gen {
             let read = format!("serde::de::value::{de}::<E>::new(v)");
             match (int, float) {
                 (Some(i), Some(f)) => {
+                    // In the order serde's untagged would try them (the variants' sorted order).
+                    let pos = |n: &str| variants.iter().position(|(_, _, v, _)| v == n);
+                    let (first, second) = if pos(i) <= pos(f) { (i, f) } else { (f, i) };
                     let _ = writeln!(
                         s,
-                        "fn {sig} {{\nDeserialize::deserialize({read}).map({base}::{i}).or_else(|_: E| Deserialize::deserialize({read}).map({base}::{f}))\n}}"
+                        "fn {sig} {{\nDeserialize::deserialize({read}).map({base}::{first}).or_else(|_: E| Deserialize::deserialize({read}).map({base}::{second}))\n}}"
                     );
                 }
                 (Some(v), None) | (None, Some(v)) => arm(&mut s, &sig, &read, v),

@@ -11854,6 +11854,9 @@ impl<'de> Deserialize<'de> for KeyedPercentilesValue {
             fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
                 Ok(KeyedPercentilesValue::Null)
             }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(KeyedPercentilesValue::Null)
+            }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
                 Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
                     .map(KeyedPercentilesValue::Double)

@@ -849,6 +849,9 @@ impl<'de> Deserialize<'de> for FieldValue {
             fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
                 Ok(FieldValue::Null)
             }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(FieldValue::Null)
+            }
             fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
                 Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
                     .map(FieldValue::Bool)
