@@ -1,5 +1,7 @@
-//! Logs: the `elasticsearch` line per request and the curl trace, without credentials; the
-//! OpenTelemetry fields of the request and attempt spans as the fmt subscriber shows them.
+//! Logs: the `elasticsearch` line per request and the curl trace, without credentials; and
+//! the spans as the fmt subscriber shows them: the request's log line inside `es.request`,
+//! `es.attempt` nested under it, the resend count after a retry, the node's name after a
+//! sniff. tests/otel_names.rs checks the OpenTelemetry fields one by one.
 //!
 //! Alone in its own test binary: `tracing` caches per-callsite interest process-wide, so a
 //! scoped subscriber is only reliable when no other test thread logs at the same time.
@@ -102,17 +104,6 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
         out.contains(&format!("PUT {}/logs/_doc/1 [status:201", server.url())),
         "{out}"
     );
-    // OpenTelemetry names: the request span, and one attempt span under it.
-    assert!(out.contains("db.system.name=\"elasticsearch\""), "{out}");
-    assert!(out.contains("server.address=\"127.0.0.1\""), "{out}");
-    assert!(
-        out.contains(&format!("server.port={}", server.port())),
-        "{out}"
-    );
-    assert!(
-        out.contains("es.attempt{http.request.resend_count=0"),
-        "{out}"
-    );
     assert!(out.contains("curl -XPUT 'http://localhost:9200/logs/_doc/1?refresh=true&pretty' -H 'Content-Type: application/json' -d '{"), "{out}");
     assert!(out.contains(r#""msg": "it'\''s here""#), "{out}");
     assert!(out.contains("# [201]"), "{out}");
@@ -122,22 +113,18 @@ fn logs_request_lines_and_curl_trace_without_credentials() {
         "{out}"
     );
     assert!(out.contains("WARN") && out.contains("[status:404"), "{out}");
-    // The 404: the request span's fields on its WARN line.
+    // The 404's WARN line is logged inside its request span.
     let line = out
         .lines()
         .find(|l| l.contains("WARN") && l.contains("[status:404"))
         .unwrap_or_else(|| panic!("no 404 line: {out}"));
-    for field in [
-        "es.request{",
-        "db.system.name=\"elasticsearch\"",
-        "db.operation.name=\"get\"",
-        "http.request.method=GET",
-        "url.path=/missing/_doc/1",
-        "http.response.status_code=404",
-        "error.type=\"404\"",
-    ] {
-        assert!(line.contains(field), "{field}: {line}");
-    }
+    let (span, _) = line
+        .split_once("}: ")
+        .unwrap_or_else(|| panic!("no span on the 404 line: {line}"));
+    assert!(
+        span.contains("es.request{") && span.contains("db.operation.name=\"get\""),
+        "{line}"
+    );
     // Its attempt: an `es.attempt` span nested in the `es.request` span (fmt prints the
     // chain `parent{..}:child{..}`), the first send.
     let attempt = out

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use es_tests::{Action, FaultProxy, Mode, OsmemServer, RequestInfo};
-use es_transport::{ErrorKind, Request, Transport};
+use es_transport::{ErrorKind, Request, RequestOptions, Transport};
 use serde_json::{Value, json};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -200,6 +200,7 @@ fn spans_and_metrics_follow_opentelemetry_names() {
             assert_eq!(a.parent, Some(req.id), "es.attempt under es.request");
             assert_eq!(a.fields.get("http.request.resend_count"), Some(&json!(0)));
             assert_eq!(a.fields.get("http.response.status_code"), Some(&json!(404)));
+            assert_eq!(a.fields.get("error.type"), Some(&json!("404")));
             assert_eq!(a.fields.get("server.address"), Some(&json!("127.0.0.1")));
             assert_eq!(a.fields.get("server.port"), Some(&port));
 
@@ -331,6 +332,37 @@ fn spans_and_metrics_follow_opentelemetry_names() {
                 s.get("elasticsearch.node.mean_duration")
                     .is_some_and(Value::is_f64)
             );
+
+            // An ignored 404 is a successful operation, without error.type; its attempt
+            // still failed as an HTTP request, with error.type "404".
+            let resp = t
+                .send(
+                    Request::get("/missing-otel/_doc/1")
+                        .with_endpoint("get")
+                        .with_options(RequestOptions::new().ignore_status([404])),
+                )
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 404);
+            let c = capture.take();
+            let (req, attempts) = request_and_attempts(&c);
+            assert_eq!(
+                req.fields.get("http.response.status_code"),
+                Some(&json!(404))
+            );
+            assert!(req.fields.get("error.type").is_none(), "{req:?}");
+            let ops = metrics(&c, "operation");
+            assert_eq!(ops.len(), 1, "{:?}", c.events);
+            assert_eq!(
+                ops[0].fields.get("http.response.status_code"),
+                Some(&json!(404))
+            );
+            assert!(ops[0].fields.get("error.type").is_none(), "{:?}", ops[0]);
+            assert_eq!(attempts.len(), 1, "{attempts:?}");
+            assert_eq!(attempts[0].fields.get("error.type"), Some(&json!("404")));
+            let tries = metrics(&c, "attempt");
+            assert_eq!(tries.len(), 1, "{:?}", c.events);
+            assert_eq!(tries[0].fields.get("error.type"), Some(&json!("404")));
         });
     });
 }
