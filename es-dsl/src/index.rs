@@ -285,6 +285,17 @@ impl Index {
     /// The old indices are deleted only after the alias moved: a failure there does not undo
     /// the migration, so it is not an `Err` but listed in [`Migration::not_deleted`].
     ///
+    /// The reindex is checked before the alias moves: its answer must be readable, with
+    /// `timed_out: false`, no `failures`, and every document found written
+    /// (`created + updated + noops == total`); anything else is an error and the partial
+    /// copy is deleted (so `delete_old` never deletes the only complete copy). The counts of
+    /// the reindex answer are used rather than comparing `_count` of the old and new indices,
+    /// which writes to the old index during the copy would make differ. The reindex runs
+    /// synchronously (`wait_for_completion`, as osmem-server has no tasks API to poll), not
+    /// retried and with no client-side timeout: a client giving up would delete the new
+    /// index while the server is still writing into it. Writes to the old index after the
+    /// reindex started are not copied: stop writers during a migration.
+    ///
     /// # Errors
     /// A definition that cannot be built; `<name>` being a concrete index rather than an
     /// alias (as [`Document::init`] creates it: migrate manages versions behind an alias from
@@ -336,13 +347,7 @@ impl Index {
         }
         // Not ours to delete if this fails (the name may be taken): no undo.
         self.create_as(client, &next, &[]).await?;
-        let body = json!({"source": {"index": old}, "dest": {"index": next}});
-        let resp: Value = match client.reindex().body(body).refresh(true).send().await {
-            Ok(r) => r.json()?,
-            Err(e) => return Err(undo(client, &next, e.into()).await),
-        };
-        if resp["failures"].as_array().is_some_and(|f| !f.is_empty()) {
-            let e = Error::input(format!("reindex into {next} failed: {}", resp["failures"]));
+        if let Err(e) = reindex(client, &old, &next).await {
             return Err(undo(client, &next, e).await);
         }
         let mut actions = vec![json!({"add": {"index": next, "alias": alias}})];
@@ -386,6 +391,56 @@ pub struct Migration {
     /// itself succeeded (the alias moved), these are left to delete by hand.
     pub not_deleted: Vec<(String, Error)>,
 }
+
+/// Reindexes `old` into `next`, synchronously and with no client-side timeout (see
+/// [`Index::migrate`]), and checks the answer: an answer that cannot be read, `timed_out`,
+/// any `failures`, or fewer documents written (`created + updated + noops`) than the
+/// reindex found (`total`) is an error.
+async fn reindex(client: &Client, old: &[String], next: &str) -> Result<(), Error> {
+    let body = json!({"source": {"index": old}, "dest": {"index": next}});
+    let resp: Value = client
+        .reindex()
+        .body(body)
+        .refresh(true)
+        // Never cut short by the client: the server would go on writing into `next` after
+        // the undo deleted it (and could create it again). Not retried: one copy at a time.
+        .request_timeout(REINDEX_TIMEOUT)
+        .max_retries(0)
+        .send()
+        .await?
+        .json()?;
+    if resp["timed_out"].as_bool() != Some(false) {
+        return Err(Error::input(format!(
+            "reindex into {next} did not finish (timed_out: {}): the copy is partial",
+            resp["timed_out"]
+        )));
+    }
+    if resp["failures"].as_array().is_none_or(|f| !f.is_empty()) {
+        return Err(Error::input(format!(
+            "reindex into {next} failed: {}",
+            resp["failures"]
+        )));
+    }
+    let count = |k: &str| resp[k].as_u64();
+    let (Some(total), Some(created)) = (count("total"), count("created")) else {
+        return Err(Error::input(format!(
+            "reindex into {next}: the answer has no `total` / `created` count: {resp}"
+        )));
+    };
+    let written = created + count("updated").unwrap_or(0) + count("noops").unwrap_or(0);
+    if written != total {
+        return Err(Error::input(format!(
+            "reindex into {next} wrote {written} of {total} documents (created {created}, \
+             updated {}, noops {}, version_conflicts {}): the copy is partial",
+            resp["updated"], resp["noops"], resp["version_conflicts"]
+        )));
+    }
+    Ok(())
+}
+
+/// The client-side timeout of the reindex in [`Index::migrate`]: none in practice (about
+/// 30 years); a reindex ends by itself, with an answer or a lost connection.
+const REINDEX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1 << 30);
 
 /// Deletes the half-built next index after a failed migration step, keeping the error.
 async fn undo(client: &Client, next: &str, e: Error) -> Error {

@@ -738,3 +738,97 @@ async fn update_by_query_slices_and_tasks() {
     // matched document was written once more.
     assert_eq!(versions(client.clone()).await, [2, 2, 2, 2]);
 }
+
+/// A first version `<name>-1` behind the alias `name`, holding `n` articles.
+async fn versioned(client: &Client, name: &str, n: usize) -> Index {
+    let index = Index::new(name).document::<Article>();
+    index.migrate(client, false).await.unwrap();
+    for i in 0..n {
+        client
+            .index(name)
+            .id(i.to_string())
+            .body(article(i))
+            .refresh(true)
+            .send()
+            .await
+            .unwrap();
+    }
+    index
+}
+
+/// A reindex answer that is partial (fewer documents written than found), timed out, or
+/// unreadable fails the migration before the alias moves: the new index is deleted, the old
+/// one (with `delete_old`) kept, the alias left on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_or_unreadable_reindex_is_undone() {
+    use es_tests::{FaultProxy, ProxyResponse, RequestInfo};
+    let server = es_tests::OsmemServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).unwrap();
+    type Edit = fn(&mut serde_json::Value) -> Option<Vec<u8>>;
+    let cases: [(&str, Edit, &str); 3] = [
+        (
+            "partial",
+            |v| {
+                // One document fewer written than the reindex found.
+                v["created"] = serde_json::json!(v["total"].as_u64().unwrap() - 1);
+                None
+            },
+            "wrote 2 of 3 documents",
+        ),
+        (
+            "slow",
+            |v| {
+                v["timed_out"] = serde_json::json!(true);
+                None
+            },
+            "timed_out: true",
+        ),
+        (
+            "garbled",
+            |_| Some(b"{\"took\": 3, \"tot".to_vec()),
+            "eof while parsing",
+        ),
+    ];
+    for (name, edit, says) in cases {
+        let index = versioned(&client, name, 3).await;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen_by_proxy = seen.clone();
+        proxy.set_rewriter(std::sync::Arc::new(
+            move |info: &RequestInfo, mut resp: ProxyResponse| {
+                if info.method == "POST" && info.path_only() == "/_reindex" {
+                    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&resp.body) else {
+                        return resp;
+                    };
+                    *seen_by_proxy.lock().unwrap() = Some(v.clone());
+                    let body = edit(&mut v).unwrap_or_else(|| v.to_string().into_bytes());
+                    resp.body = body.into();
+                }
+                resp
+            },
+        ));
+        let err = index.migrate(&client, true).await.unwrap_err();
+        proxy.clear_rewriter();
+        // What osmem answered: a complete copy, in Elasticsearch's words.
+        let original = seen.lock().unwrap().take().expect("the reindex answer");
+        assert_eq!(
+            (
+                &original["total"],
+                &original["created"],
+                &original["timed_out"]
+            ),
+            (&serde_json::json!(3), &serde_json::json!(3), &false.into()),
+            "{name}"
+        );
+        assert!(
+            err.to_string().to_lowercase().contains(says),
+            "{name}: {err}"
+        );
+        assert_eq!(behind(&client, name).await, [format!("{name}-1")], "{name}");
+        assert_eq!(count(&client, name).await, 3, "{name}");
+        assert!(
+            !client.indices().exists(format!("{name}-2")).await.unwrap(),
+            "{name}: the partial copy is deleted"
+        );
+    }
+}
