@@ -4,89 +4,17 @@
 
 mod common;
 
-use common::scroll_alive;
+use common::{Num, capture_ids, client, eventually, open_pits, remember_ids, scroll_alive, seed};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use es_api::Client;
-use es_api::es_transport::{Request, Transport};
 use es_helpers::ErrorKind;
-use es_helpers::bulk::{Bulk, BulkAction};
 use es_helpers::scan::{PitApi, Scan};
 use es_tests::{Action, FaultProxy, OsmemServer, ProxyResponse, RequestInfo};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-fn client(url: &str) -> Client {
-    Client::new(
-        Transport::builder(url.to_owned())
-            .build()
-            .expect("transport"),
-    )
-}
-
-async fn seed(client: &Client, index: &str, n: u64) {
-    let actions =
-        (0..n).map(|i| BulkAction::index(json!({"n": i, "even": i % 2 == 0})).id(i.to_string()));
-    let s = Bulk::new(client)
-        .index(index)
-        .chunk_size(1000)
-        .refresh(true)
-        .run_iter(actions)
-        .await
-        .expect("seed");
-    assert_eq!(s.succeeded(), n);
-}
-
-/// Remembers every `_scroll_id` / `pit_id` the server hands out.
-fn capture_ids(proxy: &FaultProxy) -> Arc<Mutex<Vec<String>>> {
-    let ids = Arc::new(Mutex::new(Vec::new()));
-    let seen = ids.clone();
-    proxy.set_rewriter(Arc::new(move |_: &RequestInfo, resp: ProxyResponse| {
-        if let Some(body) = resp.body_json() {
-            for key in ["_scroll_id", "pit_id"] {
-                if let Some(id) = body[key].as_str() {
-                    let mut ids = seen.lock().unwrap();
-                    if !ids.iter().any(|i| i == id) {
-                        ids.push(id.to_owned());
-                    }
-                }
-            }
-        }
-        resp
-    }));
-    ids
-}
-
-async fn open_pits(direct: &Client) -> usize {
-    let v: Value = direct
-        .transport()
-        .send(Request::get("/_search/point_in_time/_all"))
-        .await
-        .expect("pits")
-        .json()
-        .expect("json");
-    v["pits"].as_array().map_or(0, Vec::len)
-}
-
-/// Waits for the spawned release to reach the server.
-async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {
-    for _ in 0..50 {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
-}
-
-#[derive(Debug, Deserialize, PartialEq)]
-struct Num {
-    n: u64,
-    even: bool,
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_hits_order_and_release_at_the_end() {
@@ -256,14 +184,7 @@ fn capture_ids_and_rewrite_shards(
         let Some(mut body) = resp.body_json() else {
             return resp;
         };
-        for key in ["_scroll_id", "pit_id"] {
-            if let Some(id) = body[key].as_str() {
-                let mut ids = seen.lock().unwrap();
-                if !ids.iter().any(|i| i == id) {
-                    ids.push(id.to_owned());
-                }
-            }
-        }
+        remember_ids(&seen, &body);
         match shards_for(info) {
             Some(shards) if body.get("hits").is_some() => {
                 body["_shards"] = shards;

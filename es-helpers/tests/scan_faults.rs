@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::scroll_alive;
+use common::{eventually, faulty_client, scroll_alive};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,29 +34,6 @@ const PAGE: u32 = 10;
 #[allow(dead_code)]
 struct Num {
     n: u64,
-}
-
-fn faulty_client(proxy: &FaultProxy) -> Client {
-    Client::new(
-        Transport::builder(proxy.url().as_str())
-            .max_retries(RETRIES)
-            .retry_backoff(Duration::from_millis(5), Duration::from_millis(20))
-            .request_timeout(Duration::from_millis(700))
-            .max_response_size(64 << 20)
-            .build()
-            .unwrap(),
-    )
-}
-
-/// Waits for a release spawned by the scan to reach the server.
-async fn eventually_released(direct: &Client, id: &str) -> bool {
-    for _ in 0..50 {
-        if !scroll_alive(direct, id).await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
 }
 
 /// What the error of a case must be: the helper's kind and, for `Transport`, the transport's.
@@ -98,7 +75,7 @@ async fn scan_fault_matrix() {
         .await
         .expect("seed");
     let proxy = FaultProxy::start(server.addr());
-    let client = faulty_client(&proxy);
+    let client = faulty_client(&proxy, RETRIES, Duration::from_millis(700), 64 << 20);
     // The scroll ids the server hands out through the proxy.
     let ids: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = ids.clone();
@@ -290,7 +267,7 @@ async fn scan_fault_matrix() {
             .expect("the first page's scroll id");
         if c.released {
             assert!(
-                eventually_released(&direct, &id).await,
+                eventually(async || !scroll_alive(&direct, &id).await).await,
                 "{what}: the scroll was cleared"
             );
         } else {

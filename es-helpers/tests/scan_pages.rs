@@ -5,78 +5,62 @@
 
 mod common;
 
-use common::scroll_alive;
+use common::{Num, client, remember_ids, scroll_alive, seed};
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use es_api::Client;
-use es_api::es_transport::Transport;
-use es_helpers::bulk::{Bulk, BulkAction};
 use es_helpers::scan::Scan;
 use es_tests::{FaultProxy, OsmemServer, ProxyResponse, RequestInfo};
 use futures_util::{StreamExt, TryStreamExt};
-use serde::Deserialize;
 use serde_json::{Value, json};
-
-fn client(url: &str) -> Client {
-    Client::new(
-        Transport::builder(url.to_owned())
-            .build()
-            .expect("transport"),
-    )
-}
-
-async fn seed(client: &Client, index: &str, n: u64) {
-    let actions = (0..n).map(|i| BulkAction::index(json!({"n": i})).id(i.to_string()));
-    let s = Bulk::new(client)
-        .index(index)
-        .chunk_size(1000)
-        .refresh(true)
-        .run_iter(actions)
-        .await
-        .expect("seed");
-    assert_eq!(s.succeeded(), n);
-}
-
-#[derive(Debug, Deserialize)]
-struct Num {
-    n: u64,
-}
 
 /// What a test collects from the proxy.
 type Seen<T> = Arc<Mutex<Vec<T>>>;
 
-/// Remembers every `_scroll_id` the server hands out, and how many hits each response had.
-fn capture_scrolls(proxy: &FaultProxy) -> (Seen<String>, Seen<usize>) {
-    let ids = Arc::new(Mutex::new(Vec::new()));
-    let sizes = Arc::new(Mutex::new(Vec::new()));
-    let (seen, counted) = (ids.clone(), sizes.clone());
+/// What the server sent, as the proxy saw it.
+#[derive(Default)]
+struct Captured {
+    /// Every `_scroll_id` / `pit_id` the server handed out, once each.
+    ids: Seen<String>,
+    /// How many hits each response had.
+    sizes: Seen<usize>,
+    /// How many of each response's hits carried a non-empty `sort` array.
+    sorted: Seen<usize>,
+}
+
+/// Records the raw responses the server sends through the proxy.
+fn capture(proxy: &FaultProxy) -> Arc<Captured> {
+    let captured = Arc::new(Captured::default());
+    let seen = captured.clone();
     proxy.set_rewriter(Arc::new(move |_: &RequestInfo, resp: ProxyResponse| {
         if let Some(body) = resp.body_json() {
-            if let Some(id) = body["_scroll_id"].as_str() {
-                let mut ids = seen.lock().unwrap();
-                if !ids.iter().any(|i| i == id) {
-                    ids.push(id.to_owned());
-                }
-            }
+            remember_ids(&seen.ids, &body);
             if let Some(hits) = body["hits"]["hits"].as_array() {
-                counted.lock().unwrap().push(hits.len());
+                seen.sizes.lock().unwrap().push(hits.len());
+                let sorted = hits
+                    .iter()
+                    .filter(|h| h["sort"].as_array().is_some_and(|s| !s.is_empty()))
+                    .count();
+                seen.sorted.lock().unwrap().push(sorted);
             }
         }
         resp
     }));
-    (ids, sizes)
+    captured
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sort_is_kept_where_it_means_something() {
     let server = OsmemServer::start_with_args(&["-no-ja"]);
-    let c = client(&server.url());
-    seed(&c, "sorted", 1200).await;
+    seed(&client(&server.url()), "sorted", 1200).await;
+    let proxy = FaultProxy::start(server.addr());
+    let seen = capture(&proxy);
+    let c = client(&proxy.url());
 
-    // A plain scroll sorts by `_doc` (the server sends `"sort": [doc]` with every hit): the
-    // values are skipped while parsing, the rest of the hit is read.
+    // A plain scroll sorts by `_doc`, and the server sends `"sort": [doc]` with every hit
+    // (seen in the raw responses through the proxy): the values are skipped while parsing,
+    // the rest of the hit is read.
     let hits: Vec<_> = Scan::new(&c, "sorted")
         .size(500)
         .stream::<Num>()
@@ -84,6 +68,12 @@ async fn sort_is_kept_where_it_means_something() {
         .await
         .expect("scroll");
     assert_eq!(hits.len(), 1200);
+    assert_eq!(*seen.sizes.lock().unwrap(), [500, 500, 200, 0]);
+    assert_eq!(
+        *seen.sorted.lock().unwrap(),
+        [500, 500, 200, 0],
+        "the server sent sort values with every hit"
+    );
     assert!(hits.iter().all(|h| h.sort.is_none()), "no _doc sort values");
     assert!(hits.iter().all(|h| h.index == "sorted"));
     let ns: BTreeSet<u64> = hits.iter().map(|h| h.source.as_ref().unwrap().n).collect();
@@ -132,7 +122,7 @@ async fn pages_yield_each_response_and_clear_the_scroll() {
     let direct = client(&server.url());
     seed(&direct, "paged", 2500).await;
     let proxy = FaultProxy::start(server.addr());
-    let (ids, sizes) = capture_scrolls(&proxy);
+    let seen = capture(&proxy);
     let c = client(&proxy.url());
 
     let pages: Vec<Vec<_>> = Scan::new(&c, "paged")
@@ -144,14 +134,20 @@ async fn pages_yield_each_response_and_clear_the_scroll() {
     // One item per non-empty response, in order, each as the server sent it.
     let lens: Vec<usize> = pages.iter().map(Vec::len).collect();
     assert_eq!(lens, [1000, 1000, 500]);
-    assert_eq!(*sizes.lock().unwrap(), [1000, 1000, 500, 0]);
+    assert_eq!(*seen.sizes.lock().unwrap(), [1000, 1000, 500, 0]);
     let ns: BTreeSet<u64> = pages
         .iter()
         .flatten()
         .map(|h| h.source.as_ref().unwrap().n)
         .collect();
     assert_eq!(ns, (0..2500).collect());
-    let scroll_id = ids.lock().unwrap().first().cloned().expect("a scroll id");
+    let scroll_id = seen
+        .ids
+        .lock()
+        .unwrap()
+        .first()
+        .cloned()
+        .expect("a scroll id");
     assert!(
         !scroll_alive(&direct, &scroll_id).await,
         "cleared at the end"
