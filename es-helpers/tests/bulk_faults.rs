@@ -24,12 +24,15 @@
 //! Summarized in RELIABILITY.md; rerun with
 //! `cargo test -p es-helpers --test bulk_faults -- --nocapture`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::faulty_client;
 use es_api::Client;
 use es_api::es_transport::{ErrorKind as TransportKind, Request, Transport};
 use es_helpers::ErrorKind;
@@ -47,6 +50,16 @@ const FAULTY: std::ops::Range<u64> = 50..100;
 const T_RETRIES: u32 = 2;
 /// The helper's `max_retries`.
 const B_RETRIES: u32 = 2;
+/// The transport's request timeout in every case that is not about timeouts: generous, so
+/// that a chunk slowed by a loaded machine does not fail the case.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// The request timeout of the stall cases (the proxy holds the stalled request until the
+/// case ends, far past it); the other requests of those runs must be answered within it.
+const STALL_TIMEOUT: Duration = Duration::from_secs(2);
+/// The transport's `max_response_size`.
+const MAX_RESPONSE: usize = 1 << 20;
+/// How long a case may wait for something it expects (the killer for the stalled read).
+const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Whether a request is the 2nd chunk (its body holds the action of id 50).
 fn is_faulty_chunk(info: &RequestInfo) -> bool {
@@ -94,6 +107,8 @@ struct Case {
     first: Option<u64>,
     retry_on_connection_error: bool,
     retry_on_timeout: bool,
+    /// The transport's request timeout.
+    timeout: Duration,
     /// `None`: the run succeeds.
     want: Option<Want>,
     /// Status of the 2nd chunk's items when they fail (0: no answer).
@@ -122,6 +137,7 @@ fn case(name: &'static str, fault: Fault, want: Option<Want>, reads: u64, execut
         first: None,
         retry_on_connection_error: false,
         retry_on_timeout: false,
+        timeout: TIMEOUT,
         want,
         item_status: 0,
         sends: 1,
@@ -172,18 +188,6 @@ impl Hooks {
             }
         }));
     }
-}
-
-fn client(proxy: &FaultProxy) -> Client {
-    Client::new(
-        Transport::builder(proxy.url().as_str())
-            .max_retries(T_RETRIES)
-            .retry_backoff(Duration::from_millis(5), Duration::from_millis(20))
-            .request_timeout(Duration::from_millis(700))
-            .max_response_size(64 << 20)
-            .build()
-            .unwrap(),
-    )
 }
 
 /// The documents, with a gate before ids 50 and 100: each opens when the chunk before it is
@@ -308,7 +312,7 @@ async fn run_case(
     let what = format!("{} ({mode})", c.name);
     let index = format!("bulk-faults-{n}-{mode}");
     let direct = Client::new(Transport::new(server.url().as_str()).unwrap());
-    let client = client(proxy);
+    let client = faulty_client(proxy, T_RETRIES, c.timeout, MAX_RESPONSE);
     hooks.reads.store(0, Ordering::SeqCst);
     hooks.forwarded.store(0, Ordering::SeqCst);
     *hooks.fault.lock().unwrap() = Some((c.fault.clone(), c.first));
@@ -351,7 +355,12 @@ async fn run_case(
     let killer = matches!(c.fault, Fault::Kill).then(|| {
         let (hooks, h) = (hooks.clone(), proxy.handle());
         tokio::spawn(async move {
+            let deadline = Instant::now() + DEADLINE;
             while hooks.reads.load(Ordering::SeqCst) == 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "the 2nd chunk never reached the proxy"
+                );
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -470,7 +479,7 @@ async fn run_case(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_fault_matrix() {
     let server = OsmemServer::start();
-    // The server's first write is slow (well over the 700 ms timeout): not part of a case.
+    // The server's first write is slow: not part of a case.
     let direct = Client::new(Transport::new(server.url().as_str()).unwrap());
     Bulk::new(&direct)
         .index("warm-up")
@@ -492,8 +501,9 @@ async fn bulk_fault_matrix() {
         ))
     };
     let api = |status| Some(transport_err(TransportKind::Api, Some(status), 3, true));
-    let big = Bytes::from(vec![b' '; 100 << 20]);
-    let bomb = es_tests::wire::gzip(&vec![b' '; 200 << 20]);
+    // Over the 1 MiB limit: a 2 MiB body, and a gzip bomb inflating to 8 MiB.
+    let big = Bytes::from(vec![b' '; 2 << 20]);
+    let bomb = es_tests::wire::gzip(&vec![b' '; 8 << 20]);
 
     let mut cases = vec![
         case("connection refused", Fault::Refuse, connect(3, false), 0, 0),
@@ -519,13 +529,16 @@ async fn bulk_fault_matrix() {
             t,
             0,
         ),
-        case(
-            "stall past the request timeout",
-            Fault::Act(Action::Stall),
-            Some(transport_err(TransportKind::Timeout, None, 1, true)),
-            1,
-            0,
-        ),
+        Case {
+            timeout: STALL_TIMEOUT,
+            ..case(
+                "stall past the request timeout",
+                Fault::Act(Action::Stall),
+                Some(transport_err(TransportKind::Timeout, None, 1, true)),
+                1,
+                0,
+            )
+        },
         Case {
             item_status: 429,
             sends: b,
@@ -599,7 +612,7 @@ async fn bulk_fault_matrix() {
             1,
         ),
         case(
-            "a 100 MB body over a 64 MiB limit",
+            "a 2 MiB body over a 1 MiB limit",
             rewrite(move |_| ProxyResponse::json(200, big.clone())),
             Some(transport_err(
                 TransportKind::ResponseTooLarge,
@@ -611,7 +624,7 @@ async fn bulk_fault_matrix() {
             1,
         ),
         case(
-            "gzip bomb (200 MiB inflated)",
+            "gzip bomb (8 MiB inflated)",
             rewrite(move |_| {
                 ProxyResponse::json(200, bomb.clone()).with_header("Content-Encoding", "gzip")
             }),
@@ -666,6 +679,7 @@ async fn bulk_fault_matrix() {
             first: Some(1),
             sends: 2,
             retry_on_timeout: true,
+            timeout: STALL_TIMEOUT,
             ..case(
                 "stall on the first request, retry_on_timeout",
                 Fault::Act(Action::Stall),
