@@ -296,6 +296,11 @@ impl Index {
     /// index while the server is still writing into it. Writes to the old index after the
     /// reindex started are not copied: stop writers during a migration.
     ///
+    /// If moving the alias fails, the alias is read again: when the server applied the move
+    /// before the answer was lost, the migration goes on as succeeded; when the alias still
+    /// points at the old indices, the new index is deleted; when the alias cannot be read,
+    /// nothing is deleted and the error says so.
+    ///
     /// # Errors
     /// A definition that cannot be built; `<name>` being a concrete index rather than an
     /// alias (as [`Document::init`] creates it: migrate manages versions behind an alias from
@@ -361,7 +366,20 @@ impl Index {
             .send()
             .await
         {
-            return Err(undo(client, &next, e.into()).await);
+            // The request may have been applied before the answer was lost (a timeout, a
+            // connection cut while reading): the alias is read again, and `next` is deleted
+            // only when the alias certainly does not point at it.
+            match aliased_indices(client, alias).await {
+                Ok(now) if now.contains(&next) => {}
+                Ok(_) => return Err(undo(client, &next, e.into()).await),
+                Err(read) => {
+                    return Err(Error::input(format!(
+                        "moving the alias `{alias}` to {next} failed ({e}), and reading it back \
+                         failed too ({read}): {next} is left in place; check where `{alias}` \
+                         points before deleting {next}"
+                    )));
+                }
+            }
         }
         let mut not_deleted = Vec::new();
         if delete_old {
@@ -390,6 +408,25 @@ pub struct Migration {
     /// Old indices `delete_old` could not delete, with the server's error: the migration
     /// itself succeeded (the alias moved), these are left to delete by hand.
     pub not_deleted: Vec<(String, Error)>,
+}
+
+/// The indices the alias `alias` points at (none when it does not exist).
+async fn aliased_indices(client: &Client, alias: &str) -> Result<Vec<String>, Error> {
+    let resp = client
+        .indices()
+        .get_alias()
+        .name(alias.to_string())
+        .ignore_status([404])
+        .send()
+        .await?;
+    if resp.status().as_u16() == 404 {
+        return Ok(Vec::new());
+    }
+    let current: Value = resp.json()?;
+    Ok(current
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default())
 }
 
 /// Reindexes `old` into `next`, synchronously and with no client-side timeout (see

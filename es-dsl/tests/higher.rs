@@ -756,6 +756,42 @@ async fn versioned(client: &Client, name: &str, n: usize) -> Index {
     index
 }
 
+/// The server applies the alias move but its answer is lost (the connection reset while
+/// the response is read): migrate reads the alias back, sees it moved, and finishes; the new
+/// index it points at is kept. A move refused before it was applied deletes the new index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alias_move_applied_but_unanswered_is_not_undone() {
+    use es_tests::{Action, FaultProxy, RequestInfo};
+    let server = es_tests::OsmemServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).unwrap();
+    let moved = versioned(&client, "moved", 2).await;
+    proxy.set_rule(std::sync::Arc::new(|info: &RequestInfo| {
+        (info.method == "POST" && info.path_only() == "/_aliases")
+            .then_some(Action::ResetMidResponse)
+    }));
+    let m = moved.migrate(&client, true).await.unwrap();
+    proxy.clear_rule();
+    assert!(proxy.requests_for("/_aliases") >= 1);
+    assert_eq!(m.index, "moved-2");
+    assert_eq!(behind(&client, "moved").await, ["moved-2"]);
+    assert_eq!(count(&client, "moved").await, 2);
+    assert!(!client.indices().exists("moved-1").await.unwrap());
+
+    // Refused without being applied (answered by the proxy, never forwarded): the alias is
+    // still on the old index, so the new one is deleted.
+    let refused = versioned(&client, "refused", 2).await;
+    proxy.set_rule(std::sync::Arc::new(|info: &RequestInfo| {
+        (info.method == "POST" && info.path_only() == "/_aliases").then(|| Action::status(500))
+    }));
+    let err = refused.migrate(&client, true).await.unwrap_err();
+    proxy.clear_rule();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500), "{err}");
+    assert_eq!(behind(&client, "refused").await, ["refused-1"]);
+    assert_eq!(count(&client, "refused").await, 2);
+    assert!(!client.indices().exists("refused-2").await.unwrap());
+}
+
 /// A reindex answer that is partial (fewer documents written than found), timed out, or
 /// unreadable fails the migration before the alias moves: the new index is deleted, the old
 /// one (with `delete_old`) kept, the alias left on it.
