@@ -6,6 +6,7 @@ use std::future::Future;
 use es_api::Client;
 use es_api::response::{GetResponse, WriteResponse};
 use es_api::types::mapping::{DynamicMapping, Property, TypeMapping};
+use es_api::types::search::Hit;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -174,7 +175,7 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
                 .send()
                 .await?
                 .json()?;
-            Ok(Doc::from_write(resp, self))
+            Ok(Doc::from_write(resp, self, None))
         }
     }
 
@@ -202,6 +203,7 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
                 seq_no: got.seq_no,
                 primary_term: got.primary_term,
                 version: got.version,
+                routing: got.routing,
                 source,
             }))
         }
@@ -242,6 +244,7 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
                         seq_no: d.seq_no,
                         primary_term: d.primary_term,
                         version: d.version,
+                        routing: d.routing,
                         source: d.source?,
                     })
                 })
@@ -347,6 +350,11 @@ pub struct Doc<T> {
     pub primary_term: Option<i64>,
     /// `_version`.
     pub version: Option<i64>,
+    /// `_routing`: the shard routing value the document was stored with (a `join` child's
+    /// parent id, say), as the server returned it (get, mget, a search hit through
+    /// [`Doc::from_hit`]) or as given to [`Save::routing`]. Saving, updating and deleting
+    /// through this `Doc` send it, so they reach the same shard; `None` sends none.
+    pub routing: Option<String>,
     /// The document.
     pub source: T,
 }
@@ -364,14 +372,41 @@ impl<T> std::ops::DerefMut for Doc<T> {
     }
 }
 
+impl<T> Doc<T> {
+    /// The stored document of a search hit: its id, index, version, `seq_no` /
+    /// `primary_term` (with `seq_no_primary_term(true)` on the search, else later writes are
+    /// unchecked) and `_routing`.
+    ///
+    /// # Errors
+    /// A hit without `_id` or without `_source` (`ErrorKind::Input`).
+    pub fn from_hit(hit: Hit<T>) -> Result<Doc<T>, Error> {
+        let id = hit
+            .id
+            .ok_or_else(|| Error::input(format!("a hit of {} has no _id", hit.index)))?;
+        let source = hit
+            .source
+            .ok_or_else(|| Error::input(format!("hit {id} of {} has no _source", hit.index)))?;
+        Ok(Doc {
+            id,
+            index: hit.index,
+            seq_no: hit.seq_no,
+            primary_term: hit.primary_term,
+            version: hit.version,
+            routing: hit.routing,
+            source,
+        })
+    }
+}
+
 impl<T: Document> Doc<T> {
-    fn from_write(resp: WriteResponse, source: T) -> Doc<T> {
+    fn from_write(resp: WriteResponse, source: T, routing: Option<String>) -> Doc<T> {
         Doc {
             id: resp.id,
             index: resp.index,
             seq_no: resp.seq_no,
             primary_term: resp.primary_term,
             version: Some(resp.version),
+            routing,
             source,
         }
     }
@@ -439,11 +474,15 @@ impl<T: Document> Doc<T> {
         }
     }
 
-    /// Deletes the document, if it is still the version read.
+    /// Deletes the document, if it is still the version read (with its
+    /// [`routing`](Doc::routing)).
     pub async fn delete(self, client: &Client) -> Result<(), Error> {
         let mut req = client.delete(T::INDEX, self.id.clone());
         if let (Some(s), Some(p)) = (self.seq_no, self.primary_term) {
             req = req.if_seq_no(s).if_primary_term(p);
+        }
+        if let Some(r) = &self.routing {
+            req = req.routing(r.as_str());
         }
         req.send().await?;
         Ok(())
@@ -507,8 +546,8 @@ impl<T: Document> Save<T> {
         self
     }
 
-    /// The shard routing value (for a `join` child: its parent's id). Later writes through
-    /// the returned [`Doc`] do not send it again: use one shard or `es_api` for those.
+    /// The shard routing value (for a `join` child: its parent's id). The returned [`Doc`]
+    /// keeps it ([`Doc::routing`]) and sends it with its later saves, updates and deletes.
     pub fn routing(mut self, routing: impl Into<String>) -> Self {
         self.routing = Some(routing.into());
         self
@@ -530,11 +569,11 @@ impl<T: Document> Save<T> {
         if let Some(r) = refresh {
             req = req.refresh(r);
         }
-        if let Some(r) = routing {
+        if let Some(r) = &routing {
             req = req.routing(r.as_str());
         }
         let resp: WriteResponse = req.send().await?.json()?;
-        Ok(Doc::from_write(resp, doc))
+        Ok(Doc::from_write(resp, doc, routing))
     }
 
     /// [`Save::send`], waiting for the answer (feature `blocking`).
@@ -590,6 +629,9 @@ impl<T: Document> DocSave<'_, T> {
         }
         if let Some(r) = refresh {
             req = req.refresh(r);
+        }
+        if let Some(r) = &doc.routing {
+            req = req.routing(r.as_str());
         }
         let resp: WriteResponse = req.send().await?.json()?;
         doc.absorb(resp);
@@ -764,6 +806,9 @@ impl<T: Document> DocUpdate<'_, T> {
         }
         if let Some(r) = refresh {
             req = req.refresh(r);
+        }
+        if let Some(r) = &doc.routing {
+            req = req.routing(r.as_str());
         }
         let resp: WriteResponse = req.send().await?.json()?;
         let source = resp

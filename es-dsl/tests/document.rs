@@ -773,6 +773,100 @@ async fn join_fields_declare_their_relations() {
     );
 }
 
+/// A routed document keeps its routing: get, mget and search hits read `_routing`, and
+/// saves, updates and deletes through the `Doc` send it (a `join` child without it is
+/// refused by the server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_routed_document_keeps_its_routing() {
+    use es_dsl::Doc;
+    use es_dsl::mapping::Join;
+    let server = es_tests::OsmemServer::start();
+    let proxy = es_tests::FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).unwrap();
+    Qa::init(&client).await.unwrap();
+    Qa {
+        my_id: "1".into(),
+        text: "question".into(),
+        my_join_field: Join::new("question"),
+    }
+    .create(&client, "1")
+    .await
+    .unwrap();
+    let mut answer = Qa {
+        my_id: "3".into(),
+        text: "answer".into(),
+        my_join_field: Join::child("answer", "1"),
+    }
+    .save_with()
+    .routing("1")
+    .refresh(true)
+    .send(&client)
+    .await
+    .unwrap();
+    assert_eq!(answer.routing.as_deref(), Some("1"));
+    let id = answer.id.clone();
+    // Each write through the Doc carries routing=1.
+    let routed = |method: &str| {
+        proxy
+            .request_log()
+            .into_iter()
+            .filter(|r| r.method == method && r.path.contains(&format!("/qa/_doc/{id}")))
+            .map(|r| r.path.contains("routing=1"))
+            .collect::<Vec<bool>>()
+    };
+    answer.text = "answer, checked".into();
+    answer.save(&client).await.unwrap();
+    answer.text = "answer, unchecked".into();
+    answer.save_unchecked(&client).await.unwrap();
+    assert_eq!(routed("PUT"), [true, true]);
+    answer
+        .update(&client, json!({"text": "answer, updated"}))
+        .await
+        .unwrap();
+    assert_eq!(answer.text, "answer, updated");
+    assert!(
+        proxy
+            .request_log()
+            .iter()
+            .any(|r| r.path.starts_with(&format!("/qa/_update/{id}?"))
+                && r.path.contains("routing=1")),
+        "{:?}",
+        proxy.request_log()
+    );
+    es_dsl::refresh::<Qa>(&client).await.unwrap();
+    // Read back: the routing comes from `_routing`.
+    let got = Qa::get(&client, id.clone()).await.unwrap().unwrap();
+    assert_eq!(
+        (got.routing.as_deref(), got.text.as_str()),
+        (Some("1"), "answer, updated")
+    );
+    let both = Qa::mget(&client, ["1", id.as_str()]).await.unwrap();
+    let routings: Vec<Option<&str>> = both
+        .iter()
+        .map(|d| d.as_ref().unwrap().routing.as_deref())
+        .collect();
+    assert_eq!(routings, [None, Some("1")]);
+    let mut search = Qa::search().query(Query::term("my_id", "3"));
+    search.body_mut().seq_no_primary_term = Some(true);
+    let hits = search.execute(&client).await.unwrap();
+    let mut from_hit = Doc::from_hit(hits.hits()[0].clone()).unwrap();
+    assert_eq!(
+        (from_hit.id.as_str(), from_hit.routing.as_deref()),
+        (id.as_str(), Some("1"))
+    );
+    from_hit.text = "answer, from a hit".into();
+    from_hit.save(&client).await.unwrap();
+    // Delete through the Doc: routed, and gone.
+    from_hit.delete(&client).await.unwrap();
+    assert_eq!(routed("DELETE"), [true]);
+    assert!(Qa::get(&client, id).await.unwrap().is_none());
+    // A hit without _source cannot be a Doc: an error, not a panic.
+    let mut bare = hits.hits()[0].clone();
+    bare.source = None;
+    let err = Doc::from_hit(bare).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input, "{err}");
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Document)]
 #[es(index = "no-relations")]
 struct NoRelations {
