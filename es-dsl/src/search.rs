@@ -526,6 +526,12 @@ impl<T> Search<T> {
     where
         T: DeserializeOwned + Send + 'static,
     {
+        self.scan_helper(client).stream::<T>()
+    }
+
+    /// The es-helpers point-in-time scan behind [`Search::scan`] and
+    /// [`Search::scan_blocking`].
+    fn scan_helper(&self, client: &Client) -> es_helpers::scan::Scan {
         let b = &self.body;
         let body = SearchRequestBody {
             query: b.query.clone(),
@@ -540,17 +546,18 @@ impl<T> Search<T> {
         es_helpers::scan::Scan::new(client, self.indices.join(","))
             .query(body)
             .point_in_time()
-            .stream::<T>()
     }
 
     /// [`Search::scan`], blocking: every matching document as an [`Iterator`] of
-    /// `Result<Hit<T>>`, pulled page by page (a page of hits in memory at a time, however
-    /// large the index), on es-api's shared blocking runtime.
+    /// `Result<Hit<T>>`, pulled page by page on es-api's shared blocking runtime. At most two
+    /// pages of hits are in memory at a time, however large the index: the one being iterated
+    /// and the next, requested in the background meanwhile.
     ///
-    /// The iterator ends after the last hit, or after the first error. Dropping it early
+    /// The iterator waits once per page (the other calls return a hit of the page already
+    /// read). It ends after the last hit, or after the first error. Dropping it early
     /// releases the point in time (on the shared runtime, without waiting for the answer).
     /// Inside an async task use [`Search::scan`]: this works there too, but blocks the task's
-    /// thread and runs each wait on a helper thread.
+    /// thread and runs each page's wait on a short-lived helper thread.
     ///
     /// ```no_run
     /// # fn run(client: es_dsl::es_api::Client) -> Result<(), es_dsl::Error> {
@@ -570,7 +577,8 @@ impl<T> Search<T> {
         T: DeserializeOwned + Send + 'static,
     {
         ScanIter {
-            stream: Some(self.scan(client)),
+            pages: Some(self.scan_helper(client).pages::<T>()),
+            hits: Vec::new().into_iter(),
         }
     }
 
@@ -602,19 +610,22 @@ impl<T> Search<T> {
 }
 
 /// The hits of [`Search::scan_blocking`]: an [`Iterator`] of `Result<Hit<T>>` that drives
-/// es-helpers' point-in-time scan on es-api's shared blocking runtime, one wait per call
-/// (most calls return a hit of the page already read, without waiting).
+/// es-helpers' point-in-time scan ([`es_helpers::scan::Scan::pages`]) on es-api's shared
+/// blocking runtime, one wait per page: the other calls return a hit of the page already read.
 #[cfg(feature = "blocking")]
 pub struct ScanIter<T: Send + 'static> {
-    /// `None` once ended (or ended by an error).
-    stream: Option<es_helpers::scan::ScanStream<T>>,
+    /// The pages still to come; `None` once ended (or ended by an error).
+    pages: Option<es_helpers::scan::ScanPages<T>>,
+    /// The rest of the current page.
+    hits: std::vec::IntoIter<es_api::response::Hit<T>>,
 }
 
 #[cfg(feature = "blocking")]
 impl<T: Send + 'static> std::fmt::Debug for ScanIter<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScanIter")
-            .field("ended", &self.stream.is_none())
+            .field("buffered", &self.hits.len())
+            .field("ended", &self.pages.is_none())
             .finish_non_exhaustive()
     }
 }
@@ -625,40 +636,56 @@ impl<T: Send + 'static> Iterator for ScanIter<T> {
 
     fn next(&mut self) -> Option<Self::Item> {
         use futures_util::StreamExt;
-        let stream = self.stream.as_mut()?;
-        let next =
-            es_api::blocking::block_on(async { Ok::<_, es_helpers::Error>(stream.next().await) });
-        match next {
-            Ok(Some(Ok(hit))) => Some(Ok(hit)),
-            Ok(Some(Err(e))) => {
-                // The stream has ended itself (its contexts released): so does the iterator.
-                self.end();
-                Some(Err(e.into()))
+        loop {
+            if let Some(hit) = self.hits.next() {
+                return Some(Ok(hit));
             }
-            Ok(None) => {
-                self.end();
-                None
-            }
-            // The wait itself could not be run (no helper thread): nothing more can be read.
-            Err(e) => {
-                self.end();
-                Some(Err(e.into()))
+            let pages = self.pages.as_mut()?;
+            let next = es_api::blocking::block_on(async {
+                Ok::<_, es_helpers::Error>(pages.next().await)
+            });
+            match next {
+                // Pages are never empty; an empty one would only loop once more.
+                Ok(Some(Ok(page))) => self.hits = page.into_iter(),
+                Ok(Some(Err(e))) => {
+                    // The stream has ended itself (its contexts released): so does the iterator.
+                    self.end();
+                    return Some(Err(e.into()));
+                }
+                Ok(None) => {
+                    self.end();
+                    return None;
+                }
+                // The wait itself could not be run (no helper thread): nothing more can be read.
+                Err(e) => {
+                    self.end();
+                    return Some(Err(e.into()));
+                }
             }
         }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let more = if self.pages.is_some() {
+            None
+        } else {
+            Some(self.hits.len())
+        };
+        (self.hits.len(), more)
     }
 }
 
 #[cfg(feature = "blocking")]
 impl<T: Send + 'static> ScanIter<T> {
-    /// Drops the stream on the shared runtime, so that the release of a point in time still
+    /// Drops the pages on the shared runtime, so that the release of a point in time still
     /// open (an iterator dropped early) is spawned there rather than skipped for want of a
     /// runtime.
     fn end(&mut self) {
-        if let Some(stream) = self.stream.take() {
+        if let Some(pages) = self.pages.take() {
             // An error only when no helper thread could be started (on a thread of another
             // runtime): the future, dropped here, then spawns the release on that runtime.
             let _ = es_api::blocking::block_on(async move {
-                drop(stream);
+                drop(pages);
                 Ok::<(), es_api::Error>(())
             });
         }
@@ -778,7 +805,21 @@ impl Sort {
     }
 
     /// The field sort's options (`None` for `_score`, `_doc` and the other non-field sorts).
-    /// A bare field name (`Sort::from("title")`) becomes a field sort with no option set.
+    ///
+    /// Calling it changes a bare field name (`Sort::from("title")`, sent as `"title"`) into a
+    /// field sort with no option set (sent as `{"title": {}}`), whether or not an option is
+    /// then set: the server sorts the same way, but the request body differs.
+    ///
+    /// ```
+    /// use es_dsl::Sort;
+    /// let mut sort = Sort::from("title");
+    /// assert_eq!(serde_json::to_value(&sort.0).unwrap(), serde_json::json!("title"));
+    /// assert!(sort.spec_mut().is_some());
+    /// assert_eq!(
+    ///     serde_json::to_value(&sort.0).unwrap(),
+    ///     serde_json::json!({"title": {}})
+    /// );
+    /// ```
     pub fn spec_mut(&mut self) -> Option<&mut FieldSort> {
         if let SortCombinations::Field(f) = &mut self.0
             && f != "_score"
