@@ -3,11 +3,13 @@
 //! typed. Where osmem answers differently from Elasticsearch the test says so.
 
 use es_dsl::es_api::Client;
+use es_dsl::es_api::es_transport::Request;
 use es_dsl::es_api::params::Refresh;
 use es_dsl::es_api::types::aggregations::CalendarInterval;
 use es_dsl::{Agg, Query, Search, SearchResults, Sort};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Comment {
@@ -441,6 +443,19 @@ async fn scan_count_and_delete() {
 }
 
 #[cfg(feature = "blocking")]
+/// The points in time open on the server (osmem's OpenSearch-style listing).
+fn open_pits(client: &Client) -> usize {
+    let resp = es_dsl::es_api::blocking::block_on(async {
+        client
+            .transport()
+            .send(Request::get("/_search/point_in_time/_all"))
+            .await
+    })
+    .expect("list points in time");
+    let v: Value = resp.json().expect("json");
+    v["pits"].as_array().map_or(0, Vec::len)
+}
+
 #[test]
 fn blocking_twins() {
     let server = es_tests::OsmemServer::start();
@@ -475,10 +490,66 @@ fn blocking_twins() {
         .map(|hit| hit.unwrap().id.expect("an id"))
         .collect::<Vec<_>>();
     assert_eq!(rust.len(), 2, "{rust:?}");
-    // Dropped after one hit: no panic outside a runtime, and the next scan still works.
-    let mut early = all.scan_blocking(&client);
+    // More hits than a scan page (1,000): the iterator crosses pages, one wait per page.
+    let lines: Vec<Value> = (0..1500)
+        .flat_map(|i| {
+            [
+                json!({"index": {"_index": "many", "_id": i.to_string()}}),
+                json!({"n": i}),
+            ]
+        })
+        .collect();
+    let bulk = client
+        .bulk()
+        .body(lines)
+        .refresh(true)
+        .send_blocking()
+        .unwrap();
+    assert_eq!(bulk.json::<Value>().unwrap()["errors"], json!(false));
+    let many = Search::<Value>::new().index("many");
+    let mut seen: Vec<u64> = many
+        .scan_blocking(&client)
+        .map(|hit| {
+            hit.unwrap().source.expect("a source")["n"]
+                .as_u64()
+                .expect("n")
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..1500).collect::<Vec<u64>>());
+    assert_eq!(
+        open_pits(&client),
+        0,
+        "a scan to the end closes its point in time"
+    );
+    // On a thread of another runtime (its blocking pool): the same hits, each page's wait
+    // run on a helper thread.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (c, m) = (client.clone(), many.clone());
+    let task = rt.spawn_blocking(move || m.scan_blocking(&c).map(|hit| hit.unwrap()).count());
+    let inside = rt.block_on(task).unwrap();
+    assert_eq!(inside, 1500);
+    drop(rt);
+    assert_eq!(open_pits(&client), 0);
+    // Dropped after one hit, the first page full (so its point in time still open): no panic
+    // outside a runtime, the point in time released on the server, and the next scan works.
+    let mut early = many.scan_blocking(&client);
     assert!(early.next().unwrap().is_ok());
+    assert_eq!(open_pits(&client), 1, "open while the iterator lives");
     drop(early);
+    // The release is spawned on the shared runtime, not awaited by drop: poll for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while open_pits(&client) != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the point in time was not released"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(all.scan_blocking(&client).count(), 3);
     // A missing index: one error (the server's 404), then the end.
     let mut missing = Search::<Post>::new()
