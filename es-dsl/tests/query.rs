@@ -150,7 +150,7 @@ fn list_addrs(
     let QueryContainer::Bool(b) = q else {
         panic!("not a bool: {q:?}")
     };
-    list(&**b)
+    list(b)
         .expect("the clause list")
         .iter()
         .map(field_addr)
