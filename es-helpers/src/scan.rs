@@ -78,8 +78,9 @@ struct Hits<T> {
 }
 
 /// How the hits of a page are read: the page's hits `Vec` is given `capacity` up front
-/// (no reallocation that moves the large `Hit<T>` elements), and the hits' `sort` values are
-/// skipped unless `keep_sort` (see [`Hit`] for when they are kept).
+/// (no reallocation that moves the large `Hit<T>` elements; a page that fills less than half
+/// of it is shrunk to fit), and the hits' `sort` values are skipped unless `keep_sort` (see
+/// [`Hit`] for when they are kept).
 #[derive(Clone, Copy)]
 struct HitsSpec {
     capacity: usize,
@@ -91,10 +92,24 @@ impl HitsSpec {
     /// `Vec` as usual past it, so that a huge `size` with a short page reserves no more.
     const MAX_CAPACITY: usize = 10_000;
 
+    /// Bytes of a page's body counted per hit when reserving room: a hit as a server sends it
+    /// (`_index`, `_id`, `_score`, …) is well over this, so a body of `n` bytes holds fewer
+    /// than `n / MIN_HIT_BYTES` hits. (Shorter hits, such as `{}`, only make the `Vec` grow
+    /// as usual.)
+    const MIN_HIT_BYTES: usize = 16;
+
     fn new(size: u32, keep_sort: bool) -> Self {
         HitsSpec {
             capacity: (size as usize).min(Self::MAX_CAPACITY),
             keep_sort,
+        }
+    }
+
+    /// The spec for reading a body of `len` bytes: the capacity capped by what it can hold.
+    fn for_body(self, len: usize) -> Self {
+        HitsSpec {
+            capacity: self.capacity.min(len / Self::MIN_HIT_BYTES),
+            ..self
         }
     }
 }
@@ -240,7 +255,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for HitVecSeed<T> {
         mut seq: A,
     ) -> std::result::Result<Vec<Hit<T>>, A::Error> {
         let capacity = seq.size_hint().unwrap_or(self.0.capacity);
-        let mut hits = Vec::with_capacity(capacity.min(HitsSpec::MAX_CAPACITY));
+        let mut hits = Vec::with_capacity(capacity.min(self.0.capacity));
         if self.0.keep_sort {
             while let Some(hit) = seq.next_element::<Hit<T>>()? {
                 hits.push(hit);
@@ -249,6 +264,10 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for HitVecSeed<T> {
             while let Some(hit) = seq.next_element_seed(SkipSortHit(self.1))? {
                 hits.push(hit);
             }
+        }
+        // A short page (the last one, a slice's tail) does not keep the room of a full one.
+        if hits.len() < hits.capacity() / 2 {
+            hits.shrink_to_fit();
         }
         Ok(hits)
     }
@@ -822,16 +841,23 @@ impl Cfg {
             .with_endpoint("search");
         let resp = self.transport.send(req).await.map_err(Error::transport)?;
         let mut de = serde_json::Deserializer::from_slice(resp.body());
-        let read = PageSeed::<T>::new(self.hits)
+        let read = PageSeed::<T>::new(self.hits.for_body(resp.body().len()))
             .deserialize(&mut de)
             .and_then(|page| de.end().map(|()| page));
-        if let Ok(page) = read {
-            return Ok(page);
-        }
+        let unread = match read {
+            Ok(page) => return Ok(page),
+            Err(e) => e,
+        };
         // Unreadable: the derived parse words the error as every response's is (the excerpt
-        // of the body, the node).
+        // of the body, the node). It is only used for that: its hits would keep `sort`.
         match resp.json::<Page<T>>() {
-            Ok(page) => Ok(page),
+            // Read by the derived parse but not by the seed (the two are meant to agree): the
+            // seed's error, with the page's ids so that the context is released.
+            Ok(page) => Err(PageError {
+                error: Error::serialization(format!("scan: unreadable page: {unread}")),
+                scroll_id: page.scroll_id,
+                pit_id: page.pit_id,
+            }),
             Err(e) => {
                 // Hits that do not fit `T`: the ids are still needed to release the context.
                 #[derive(Deserialize)]
@@ -1405,13 +1431,33 @@ mod tests {
 
     #[test]
     fn the_hits_vec_is_sized_up_front_and_capped() {
-        let body = r#"{"_scroll_id": "abc", "hits": {"hits": [{"_index": "i", "_id": "1", "sort": [0]}]}}"#;
-        let page = read(body, HitsSpec::new(1000, false));
+        // A full page: exactly `size` reserved, nothing grown or shrunk.
+        let hit = r#"{"_index": "i", "_id": "1", "sort": [0]}"#;
+        let body = format!(r#"{{"_scroll_id": "abc", "hits": {{"hits": [{hit},{hit},{hit}]}}}}"#);
+        let page = read(&body, HitsSpec::new(3, false).for_body(body.len()));
         assert_eq!(page.scroll_id.as_deref(), Some("abc"));
+        assert_eq!(page.hits.hits.len(), 3);
+        assert_eq!(page.hits.hits.capacity(), 3);
+
+        // A huge `size`: at most MAX_CAPACITY, and no more than the body can hold.
+        assert_eq!(
+            HitsSpec::new(u32::MAX, false).capacity,
+            HitsSpec::MAX_CAPACITY
+        );
+        assert_eq!(
+            HitsSpec::new(u32::MAX, false).for_body(1 << 30).capacity,
+            HitsSpec::MAX_CAPACITY
+        );
+        let body = format!(r#"{{"hits": {{"hits": [{hit}]}}}}"#);
+        let spec = HitsSpec::new(10_000, false).for_body(body.len());
+        assert_eq!(spec.capacity, body.len() / 16);
+        assert_eq!(HitsSpec::new(10_000, false).for_body(0).capacity, 0);
+
+        // A short page (one hit where 1000 were asked for) is shrunk, not handed on with the
+        // room of a full one.
+        let page = read(&body, HitsSpec::new(1000, false));
         assert_eq!(page.hits.hits.len(), 1);
-        assert_eq!(page.hits.hits.capacity(), 1000);
-        let page = read(body, HitsSpec::new(u32::MAX, false));
-        assert_eq!(page.hits.hits.capacity(), HitsSpec::MAX_CAPACITY);
+        assert_eq!(page.hits.hits.capacity(), 1);
     }
 
     #[test]
