@@ -153,7 +153,10 @@ pub struct Hit<T = Value> {
         skip_serializing_if = "Option::is_none"
     )]
     pub primary_term: Option<i64>,
-    /// Sort values (for `search_after`).
+    /// Sort values, what `search_after` continues from: present when the server sent them
+    /// (a sorted search). Hits read by `es_helpers::scan` in plain scroll mode (without
+    /// `preserve_order`, sorted by `_doc`) have `None` here even though the server sent
+    /// values: the helper skips them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<Vec<Value>>,
     /// Requested `fields`.
