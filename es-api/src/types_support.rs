@@ -333,3 +333,101 @@ pub fn without_tag(tag_name: &str, mut v: serde_json::Value) -> serde_json::Valu
     }
     v
 }
+
+/// The `Deserialize` body of an untagged union whose variants each take one kind of JSON
+/// value: reads the value once (`deserialize_any`) and hands it to the variant of its kind,
+/// so that an error is that variant's own. Written out by `cargo xtask codegen` (see
+/// `kind_dispatch` in `xtask/src/codegen/types.rs`):
+/// `by_kind!(deserializer, Ty<G..>, [G..], "expecting", { kind => Variant, .. })` with kinds
+/// `null`, `bool`, `int`, `float`, `int_float` / `float_int` (integers tried on both, in
+/// that order), `str`, `seq`, `map`.
+macro_rules! by_kind {
+    ($d:ident, $ty:ty, [$($g:ident),*], $expecting:literal, { $($kind:ident => $($v:ident)/+),* $(,)? }) => {{
+        struct V<$($g),*>(::std::marker::PhantomData<fn() -> $ty>);
+        impl<'de, $($g: ::serde::Deserialize<'de>),*> ::serde::de::Visitor<'de> for V<$($g),*> {
+            type Value = $ty;
+            fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str($expecting)
+            }
+            $( $crate::types_support::by_kind!(@arm $ty, $kind, $($v)/+); )*
+        }
+        $d.deserialize_any(V(::std::marker::PhantomData))
+    }};
+    (@arm $ty:ty, null, $v:ident) => {
+        fn visit_unit<E: ::serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(<$ty>::$v)
+        }
+        fn visit_none<E: ::serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(<$ty>::$v)
+        }
+    };
+    (@arm $ty:ty, bool, $v:ident) => {
+        fn visit_bool<E: ::serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            $crate::types_support::by_kind!(@read $ty, $v, ::serde::de::value::BoolDeserializer::<E>::new(v))
+        }
+    };
+    (@arm $ty:ty, int, $v:ident) => {
+        $crate::types_support::by_kind!(@ints $ty, $v);
+    };
+    (@arm $ty:ty, float, $v:ident) => {
+        $crate::types_support::by_kind!(@ints $ty, $v);
+        $crate::types_support::by_kind!(@float $ty, $v);
+    };
+    (@arm $ty:ty, int_float, $i:ident / $f:ident) => {
+        $crate::types_support::by_kind!(@ints $ty, $i / $f);
+        $crate::types_support::by_kind!(@float $ty, $f);
+    };
+    (@arm $ty:ty, float_int, $f:ident / $i:ident) => {
+        $crate::types_support::by_kind!(@ints $ty, $f / $i);
+        $crate::types_support::by_kind!(@float $ty, $f);
+    };
+    (@arm $ty:ty, str, $v:ident) => {
+        fn visit_str<E: ::serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            $crate::types_support::by_kind!(@read $ty, $v, ::serde::de::value::StrDeserializer::<E>::new(v))
+        }
+        fn visit_borrowed_str<E: ::serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            $crate::types_support::by_kind!(@read $ty, $v, ::serde::de::value::BorrowedStrDeserializer::<E>::new(v))
+        }
+        fn visit_string<E: ::serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+            $crate::types_support::by_kind!(@read $ty, $v, ::serde::de::value::StringDeserializer::<E>::new(v))
+        }
+    };
+    (@arm $ty:ty, seq, $v:ident) => {
+        fn visit_seq<A: ::serde::de::SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
+            $crate::types_support::by_kind!(@read $ty, $v, ::serde::de::value::SeqAccessDeserializer::new(a))
+        }
+    };
+    (@arm $ty:ty, map, $v:ident) => {
+        fn visit_map<A: ::serde::de::MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
+            $crate::types_support::by_kind!(@read $ty, $v, ::serde::de::value::MapAccessDeserializer::new(a))
+        }
+    };
+    // Integers: to one variant, or to the first of two and, when it refuses, the second.
+    (@ints $ty:ty, $v:ident) => {
+        fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            $crate::types_support::by_kind!(@read $ty, $v, ::serde::de::value::I64Deserializer::<E>::new(v))
+        }
+        fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            $crate::types_support::by_kind!(@read $ty, $v, ::serde::de::value::U64Deserializer::<E>::new(v))
+        }
+    };
+    (@ints $ty:ty, $first:ident / $second:ident) => {
+        fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            $crate::types_support::by_kind!(@read $ty, $first, ::serde::de::value::I64Deserializer::<E>::new(v))
+                .or_else(|_: E| $crate::types_support::by_kind!(@read $ty, $second, ::serde::de::value::I64Deserializer::<E>::new(v)))
+        }
+        fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            $crate::types_support::by_kind!(@read $ty, $first, ::serde::de::value::U64Deserializer::<E>::new(v))
+                .or_else(|_: E| $crate::types_support::by_kind!(@read $ty, $second, ::serde::de::value::U64Deserializer::<E>::new(v)))
+        }
+    };
+    (@float $ty:ty, $v:ident) => {
+        fn visit_f64<E: ::serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            $crate::types_support::by_kind!(@read $ty, $v, ::serde::de::value::F64Deserializer::<E>::new(v))
+        }
+    };
+    (@read $ty:ty, $v:ident, $de:expr) => {
+        ::serde::Deserialize::deserialize($de).map(<$ty>::$v)
+    };
+}
+pub(crate) use by_kind;

@@ -1935,110 +1935,43 @@ impl Gen {
             .iter()
             .map(|p| format!(", {p}: Deserialize<'de>"))
             .collect();
-        let phantom = if params.is_empty() {
-            String::new()
-        } else {
-            format!("<{}>", params.join(", "))
-        };
         let expecting: Vec<&str> = by.keys().map(|k| k.describe()).collect();
+        // The arms of `types_support::by_kind!`, which writes the visitor.
+        let mut arms = Vec::new();
+        for (kind, v) in &by {
+            let arm = match kind {
+                JsonKind::Null => format!("null => {v}"),
+                JsonKind::Bool => format!("bool => {v}"),
+                JsonKind::Int => match by.get(&JsonKind::Float) {
+                    // In the order serde's untagged would try them (the variants' sorted order).
+                    Some(f) => {
+                        let pos = |n: &str| variants.iter().position(|(_, _, x, _)| x == n);
+                        if pos(v) <= pos(f) {
+                            format!("int_float => {v} / {f}")
+                        } else {
+                            format!("float_int => {f} / {v}")
+                        }
+                    }
+                    None => format!("int => {v}"),
+                },
+                JsonKind::Float if by.contains_key(&JsonKind::Int) => continue,
+                JsonKind::Float => format!("float => {v}"),
+                JsonKind::Str => format!("str => {v}"),
+                JsonKind::Array => format!("seq => {v}"),
+                JsonKind::Object => format!("map => {v}"),
+            };
+            arms.push(arm);
+        }
         let mut s = String::new();
         let _ = writeln!(
             s,
             "impl<'de{bounds}> Deserialize<'de> for {plain} {{\n\
              fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n\
-             struct V{phantom}(std::marker::PhantomData<fn() -> {plain}>);\n\
-             impl<'de{bounds}> serde::de::Visitor<'de> for V{phantom} {{\n\
-             type Value = {plain};\n\
-             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n\
-             f.write_str(\"{}\")\n}}",
-            expecting.join(", or ")
+             crate::types_support::by_kind!(deserializer, {plain}, [{}], \"{}\", {{ {} }})\n}}\n}}\n",
+            params.join(", "),
+            expecting.join(", or "),
+            arms.join(", ")
         );
-        let arm = |s: &mut String, sig: &str, de: &str, v: &str| {
-            let _ = writeln!(
-                s,
-                "fn {sig} {{\nDeserialize::deserialize({de}).map({base}::{v})\n}}"
-            );
-        };
-        if let Some(v) = by.get(&JsonKind::Null) {
-            let _ = writeln!(
-                s,
-                "fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {{\nOk({base}::{v})\n}}\n\
-                 fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {{\nOk({base}::{v})\n}}"
-            );
-        }
-        if let Some(v) = by.get(&JsonKind::Bool) {
-            arm(
-                &mut s,
-                "visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E>",
-                "serde::de::value::BoolDeserializer::<E>::new(v)",
-                v,
-            );
-        }
-        let int = by.get(&JsonKind::Int);
-        let float = by.get(&JsonKind::Float);
-        for (t, de) in [("i64", "I64Deserializer"), ("u64", "U64Deserializer")] {
-            let sig =
-                format!("visit_{t}<E: serde::de::Error>(self, v: {t}) -> Result<Self::Value, E>");
-            let read = format!("serde::de::value::{de}::<E>::new(v)");
-            match (int, float) {
-                (Some(i), Some(f)) => {
-                    // In the order serde's untagged would try them (the variants' sorted order).
-                    let pos = |n: &str| variants.iter().position(|(_, _, v, _)| v == n);
-                    let (first, second) = if pos(i) <= pos(f) { (i, f) } else { (f, i) };
-                    let _ = writeln!(
-                        s,
-                        "fn {sig} {{\nDeserialize::deserialize({read}).map({base}::{first}).or_else(|_: E| Deserialize::deserialize({read}).map({base}::{second}))\n}}"
-                    );
-                }
-                (Some(v), None) | (None, Some(v)) => arm(&mut s, &sig, &read, v),
-                (None, None) => {}
-            }
-        }
-        if let Some(v) = float {
-            arm(
-                &mut s,
-                "visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E>",
-                "serde::de::value::F64Deserializer::<E>::new(v)",
-                v,
-            );
-        }
-        if let Some(v) = by.get(&JsonKind::Str) {
-            arm(
-                &mut s,
-                "visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E>",
-                "serde::de::value::StrDeserializer::<E>::new(v)",
-                v,
-            );
-            arm(
-                &mut s,
-                "visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E>",
-                "serde::de::value::BorrowedStrDeserializer::<E>::new(v)",
-                v,
-            );
-            arm(
-                &mut s,
-                "visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E>",
-                "serde::de::value::StringDeserializer::<E>::new(v)",
-                v,
-            );
-        }
-        if let Some(v) = by.get(&JsonKind::Array) {
-            arm(
-                &mut s,
-                "visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error>",
-                "serde::de::value::SeqAccessDeserializer::new(a)",
-                v,
-            );
-        }
-        if let Some(v) = by.get(&JsonKind::Object) {
-            arm(
-                &mut s,
-                "visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error>",
-                "serde::de::value::MapAccessDeserializer::new(a)",
-                v,
-            );
-        }
-        s.push_str("}\ndeserializer.deserialize_any(V(std::marker::PhantomData))\n}\n}\n\n");
         Some(s)
     }
 

@@ -2563,28 +2563,7 @@ pub enum Buckets<TBucket> {
 
 impl<'de, TBucket: Deserialize<'de>> Deserialize<'de> for Buckets<TBucket> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V<TBucket>(std::marker::PhantomData<fn() -> Buckets<TBucket>>);
-        impl<'de, TBucket: Deserialize<'de>> serde::de::Visitor<'de> for V<TBucket> {
-            type Value = Buckets<TBucket>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an array, or an object")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
-                    .map(Buckets::Array)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(Buckets::Map)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, Buckets<TBucket>, [TBucket], "an array, or an object", { seq => Array, map => Map })
     }
 }
 
@@ -2604,43 +2583,7 @@ pub enum BucketsPath {
 
 impl<'de> Deserialize<'de> for BucketsPath {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> BucketsPath>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = BucketsPath;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string, or an array, or an object")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(BucketsPath::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(BucketsPath::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(BucketsPath::String)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
-                    .map(BucketsPath::StringList)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(BucketsPath::Map)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, BucketsPath, [], "a string, or an array, or an object", { str => String, seq => StringList, map => Map })
     }
 }
 
@@ -2996,36 +2939,7 @@ pub enum CategorizeTextAnalyzer {
 
 impl<'de> Deserialize<'de> for CategorizeTextAnalyzer {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> CategorizeTextAnalyzer>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CategorizeTextAnalyzer;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string, or an object")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(CategorizeTextAnalyzer::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(CategorizeTextAnalyzer::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(CategorizeTextAnalyzer::String)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(CategorizeTextAnalyzer::CustomCategorizeTextAnalyzer)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, CategorizeTextAnalyzer, [], "a string, or an object", { str => String, map => CustomCategorizeTextAnalyzer })
     }
 }
 
@@ -4647,37 +4561,7 @@ pub enum FieldDateMath {
 
 impl<'de> Deserialize<'de> for FieldDateMath {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> FieldDateMath>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = FieldDateMath;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer, or a string")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(FieldDateMath::Long)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(FieldDateMath::Long)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(FieldDateMath::DateMath)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(FieldDateMath::DateMath)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(FieldDateMath::DateMath)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, FieldDateMath, [], "an integer, or a string", { int => Long, str => DateMath })
     }
 }
 
@@ -7378,53 +7262,7 @@ pub enum Missing {
 
 impl<'de> Deserialize<'de> for Missing {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> Missing>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Missing;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a boolean, or an integer, or a number, or a string")
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
-                    .map(Missing::Bool)
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(Missing::Integer)
-                    .or_else(|_: E| {
-                        Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                            .map(Missing::Double)
-                    })
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(Missing::Integer)
-                    .or_else(|_: E| {
-                        Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                            .map(Missing::Double)
-                    })
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
-                    .map(Missing::Double)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(Missing::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(Missing::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(Missing::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, Missing, [], "a boolean, or an integer, or a number, or a string", { bool => Bool, int_float => Integer / Double, str => String })
     }
 }
 
@@ -8483,28 +8321,7 @@ pub enum Percentiles {
 
 impl<'de> Deserialize<'de> for Percentiles {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> Percentiles>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Percentiles;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an array, or an object")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
-                    .map(Percentiles::ArrayPercentilesItemList)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(Percentiles::KeyedPercentiles)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, Percentiles, [], "an array, or an object", { seq => ArrayPercentilesItemList, map => KeyedPercentiles })
     }
 }
 
@@ -10936,43 +10753,7 @@ pub enum TermsInclude {
 
 impl<'de> Deserialize<'de> for TermsInclude {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> TermsInclude>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TermsInclude;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string, or an array, or an object")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(TermsInclude::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(TermsInclude::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(TermsInclude::String)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
-                    .map(TermsInclude::StringList)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(TermsInclude::TermsPartition)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, TermsInclude, [], "a string, or an array, or an object", { str => String, seq => StringList, map => TermsPartition })
     }
 }
 
@@ -11845,47 +11626,7 @@ pub enum KeyedPercentilesValue {
 
 impl<'de> Deserialize<'de> for KeyedPercentilesValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> KeyedPercentilesValue>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = KeyedPercentilesValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("null, or a number, or a string")
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(KeyedPercentilesValue::Null)
-            }
-            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(KeyedPercentilesValue::Null)
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(KeyedPercentilesValue::Double)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(KeyedPercentilesValue::Double)
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
-                    .map(KeyedPercentilesValue::Double)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(KeyedPercentilesValue::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(KeyedPercentilesValue::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(KeyedPercentilesValue::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, KeyedPercentilesValue, [], "null, or a number, or a string", { null => Null, float => Double, str => String })
     }
 }
 

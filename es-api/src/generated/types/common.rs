@@ -840,59 +840,7 @@ pub enum FieldValue {
 
 impl<'de> Deserialize<'de> for FieldValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> FieldValue>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = FieldValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("null, or a boolean, or an integer, or a number, or a string")
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(FieldValue::Null)
-            }
-            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(FieldValue::Null)
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
-                    .map(FieldValue::Bool)
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(FieldValue::Long)
-                    .or_else(|_: E| {
-                        Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                            .map(FieldValue::Double)
-                    })
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(FieldValue::Long)
-                    .or_else(|_: E| {
-                        Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                            .map(FieldValue::Double)
-                    })
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
-                    .map(FieldValue::Double)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(FieldValue::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(FieldValue::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(FieldValue::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, FieldValue, [], "null, or a boolean, or an integer, or a number, or a string", { null => Null, bool => Bool, int_float => Long / Double, str => String })
     }
 }
 
@@ -978,37 +926,7 @@ pub enum Fuzziness {
 
 impl<'de> Deserialize<'de> for Fuzziness {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> Fuzziness>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Fuzziness;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer, or a string")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(Fuzziness::Integer)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(Fuzziness::Integer)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(Fuzziness::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(Fuzziness::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(Fuzziness::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, Fuzziness, [], "an integer, or a string", { int => Integer, str => String })
     }
 }
 
@@ -1267,37 +1185,7 @@ pub enum GeoHashPrecision {
 
 impl<'de> Deserialize<'de> for GeoHashPrecision {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> GeoHashPrecision>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = GeoHashPrecision;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer, or a string")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(GeoHashPrecision::Integer)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(GeoHashPrecision::Integer)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(GeoHashPrecision::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(GeoHashPrecision::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(GeoHashPrecision::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, GeoHashPrecision, [], "an integer, or a string", { int => Integer, str => String })
     }
 }
 
@@ -1807,37 +1695,7 @@ pub enum MinimumShouldMatch {
 
 impl<'de> Deserialize<'de> for MinimumShouldMatch {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> MinimumShouldMatch>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MinimumShouldMatch;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer, or a string")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(MinimumShouldMatch::Integer)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(MinimumShouldMatch::Integer)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(MinimumShouldMatch::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(MinimumShouldMatch::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(MinimumShouldMatch::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, MinimumShouldMatch, [], "an integer, or a string", { int => Integer, str => String })
     }
 }
 
@@ -2898,36 +2756,7 @@ pub enum ScriptSource {
 
 impl<'de> Deserialize<'de> for ScriptSource {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> ScriptSource>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ScriptSource;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string, or an object")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(ScriptSource::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(ScriptSource::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(ScriptSource::String)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(ScriptSource::SearchRequestBody)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, ScriptSource, [], "a string, or an object", { str => String, map => SearchRequestBody })
     }
 }
 
@@ -3058,36 +2887,7 @@ pub enum SortCombinations {
 
 impl<'de> Deserialize<'de> for SortCombinations {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> SortCombinations>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SortCombinations;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string, or an object")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(SortCombinations::Field)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(SortCombinations::Field)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(SortCombinations::Field)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(SortCombinations::SortOptions)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, SortCombinations, [], "a string, or an object", { str => Field, map => SortOptions })
     }
 }
 

@@ -1099,25 +1099,7 @@ pub enum DocValues {
 
 impl<'de> Deserialize<'de> for DocValues {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> DocValues>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DocValues;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a boolean, or an object")
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
-                    .map(DocValues::Bool)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(DocValues::DocValuesConfig)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, DocValues, [], "a boolean, or an object", { bool => Bool, map => DocValuesConfig })
     }
 }
 
@@ -5451,37 +5433,7 @@ pub enum SuggestContextPrecision {
 
 impl<'de> Deserialize<'de> for SuggestContextPrecision {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> SuggestContextPrecision>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SuggestContextPrecision;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer, or a string")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(SuggestContextPrecision::Integer)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(SuggestContextPrecision::Integer)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(SuggestContextPrecision::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(SuggestContextPrecision::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(SuggestContextPrecision::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, SuggestContextPrecision, [], "an integer, or a string", { int => Integer, str => String })
     }
 }
 

@@ -3665,36 +3665,7 @@ pub enum Like {
 
 impl<'de> Deserialize<'de> for Like {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> Like>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Like;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string, or an object")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(Like::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(Like::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(Like::String)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(Like::LikeDocument)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, Like, [], "a string, or an object", { str => String, map => LikeDocument })
     }
 }
 
@@ -8402,28 +8373,7 @@ pub enum TermsQueryField {
 
 impl<'de> Deserialize<'de> for TermsQueryField {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> TermsQueryField>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TermsQueryField;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an array, or an object")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
-                    .map(TermsQueryField::FieldValueList)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(TermsQueryField::TermsLookup)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, TermsQueryField, [], "an array, or an object", { seq => FieldValueList, map => TermsLookup })
     }
 }
 
@@ -9049,45 +8999,7 @@ pub enum FuzzyQueryValue {
 
 impl<'de> Deserialize<'de> for FuzzyQueryValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> FuzzyQueryValue>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = FuzzyQueryValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a boolean, or a number, or a string")
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
-                    .map(FuzzyQueryValue::Bool)
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(FuzzyQueryValue::Double)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(FuzzyQueryValue::Double)
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
-                    .map(FuzzyQueryValue::Double)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(FuzzyQueryValue::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(FuzzyQueryValue::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(FuzzyQueryValue::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, FuzzyQueryValue, [], "a boolean, or a number, or a string", { bool => Bool, float => Double, str => String })
     }
 }
 
@@ -9129,45 +9041,7 @@ pub enum MatchQueryQuery {
 
 impl<'de> Deserialize<'de> for MatchQueryQuery {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> MatchQueryQuery>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MatchQueryQuery;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a boolean, or a number, or a string")
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
-                    .map(MatchQueryQuery::Bool)
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(MatchQueryQuery::Float)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(MatchQueryQuery::Float)
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::F64Deserializer::<E>::new(v))
-                    .map(MatchQueryQuery::Float)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(MatchQueryQuery::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(MatchQueryQuery::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(MatchQueryQuery::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, MatchQueryQuery, [], "a boolean, or a number, or a string", { bool => Bool, float => Float, str => String })
     }
 }
 
@@ -9207,37 +9081,7 @@ pub enum RandomScoreFunctionSeed {
 
 impl<'de> Deserialize<'de> for RandomScoreFunctionSeed {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> RandomScoreFunctionSeed>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RandomScoreFunctionSeed;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer, or a string")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(RandomScoreFunctionSeed::Long)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(RandomScoreFunctionSeed::Long)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(RandomScoreFunctionSeed::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(RandomScoreFunctionSeed::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(RandomScoreFunctionSeed::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, RandomScoreFunctionSeed, [], "an integer, or a string", { int => Long, str => String })
     }
 }
 

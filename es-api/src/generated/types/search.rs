@@ -3816,26 +3816,7 @@ pub enum TrackHits {
 
 impl<'de> Deserialize<'de> for TrackHits {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> TrackHits>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TrackHits;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a boolean, or an integer")
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BoolDeserializer::<E>::new(v))
-                    .map(TrackHits::Bool)
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(TrackHits::Integer)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(TrackHits::Integer)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, TrackHits, [], "a boolean, or an integer", { bool => Bool, int => Integer })
     }
 }
 
@@ -3863,28 +3844,7 @@ pub enum HitMatchedQueries {
 
 impl<'de> Deserialize<'de> for HitMatchedQueries {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> HitMatchedQueries>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HitMatchedQueries;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an array, or an object")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
-                    .map(HitMatchedQueries::StringList)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(HitMatchedQueries::Map)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, HitMatchedQueries, [], "an array, or an object", { seq => StringList, map => Map })
     }
 }
 
@@ -3912,29 +3872,7 @@ pub enum HitsMetadataTotal {
 
 impl<'de> Deserialize<'de> for HitsMetadataTotal {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> HitsMetadataTotal>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HitsMetadataTotal;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer, or an object")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(HitsMetadataTotal::Long)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(HitsMetadataTotal::Long)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(a))
-                    .map(HitsMetadataTotal::TotalHits)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, HitsMetadataTotal, [], "an integer, or an object", { int => Long, map => TotalHits })
     }
 }
 
@@ -3998,37 +3936,7 @@ pub enum RegexOptionsFlags {
 
 impl<'de> Deserialize<'de> for RegexOptionsFlags {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V(std::marker::PhantomData<fn() -> RegexOptionsFlags>);
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RegexOptionsFlags;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer, or a string")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::I64Deserializer::<E>::new(v))
-                    .map(RegexOptionsFlags::Integer)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::U64Deserializer::<E>::new(v))
-                    .map(RegexOptionsFlags::Integer)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
-                    .map(RegexOptionsFlags::String)
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::BorrowedStrDeserializer::<E>::new(v))
-                    .map(RegexOptionsFlags::String)
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Deserialize::deserialize(serde::de::value::StringDeserializer::<E>::new(v))
-                    .map(RegexOptionsFlags::String)
-            }
-        }
-        deserializer.deserialize_any(V(std::marker::PhantomData))
+        crate::types_support::by_kind!(deserializer, RegexOptionsFlags, [], "an integer, or a string", { int => Integer, str => String })
     }
 }
 
