@@ -10,30 +10,45 @@
 
 mod common;
 
-use common::{eventually, faulty_client, scroll_alive};
+use common::{Num, capture_ids, eventually, faulty_client, scroll_alive, seed};
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use es_api::Client;
 use es_api::es_transport::{ErrorKind as TransportKind, Request, Transport};
 use es_helpers::ErrorKind;
-use es_helpers::bulk::{Bulk, BulkAction};
 use es_helpers::scan::Scan;
 use es_tests::{Action, FaultProxy, Mode, OsmemServer, ProxyResponse, RequestInfo};
 use futures_util::StreamExt;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 const RETRIES: u32 = 2;
 const DOCS: u64 = 25;
 const PAGE: u32 = 10;
+/// The transport's request timeout in every case that is not about timeouts: generous, so
+/// that a page slowed by a loaded machine does not fail the case.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// The request timeout of the stall case (the proxy holds the stalled request until the case
+/// ends, far past it); the first page must be answered within it.
+const STALL_TIMEOUT: Duration = Duration::from_secs(2);
+/// The transport's `max_response_size`.
+const MAX_RESPONSE: usize = 1 << 20;
+/// How long a case may wait for something it expects (the stream's end, the killer's
+/// stalled read).
+const DEADLINE: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Num {
-    n: u64,
+/// Awaits `fut`, failing the test if it takes longer than [`DEADLINE`].
+async fn within<F: Future>(what: &str, fut: F) -> F::Output {
+    tokio::time::timeout(DEADLINE, fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not done within {DEADLINE:?}"))
+}
+
+/// Whether a proxied request is the next page.
+fn is_next_page(method: &str, path: &str) -> bool {
+    method == "POST" && path.split('?').next() == Some("/_search/scroll")
 }
 
 /// What the error of a case must be: the helper's kind and, for `Transport`, the transport's.
@@ -51,6 +66,8 @@ struct Case {
     deliveries: u64,
     /// Whether the scroll is cleared on the server afterwards.
     released: bool,
+    /// The transport's request timeout.
+    timeout: Duration,
 }
 
 fn case(name: &'static str, action: Action, fails: Fails, deliveries: u64) -> Case {
@@ -60,6 +77,7 @@ fn case(name: &'static str, action: Action, fails: Fails, deliveries: u64) -> Ca
         fails,
         deliveries,
         released: true,
+        timeout: TIMEOUT,
     }
 }
 
@@ -67,27 +85,13 @@ fn case(name: &'static str, action: Action, fails: Fails, deliveries: u64) -> Ca
 async fn scan_fault_matrix() {
     let server = OsmemServer::start_with_args(&["-no-ja"]);
     let direct = Client::new(Transport::new(server.url().as_str()).unwrap());
-    let docs = (0..DOCS).map(|i| BulkAction::index(json!({"n": i})).id(i.to_string()));
-    Bulk::new(&direct)
-        .index("scan-faults")
-        .refresh(true)
-        .run_iter(docs)
-        .await
-        .expect("seed");
+    seed(&direct, "scan-faults", DOCS).await;
     let proxy = FaultProxy::start(server.addr());
-    let client = faulty_client(&proxy, RETRIES, Duration::from_millis(700), 64 << 20);
     // The scroll ids the server hands out through the proxy.
-    let ids: Arc<Mutex<Vec<String>>> = Arc::default();
-    let seen = ids.clone();
-    proxy.set_rewriter(Arc::new(move |_: &RequestInfo, resp: ProxyResponse| {
-        if let Some(id) = resp
-            .body_json()
-            .and_then(|b| b["_scroll_id"].as_str().map(str::to_owned))
-        {
-            seen.lock().unwrap().push(id);
-        }
-        resp
-    }));
+    let ids = capture_ids(&proxy);
+    // Over the 1 MiB limit: a 2 MiB body, and a gzip bomb inflating to 8 MiB.
+    let big = vec![b' '; 2 << 20];
+    let bomb = es_tests::wire::gzip(&vec![b' '; 8 << 20]);
 
     let all = 1 + u64::from(RETRIES);
     let cases = [
@@ -104,12 +108,15 @@ async fn scan_fault_matrix() {
             all,
         ),
         // Timeouts are not retried by default (`retry_on_timeout` off).
-        case(
-            "stall past the request timeout",
-            Action::Stall,
-            Fails::Transport(TransportKind::Timeout),
-            1,
-        ),
+        Case {
+            timeout: STALL_TIMEOUT,
+            ..case(
+                "stall past the request timeout",
+                Action::Stall,
+                Fails::Transport(TransportKind::Timeout),
+                1,
+            )
+        },
         case(
             "429",
             Action::status(429),
@@ -166,17 +173,14 @@ async fn scan_fault_matrix() {
             1,
         ),
         case(
-            "a 100 MB body over a 64 MiB limit",
-            Action::json(200, vec![b' '; 100 << 20]),
+            "a 2 MiB body over a 1 MiB limit",
+            Action::json(200, big),
             Fails::Transport(TransportKind::ResponseTooLarge),
             1,
         ),
         case(
-            "gzip bomb (200 MiB inflated)",
-            Action::respond(
-                ProxyResponse::json(200, es_tests::wire::gzip(&vec![b' '; 200 << 20]))
-                    .with_header("Content-Encoding", "gzip"),
-            ),
+            "gzip bomb (8 MiB inflated)",
+            Action::respond(ProxyResponse::json(200, bomb).with_header("Content-Encoding", "gzip")),
             Fails::Transport(TransportKind::ResponseTooLarge),
             1,
         ),
@@ -196,6 +200,7 @@ async fn scan_fault_matrix() {
             fails: Fails::Transport(TransportKind::Connect),
             deliveries: 1,
             released: false,
+            timeout: TIMEOUT,
         },
     ];
     for c in cases {
@@ -203,12 +208,27 @@ async fn scan_fault_matrix() {
         proxy.reset_counters();
         let action = c.action.clone();
         proxy.set_rule(Arc::new(move |info: &RequestInfo| {
-            (info.method == "POST" && info.path_only() == "/_search/scroll").then(|| action.clone())
+            is_next_page(&info.method, info.path_only()).then(|| action.clone())
         }));
-        let killer = (c.name == "node killed mid-request").then(|| {
+        let what = c.name;
+        let client = faulty_client(&proxy, RETRIES, c.timeout, MAX_RESPONSE);
+        // Kills the node once the proxy holds the next page's request.
+        let killer = (what == "node killed mid-request").then(|| {
             let h = proxy.handle();
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(150)).await;
+                let deadline = Instant::now() + DEADLINE;
+                while !h
+                    .request_log()
+                    .iter()
+                    .any(|r| is_next_page(&r.method, &r.path))
+                {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the next page never reached the proxy"
+                    );
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 h.set_mode(Mode::Refuse);
             })
         });
@@ -217,17 +237,19 @@ async fn scan_fault_matrix() {
             .keep_alive(Duration::from_secs(60))
             .stream::<Num>();
         let (mut ok, mut errors) = (0u32, Vec::new());
-        while let Some(h) = hits.next().await {
-            match h {
-                Ok(_) => ok += 1,
-                Err(e) => errors.push(e),
+        within(what, async {
+            while let Some(h) = hits.next().await {
+                match h {
+                    Ok(_) => ok += 1,
+                    Err(e) => errors.push(e),
+                }
             }
-        }
+        })
+        .await;
         drop(hits);
         if let Some(k) = killer {
-            k.await.unwrap();
+            within(what, k).await.unwrap();
         }
-        let what = c.name;
         assert_eq!(ok, PAGE, "{what}: the first page's hits, then the error");
         assert_eq!(
             errors.len(),
@@ -251,7 +273,7 @@ async fn scan_fault_matrix() {
         let deliveries = proxy
             .request_log()
             .iter()
-            .filter(|r| r.method == "POST" && r.path.split('?').next() == Some("/_search/scroll"))
+            .filter(|r| is_next_page(&r.method, &r.path))
             .count() as u64;
         assert_eq!(
             deliveries, c.deliveries,
@@ -286,12 +308,13 @@ async fn scan_fault_matrix() {
     }
 
     // A refused connection on the first page: no hits, no context to release.
+    let client = faulty_client(&proxy, RETRIES, TIMEOUT, MAX_RESPONSE);
     proxy.reset_counters();
     proxy.set_mode(Mode::Refuse);
     let mut hits = Scan::new(&client, "scan-faults")
         .size(PAGE)
         .stream::<Value>();
-    let first = hits.next().await.expect("an item");
+    let first = within("refused", hits.next()).await.expect("an item");
     let e = first.expect_err("refused");
     assert_eq!(
         e.transport_error().map(|t| t.kind()),
@@ -304,16 +327,19 @@ async fn scan_fault_matrix() {
     );
     assert_eq!(e.transport_error().unwrap().attempts(), 1 + RETRIES, "{e}");
     assert!(
-        hits.next().await.is_none(),
+        within("refused", hits.next()).await.is_none(),
         "the stream ends after the error"
     );
     proxy.set_mode(Mode::Forward);
 
     // No fault: every document once.
-    let n = Scan::new(&client, "scan-faults")
-        .size(PAGE)
-        .stream::<Num>()
-        .count()
-        .await;
+    let n = within(
+        "no fault",
+        Scan::new(&client, "scan-faults")
+            .size(PAGE)
+            .stream::<Num>()
+            .count(),
+    )
+    .await;
     assert_eq!(n as u64, DOCS);
 }
