@@ -127,6 +127,7 @@ static UNKNOWN: EndpointSpec = EndpointSpec {
     body: BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 impl Call {

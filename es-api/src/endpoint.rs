@@ -32,6 +32,35 @@ pub(crate) enum BodyKind {
     NdJson,
 }
 
+/// Whether an endpoint's request may be resent after a failure that may have reached the
+/// server (generated from `xtask/src/codegen/resend.rs`; RELIABILITY.md has the rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// Resending cannot change the outcome: reads, create-or-replace writes.
+    Safe,
+    /// `index`, `delete`: safe with an `id` and no condition (`op_type=create`,
+    /// `if_seq_no`, `if_primary_term`, `version`), which a resend would turn into a conflict.
+    ById,
+    /// `update`: as `ById`, and only when the body has no `script`.
+    UpdateById,
+    /// Resent only when the failure proves it never arrived.
+    Unsafe,
+}
+
+/// Query parameters that make a write conditional: a resend after it succeeded answers 409.
+const CONDITIONS: &[&str] = &["if_seq_no", "if_primary_term", "version", "version_type"];
+
+/// Whether an update body carries a script (`script`, or `scripted_upsert` with one).
+fn has_script(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        script: Option<serde::de::IgnoredAny>,
+    }
+    // Unreadable: the server will refuse it, but do not resend on a guess.
+    serde_json::from_slice::<Probe>(body).map_or(true, |p| p.script.is_some())
+}
+
 /// One URL variant of an endpoint.
 #[derive(Debug)]
 pub(crate) struct PathSpec {
@@ -70,6 +99,8 @@ pub(crate) struct EndpointSpec {
     /// Query parameters the spec marks `required` (arguments of the typed endpoint method;
     /// `Client::call` checks them at `send`).
     pub(crate) required_params: &'static [&'static str],
+    /// May it be resent after an unknown outcome.
+    pub(crate) resend: Resend,
 }
 
 impl EndpointSpec {
@@ -394,9 +425,23 @@ impl Builder {
             &mut url,
             self.query.iter().map(|(k, v)| (k.as_ref(), v.as_str())),
         );
+        let idempotent = match self.spec.resend {
+            Resend::Safe => true,
+            Resend::Unsafe => false,
+            Resend::ById | Resend::UpdateById => {
+                let conditional = self.query.iter().any(|(k, v)| {
+                    CONDITIONS.contains(&k.as_ref()) || (k == "op_type" && v == "create")
+                });
+                path.parts.contains(&"id")
+                    && !conditional
+                    && (self.spec.resend == Resend::ById
+                        || body.as_deref().is_some_and(|b| !has_script(b)))
+            }
+        };
         let method = choose_method(path.methods, body.is_some());
         let mut request = es_transport::Request::new(method, url)
             .with_endpoint(self.spec.name)
+            .with_idempotent(idempotent)
             .with_options(self.options);
         if let Some(body) = body {
             request = match self.spec.body {
@@ -714,6 +759,7 @@ mod tests {
         body: BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: Resend::Unsafe,
     };
 
     /// A live variant and a deprecated one taking one more part (`scroll`).
@@ -730,6 +776,7 @@ mod tests {
         body: BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: Resend::Unsafe,
     };
 
     fn chosen(
@@ -779,6 +826,7 @@ mod tests {
             body: BodyKind::Json,
             body_required: false,
             required_params: &[],
+        resend: Resend::Unsafe,
         };
         let err = chosen(&CREATE, &[]).unwrap_err();
         assert!(err.contains("/{index}") && err.contains("`index`"), "{err}");

@@ -31,6 +31,8 @@ pub struct Request {
     pub(crate) body: Option<Bytes>,
     pub(crate) options: RequestOptions,
     pub(crate) endpoint: Option<&'static str>,
+    /// Whether resending cannot change the outcome; `None`: decided by the method.
+    pub(crate) idempotent: Option<bool>,
 }
 
 impl Request {
@@ -43,6 +45,7 @@ impl Request {
             body: None,
             options: RequestOptions::default(),
             endpoint: None,
+            idempotent: None,
         }
     }
 
@@ -113,6 +116,43 @@ impl Request {
         self
     }
 
+    /// Declares whether sending this request again can change its outcome.
+    ///
+    /// `true`: resending cannot change what the server does or answers (a search, a get,
+    /// an index with an explicit id and no script), so the retry layer may resend it after
+    /// a failure that may have reached the server (a connection cut after the request was
+    /// written, a 502/503/504, an unreadable answer, a timeout with `retry_on_timeout`).
+    /// `false`: it is resent only when the failure proves it never arrived (refused
+    /// connection, DNS, TLS, a pooled connection closed before writing) or was refused
+    /// (429). Unset, `GET` and `HEAD` requests count as idempotent and all others not.
+    /// es-api sets it for every endpoint from its generated table; a caller can override
+    /// it per request with [`RequestOptions::idempotent`].
+    ///
+    /// # Example
+    /// ```
+    /// use es_transport::Request;
+    ///
+    /// let search = Request::post("/idx/_search").with_idempotent(true);
+    /// assert!(search.is_idempotent());
+    /// assert!(!Request::post("/idx/_doc").is_idempotent());
+    /// assert!(Request::get("/idx/_doc/1").is_idempotent());
+    /// ```
+    #[must_use]
+    pub fn with_idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
+        self
+    }
+
+    /// Whether the retry layer may resend this request after a failure that may have
+    /// reached the server: the options' [`RequestOptions::idempotent`], else
+    /// [`with_idempotent`](Self::with_idempotent), else `GET`/`HEAD` only.
+    pub fn is_idempotent(&self) -> bool {
+        self.options
+            .idempotent
+            .or(self.idempotent)
+            .unwrap_or_else(|| method_is_idempotent(&self.method))
+    }
+
     /// The method.
     pub fn method(&self) -> &Method {
         &self.method
@@ -154,6 +194,11 @@ impl Request {
     }
 }
 
+/// `GET` and `HEAD`: the methods that count as idempotent when a request is not marked.
+pub(crate) fn method_is_idempotent(m: &Method) -> bool {
+    *m == Method::GET || *m == Method::HEAD
+}
+
 /// Options of one request, overriding the transport's defaults (elasticsearch-py's
 /// `.options(...)`).
 ///
@@ -182,6 +227,9 @@ pub struct RequestOptions {
     pub(crate) retry_on_status: Option<Vec<u16>>,
     pub(crate) ignore_status: Vec<u16>,
     pub(crate) auth: Option<Credentials>,
+    /// The caller's word on whether resending can change the outcome (see
+    /// [`Request::with_idempotent`]); resolved for the layers by the transport.
+    pub(crate) idempotent: Option<bool>,
     /// The first invalid value given to a setter: sending fails with it.
     pub(crate) invalid: Option<Arc<str>>,
 }
@@ -292,6 +340,25 @@ impl RequestOptions {
         self
     }
 
+    /// Declares that resending this request cannot change its outcome (`true`), or that
+    /// it can (`false`), overriding the endpoint's entry in es-api's table and the method
+    /// rule (see [`Request::with_idempotent`]).
+    ///
+    /// `idempotent(true)` on a request that is not (a bulk of id-less index actions, a
+    /// scripted update, a scroll continuation) opts in to duplicates or skipped pages
+    /// after a lost answer; `idempotent(false)` on a read makes a lost answer an error
+    /// instead of a resend.
+    #[must_use]
+    pub fn idempotent(mut self, yes: bool) -> Self {
+        self.idempotent = Some(yes);
+        self
+    }
+
+    /// The caller's idempotency override, if set.
+    pub fn idempotent_override(&self) -> Option<bool> {
+        self.idempotent
+    }
+
     /// Whether timeouts are retried on another node.
     #[must_use]
     pub fn retry_on_timeout(mut self, yes: bool) -> Self {
@@ -349,6 +416,9 @@ impl RequestOptions {
         self.ignore_status.extend_from_slice(&other.ignore_status);
         if other.auth.is_some() {
             self.auth.clone_from(&other.auth);
+        }
+        if other.idempotent.is_some() {
+            self.idempotent = other.idempotent;
         }
         if self.invalid.is_none() {
             self.invalid.clone_from(&other.invalid);

@@ -151,9 +151,17 @@ impl Transport {
             mut path,
             mut headers,
             mut body,
-            options,
+            mut options,
             endpoint,
+            idempotent,
         } = req;
+        // Resolved once here: the layers read one flag from the options they already carry.
+        options.idempotent = Some(
+            options
+                .idempotent
+                .or(idempotent)
+                .unwrap_or_else(|| crate::request::method_is_idempotent(&method)),
+        );
         if options.auth.is_some() {
             // Credentials that cannot be a header fail here, before a node is chosen.
             options.validate()?;

@@ -5,6 +5,16 @@
 //! after a jittered exponential backoff that honours `Retry-After`. The wait stops as soon
 //! as the caller drops the request. When every attempt fails, the error says how many
 //! attempts were made, on which nodes, and the last cause.
+//!
+//! Exactly once: a request that is not idempotent (`RequestOptions::idempotent`, resolved
+//! by the transport from the request's mark and its method) is resent only after a failure
+//! that proves it was not executed: a connection error or a timeout with
+//! `may_have_reached_server() == false`, or a 429 (the server refused it). After anything
+//! else (a connection cut after writing, a 502/503/504 from a gateway, an unreadable
+//! answer, a timeout) the failure is returned as it is, with `may_have_reached_server()`.
+//!
+//! Owns: the attempt loop, backoff, the `Attempt` / `Tried` extensions. May not touch: the
+//! node pool (it only reads `AnsweredBy` and the error's node).
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -127,6 +137,11 @@ where
                 .and_then(|o| o.retry_on_status.as_deref())
                 .unwrap_or(&cfg.retry_on_status);
             let ignored: &[u16] = opts.map_or(&[], |o| &o.ignore_status);
+            // Set by `Transport::prepare`; a request built without it (a layer test, a user
+            // service) follows the method rule.
+            let idempotent = opts
+                .and_then(|o| o.idempotent)
+                .unwrap_or_else(|| crate::request::method_is_idempotent(req.method()));
             // Nodes of the failed attempts (allocated only when one fails).
             let mut tried: Vec<String> = Vec::new();
             let mut attempt: u32 = 0;
@@ -144,7 +159,14 @@ where
                 match result {
                     Ok(mut resp) => {
                         let status = resp.status().as_u16();
-                        if can_retry && on_status.contains(&status) && !ignored.contains(&status) {
+                        // A 429 is the server refusing the work: safe to resend for any
+                        // request. Any other status may come from a gateway whose backend
+                        // did the work.
+                        if can_retry
+                            && on_status.contains(&status)
+                            && !ignored.contains(&status)
+                            && (idempotent || status == 429)
+                        {
                             let node = resp
                                 .extensions()
                                 .get::<AnsweredBy>()
@@ -179,7 +201,7 @@ where
                             ErrorKind::Timeout => on_timeout,
                             _ => false,
                         };
-                        if can_retry && retryable {
+                        if can_retry && retryable && (idempotent || !e.may_have_reached_server()) {
                             reached |= e.may_have_reached_server();
                             tracing::warn!(
                                 target: "elasticsearch",
@@ -344,6 +366,75 @@ mod tests {
         assert!(r.is_err());
         // Dropped during the first wait: no second attempt was ever made.
         tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(below.requests().len(), 1);
+    }
+
+    fn post(idempotent: Option<bool>) -> HttpRequest {
+        let mut req = http::Request::new(Bytes::new());
+        *req.method_mut() = http::Method::POST;
+        let mut o = RequestOptions::new();
+        if let Some(i) = idempotent {
+            o = o.idempotent(i);
+        }
+        req.extensions_mut().insert(o);
+        req
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unsafe_request_is_not_resent_after_an_answer_that_may_follow_the_work() {
+        for status in [502u16, 503, 504] {
+            let below = Scripted::new(vec![Scripted::status(status), Scripted::status(200)]);
+            let resp = layer(3).layer(below.clone()).oneshot(post(None)).await.unwrap();
+            assert_eq!(resp.status(), status);
+            assert_eq!(below.requests().len(), 1, "{status}");
+            // Marked idempotent: resent.
+            let below = Scripted::new(vec![Scripted::status(status), Scripted::status(200)]);
+            let resp = layer(3).layer(below.clone()).oneshot(post(Some(true))).await.unwrap();
+            assert_eq!(resp.status(), 200);
+            assert_eq!(below.requests().len(), 2, "{status}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unsafe_request_is_resent_after_429_and_unsent_failures_only() {
+        let below = Scripted::new(vec![Scripted::status(429), Scripted::status(200)]);
+        let resp = layer(3).layer(below.clone()).oneshot(post(None)).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(below.requests().len(), 2);
+
+        // Refused before writing: resent.
+        let below = Scripted::new(vec![
+            Box::new(|| Err(Error::new(ErrorKind::Connect, "refused").unsent())),
+            Scripted::status(200),
+        ]);
+        layer(3).layer(below.clone()).oneshot(post(None)).await.unwrap();
+        assert_eq!(below.requests().len(), 2);
+
+        // Cut after writing: one attempt, and the error says it may have been executed.
+        for kind in [ErrorKind::Connect, ErrorKind::InvalidResponse] {
+            let below = Scripted::new(vec![Scripted::err(kind), Scripted::status(200)]);
+            let err = layer(3).layer(below.clone()).oneshot(post(None)).await.unwrap_err();
+            assert_eq!(below.requests().len(), 1, "{kind:?}");
+            assert_eq!(err.attempts(), 1);
+            assert!(err.may_have_reached_server());
+        }
+        // `idempotent(false)` on a GET wins over the method rule.
+        let below = Scripted::new(vec![Scripted::err(ErrorKind::Connect), Scripted::status(200)]);
+        let mut get = http::Request::new(Bytes::new());
+        get.extensions_mut().insert(RequestOptions::new().idempotent(false));
+        layer(3).layer(below.clone()).oneshot(get).await.unwrap_err();
+        assert_eq!(below.requests().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unsafe_timeout_is_not_resent_even_with_retry_on_timeout() {
+        let below = Scripted::new(vec![Scripted::err(ErrorKind::Timeout), Scripted::status(200)]);
+        let mut req = post(None);
+        req.extensions_mut()
+            .insert(RequestOptions::new().retry_on_timeout(true));
+        // The options above replaced the idempotency mark: unset on POST means unsafe.
+        let err = layer(3).layer(below.clone()).oneshot(req).await.unwrap_err();
+        assert!(err.is_timeout());
         assert_eq!(below.requests().len(), 1);
     }
 

@@ -8,6 +8,7 @@ mod ensure;
 mod model;
 mod naming;
 mod render;
+mod resend;
 mod spec;
 mod types;
 

@@ -88,6 +88,7 @@ pub(crate) static DELETE_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static GET_AUTOSCALING_CAPACITY: crate::endpoint::EndpointSpec =
@@ -101,6 +102,7 @@ pub(crate) static GET_AUTOSCALING_CAPACITY: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
@@ -114,6 +116,7 @@ pub(crate) static GET_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static PUT_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
@@ -127,4 +130,5 @@ pub(crate) static PUT_AUTOSCALING_POLICY: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };

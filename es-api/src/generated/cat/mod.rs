@@ -325,6 +325,7 @@ pub(crate) static ALIASES: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static ALLOCATION: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -340,6 +341,7 @@ pub(crate) static ALLOCATION: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static CIRCUIT_BREAKER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -355,6 +357,7 @@ pub(crate) static CIRCUIT_BREAKER: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static COMPONENT_TEMPLATES: crate::endpoint::EndpointSpec =
@@ -371,6 +374,7 @@ pub(crate) static COMPONENT_TEMPLATES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static COUNT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -382,6 +386,7 @@ pub(crate) static COUNT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static FIELDDATA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -397,6 +402,7 @@ pub(crate) static FIELDDATA: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static HEALTH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -409,6 +415,7 @@ pub(crate) static HEALTH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static HELP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -421,6 +428,7 @@ pub(crate) static HELP: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static INDICES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -432,6 +440,7 @@ pub(crate) static INDICES: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static MASTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -444,6 +453,7 @@ pub(crate) static MASTER: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static ML_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -464,6 +474,7 @@ pub(crate) static ML_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static ML_DATAFEEDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -479,6 +490,7 @@ pub(crate) static ML_DATAFEEDS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static ML_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -494,6 +506,7 @@ pub(crate) static ML_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static ML_TRAINED_MODELS: crate::endpoint::EndpointSpec =
@@ -510,6 +523,7 @@ pub(crate) static ML_TRAINED_MODELS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static NODEATTRS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -522,6 +536,7 @@ pub(crate) static NODEATTRS: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static NODES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -534,6 +549,7 @@ pub(crate) static NODES: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PENDING_TASKS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -546,6 +562,7 @@ pub(crate) static PENDING_TASKS: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PLUGINS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -558,6 +575,7 @@ pub(crate) static PLUGINS: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static RECOVERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -569,6 +587,7 @@ pub(crate) static RECOVERY: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static REPOSITORIES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -581,6 +600,7 @@ pub(crate) static REPOSITORIES: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SEGMENTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -592,6 +612,7 @@ pub(crate) static SEGMENTS: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SHARDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -603,6 +624,7 @@ pub(crate) static SHARDS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SNAPSHOTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -618,6 +640,7 @@ pub(crate) static SNAPSHOTS: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static TASKS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -630,6 +653,7 @@ pub(crate) static TASKS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static TEMPLATES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -641,6 +665,7 @@ pub(crate) static TEMPLATES: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static THREAD_POOL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -656,6 +681,7 @@ pub(crate) static THREAD_POOL: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static TRANSFORMS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -671,4 +697,5 @@ pub(crate) static TRANSFORMS: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

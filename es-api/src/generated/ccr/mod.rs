@@ -217,6 +217,7 @@ pub(crate) static DELETE_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -229,6 +230,7 @@ pub(crate) static FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static FOLLOW_INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -241,6 +243,7 @@ pub(crate) static FOLLOW_INFO: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static FOLLOW_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -253,6 +256,7 @@ pub(crate) static FOLLOW_STATS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static FORGET_FOLLOWER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -265,6 +269,7 @@ pub(crate) static FORGET_FOLLOWER: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
@@ -281,6 +286,7 @@ pub(crate) static GET_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static PAUSE_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
@@ -294,6 +300,7 @@ pub(crate) static PAUSE_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PAUSE_FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -306,6 +313,7 @@ pub(crate) static PAUSE_FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
@@ -319,6 +327,7 @@ pub(crate) static PUT_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static RESUME_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
@@ -332,6 +341,7 @@ pub(crate) static RESUME_AUTO_FOLLOW_PATTERN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static RESUME_FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -344,6 +354,7 @@ pub(crate) static RESUME_FOLLOW: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -356,6 +367,7 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static UNFOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -368,4 +380,5 @@ pub(crate) static UNFOLLOW: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

@@ -227,6 +227,7 @@ pub(crate) static ALLOCATION_EXPLAIN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static DELETE_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -240,6 +241,7 @@ pub(crate) static DELETE_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_VOTING_CONFIG_EXCLUSIONS: crate::endpoint::EndpointSpec =
@@ -253,6 +255,7 @@ pub(crate) static DELETE_VOTING_CONFIG_EXCLUSIONS: crate::endpoint::EndpointSpec
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static EXISTS_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -266,6 +269,7 @@ pub(crate) static EXISTS_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -282,6 +286,7 @@ pub(crate) static GET_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -294,6 +299,7 @@ pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static HEALTH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -309,6 +315,7 @@ pub(crate) static HEALTH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -321,6 +328,7 @@ pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PENDING_TASKS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -333,6 +341,7 @@ pub(crate) static PENDING_TASKS: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static POST_VOTING_CONFIG_EXCLUSIONS: crate::endpoint::EndpointSpec =
@@ -346,6 +355,7 @@ pub(crate) static POST_VOTING_CONFIG_EXCLUSIONS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -359,6 +369,7 @@ pub(crate) static PUT_COMPONENT_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static PUT_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -371,6 +382,7 @@ pub(crate) static PUT_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static REMOTE_INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -383,6 +395,7 @@ pub(crate) static REMOTE_INFO: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static REROUTE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -395,6 +408,7 @@ pub(crate) static REROUTE: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -415,6 +429,7 @@ pub(crate) static STATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -430,4 +445,5 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

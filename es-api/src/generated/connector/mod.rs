@@ -643,6 +643,7 @@ pub(crate) static CHECK_IN: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -655,6 +656,7 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -667,6 +669,7 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static LAST_SYNC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -679,6 +682,7 @@ pub(crate) static LAST_SYNC: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -691,6 +695,7 @@ pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static POST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -703,6 +708,7 @@ pub(crate) static POST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -718,6 +724,7 @@ pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SECRET_DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -730,6 +737,7 @@ pub(crate) static SECRET_DELETE: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SECRET_GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -742,6 +750,7 @@ pub(crate) static SECRET_GET: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SECRET_POST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -754,6 +763,7 @@ pub(crate) static SECRET_POST: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SECRET_PUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -766,6 +776,7 @@ pub(crate) static SECRET_PUT: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SYNC_JOB_CANCEL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -778,6 +789,7 @@ pub(crate) static SYNC_JOB_CANCEL: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SYNC_JOB_CHECK_IN: crate::endpoint::EndpointSpec =
@@ -791,6 +803,7 @@ pub(crate) static SYNC_JOB_CHECK_IN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static SYNC_JOB_CLAIM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -803,6 +816,7 @@ pub(crate) static SYNC_JOB_CLAIM: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SYNC_JOB_DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -815,6 +829,7 @@ pub(crate) static SYNC_JOB_DELETE: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SYNC_JOB_ERROR: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -827,6 +842,7 @@ pub(crate) static SYNC_JOB_ERROR: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SYNC_JOB_GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -839,6 +855,7 @@ pub(crate) static SYNC_JOB_GET: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SYNC_JOB_LIST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -851,6 +868,7 @@ pub(crate) static SYNC_JOB_LIST: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SYNC_JOB_POST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -863,6 +881,7 @@ pub(crate) static SYNC_JOB_POST: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SYNC_JOB_UPDATE_STATS: crate::endpoint::EndpointSpec =
@@ -876,6 +895,7 @@ pub(crate) static SYNC_JOB_UPDATE_STATS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_ACTIVE_FILTERING: crate::endpoint::EndpointSpec =
@@ -889,6 +909,7 @@ pub(crate) static UPDATE_ACTIVE_FILTERING: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_API_KEY_ID: crate::endpoint::EndpointSpec =
@@ -902,6 +923,7 @@ pub(crate) static UPDATE_API_KEY_ID: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -915,6 +937,7 @@ pub(crate) static UPDATE_CONFIGURATION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_ERROR: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -927,6 +950,7 @@ pub(crate) static UPDATE_ERROR: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_FEATURES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -939,6 +963,7 @@ pub(crate) static UPDATE_FEATURES: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_FILTERING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -951,6 +976,7 @@ pub(crate) static UPDATE_FILTERING: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_FILTERING_VALIDATION: crate::endpoint::EndpointSpec =
@@ -964,6 +990,7 @@ pub(crate) static UPDATE_FILTERING_VALIDATION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_INDEX_NAME: crate::endpoint::EndpointSpec =
@@ -977,6 +1004,7 @@ pub(crate) static UPDATE_INDEX_NAME: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_NAME: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -989,6 +1017,7 @@ pub(crate) static UPDATE_NAME: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_NATIVE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1001,6 +1030,7 @@ pub(crate) static UPDATE_NATIVE: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1013,6 +1043,7 @@ pub(crate) static UPDATE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_SCHEDULING: crate::endpoint::EndpointSpec =
@@ -1026,6 +1057,7 @@ pub(crate) static UPDATE_SCHEDULING: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_SERVICE_TYPE: crate::endpoint::EndpointSpec =
@@ -1039,6 +1071,7 @@ pub(crate) static UPDATE_SERVICE_TYPE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1051,4 +1084,5 @@ pub(crate) static UPDATE_STATUS: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

@@ -68,6 +68,7 @@ pub(crate) static DELETE_DANGLING_INDEX: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static IMPORT_DANGLING_INDEX: crate::endpoint::EndpointSpec =
@@ -81,6 +82,7 @@ pub(crate) static IMPORT_DANGLING_INDEX: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static LIST_DANGLING_INDICES: crate::endpoint::EndpointSpec =
@@ -94,4 +96,5 @@ pub(crate) static LIST_DANGLING_INDICES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };

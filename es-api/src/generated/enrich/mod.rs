@@ -94,6 +94,7 @@ pub(crate) static DELETE_POLICY: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static EXECUTE_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -106,6 +107,7 @@ pub(crate) static EXECUTE_POLICY: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -117,6 +119,7 @@ pub(crate) static GET_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -129,6 +132,7 @@ pub(crate) static PUT_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -141,4 +145,5 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

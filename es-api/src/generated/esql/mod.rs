@@ -178,6 +178,7 @@ pub(crate) static ASYNC_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static ASYNC_QUERY_DELETE: crate::endpoint::EndpointSpec =
@@ -191,6 +192,7 @@ pub(crate) static ASYNC_QUERY_DELETE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static ASYNC_QUERY_GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -203,6 +205,7 @@ pub(crate) static ASYNC_QUERY_GET: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static ASYNC_QUERY_STOP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -215,6 +218,7 @@ pub(crate) static ASYNC_QUERY_STOP: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -227,6 +231,7 @@ pub(crate) static DELETE_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -239,6 +244,7 @@ pub(crate) static GET_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -250,6 +256,7 @@ pub(crate) static GET_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static LIST_QUERIES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -262,6 +269,7 @@ pub(crate) static LIST_QUERIES: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -274,6 +282,7 @@ pub(crate) static PUT_VIEW: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -286,4 +295,5 @@ pub(crate) static QUERY: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

@@ -51,6 +51,7 @@ pub(crate) static GET_FEATURES: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static RESET_FEATURES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -63,4 +64,5 @@ pub(crate) static RESET_FEATURES: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

@@ -119,6 +119,7 @@ pub(crate) static DELETE_SECRET: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_SECRET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -131,6 +132,7 @@ pub(crate) static GET_SECRET: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GLOBAL_CHECKPOINTS: crate::endpoint::EndpointSpec =
@@ -144,6 +146,7 @@ pub(crate) static GLOBAL_CHECKPOINTS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static MSEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -163,6 +166,7 @@ pub(crate) static MSEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::NdJson,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static POST_SECRET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -175,6 +179,7 @@ pub(crate) static POST_SECRET: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -187,4 +192,5 @@ pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

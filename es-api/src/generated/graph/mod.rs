@@ -42,4 +42,5 @@ pub(crate) static EXPLORE: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

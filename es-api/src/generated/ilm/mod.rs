@@ -173,6 +173,7 @@ pub(crate) static DELETE_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static EXPLAIN_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -186,6 +187,7 @@ pub(crate) static EXPLAIN_LIFECYCLE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -197,6 +199,7 @@ pub(crate) static GET_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -209,6 +212,7 @@ pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static MIGRATE_TO_DATA_TIERS: crate::endpoint::EndpointSpec =
@@ -222,6 +226,7 @@ pub(crate) static MIGRATE_TO_DATA_TIERS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static MOVE_TO_STEP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -234,6 +239,7 @@ pub(crate) static MOVE_TO_STEP: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -246,6 +252,7 @@ pub(crate) static PUT_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static REMOVE_POLICY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -258,6 +265,7 @@ pub(crate) static REMOVE_POLICY: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static RETRY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -270,6 +278,7 @@ pub(crate) static RETRY: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -282,6 +291,7 @@ pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -294,4 +304,5 @@ pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

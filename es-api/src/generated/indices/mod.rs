@@ -1207,6 +1207,7 @@ pub(crate) static ADD_BLOCK: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static ANALYZE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1222,6 +1223,7 @@ pub(crate) static ANALYZE: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static CANCEL_MIGRATE_REINDEX: crate::endpoint::EndpointSpec =
@@ -1235,6 +1237,7 @@ pub(crate) static CANCEL_MIGRATE_REINDEX: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CLEAR_CACHE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1246,6 +1249,7 @@ pub(crate) static CLEAR_CACHE: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static CLONE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1258,6 +1262,7 @@ pub(crate) static CLONE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static CLOSE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1270,6 +1275,7 @@ pub(crate) static CLOSE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1282,6 +1288,7 @@ pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static CREATE_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1295,6 +1302,7 @@ pub(crate) static CREATE_DATA_STREAM: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CREATE_FROM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1307,6 +1315,7 @@ pub(crate) static CREATE_FROM: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DATA_STREAMS_STATS: crate::endpoint::EndpointSpec =
@@ -1323,6 +1332,7 @@ pub(crate) static DATA_STREAMS_STATS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1335,6 +1345,7 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1354,6 +1365,7 @@ pub(crate) static DELETE_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -1367,6 +1379,7 @@ pub(crate) static DELETE_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1380,6 +1393,7 @@ pub(crate) static DELETE_DATA_STREAM: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
@@ -1393,6 +1407,7 @@ pub(crate) static DELETE_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1406,6 +1421,7 @@ pub(crate) static DELETE_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -1419,6 +1435,7 @@ pub(crate) static DELETE_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1431,6 +1448,7 @@ pub(crate) static DELETE_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DISK_USAGE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1443,6 +1461,7 @@ pub(crate) static DISK_USAGE: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DOWNSAMPLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1455,6 +1474,7 @@ pub(crate) static DOWNSAMPLE: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static EXISTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1467,6 +1487,7 @@ pub(crate) static EXISTS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static EXISTS_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1482,6 +1503,7 @@ pub(crate) static EXISTS_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static EXISTS_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1495,6 +1517,7 @@ pub(crate) static EXISTS_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static EXISTS_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1507,6 +1530,7 @@ pub(crate) static EXISTS_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static EXPLAIN_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -1520,6 +1544,7 @@ pub(crate) static EXPLAIN_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static FIELD_USAGE_STATS: crate::endpoint::EndpointSpec =
@@ -1533,6 +1558,7 @@ pub(crate) static FIELD_USAGE_STATS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static FLUSH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1548,6 +1574,7 @@ pub(crate) static FLUSH: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static FORCEMERGE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1559,6 +1586,7 @@ pub(crate) static FORCEMERGE: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1571,6 +1599,7 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1588,6 +1617,7 @@ pub(crate) static GET_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_ALL_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -1601,6 +1631,7 @@ pub(crate) static GET_ALL_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -1614,6 +1645,7 @@ pub(crate) static GET_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_DATA_LIFECYCLE_STATS: crate::endpoint::EndpointSpec =
@@ -1627,6 +1659,7 @@ pub(crate) static GET_DATA_LIFECYCLE_STATS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_DATA_STREAM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1638,6 +1671,7 @@ pub(crate) static GET_DATA_STREAM: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_DATA_STREAM_MAPPINGS: crate::endpoint::EndpointSpec =
@@ -1651,6 +1685,7 @@ pub(crate) static GET_DATA_STREAM_MAPPINGS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
@@ -1664,6 +1699,7 @@ pub(crate) static GET_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_DATA_STREAM_SETTINGS: crate::endpoint::EndpointSpec =
@@ -1677,6 +1713,7 @@ pub(crate) static GET_DATA_STREAM_SETTINGS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_FIELD_MAPPING: crate::endpoint::EndpointSpec =
@@ -1697,6 +1734,7 @@ pub(crate) static GET_FIELD_MAPPING: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1713,6 +1751,7 @@ pub(crate) static GET_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1724,6 +1763,7 @@ pub(crate) static GET_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_MIGRATE_REINDEX_STATUS: crate::endpoint::EndpointSpec =
@@ -1737,6 +1777,7 @@ pub(crate) static GET_MIGRATE_REINDEX_STATUS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_SAMPLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1749,6 +1790,7 @@ pub(crate) static GET_SAMPLE: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -1762,6 +1804,7 @@ pub(crate) static GET_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_SAMPLE_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1774,6 +1817,7 @@ pub(crate) static GET_SAMPLE_STATS: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1791,6 +1835,7 @@ pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1802,6 +1847,7 @@ pub(crate) static GET_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static MIGRATE_REINDEX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1814,6 +1860,7 @@ pub(crate) static MIGRATE_REINDEX: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static MIGRATE_TO_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1827,6 +1874,7 @@ pub(crate) static MIGRATE_TO_DATA_STREAM: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static MODIFY_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1840,6 +1888,7 @@ pub(crate) static MODIFY_DATA_STREAM: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static OPEN: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1852,6 +1901,7 @@ pub(crate) static OPEN: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PROMOTE_DATA_STREAM: crate::endpoint::EndpointSpec =
@@ -1865,6 +1915,7 @@ pub(crate) static PROMOTE_DATA_STREAM: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1884,6 +1935,7 @@ pub(crate) static PUT_ALIAS: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -1897,6 +1949,7 @@ pub(crate) static PUT_DATA_LIFECYCLE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_DATA_STREAM_MAPPINGS: crate::endpoint::EndpointSpec =
@@ -1910,6 +1963,7 @@ pub(crate) static PUT_DATA_STREAM_MAPPINGS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
@@ -1923,6 +1977,7 @@ pub(crate) static PUT_DATA_STREAM_OPTIONS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_DATA_STREAM_SETTINGS: crate::endpoint::EndpointSpec =
@@ -1936,6 +1991,7 @@ pub(crate) static PUT_DATA_STREAM_SETTINGS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1949,6 +2005,7 @@ pub(crate) static PUT_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static PUT_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1961,6 +2018,7 @@ pub(crate) static PUT_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
@@ -1974,6 +2032,7 @@ pub(crate) static PUT_SAMPLE_CONFIGURATION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1985,6 +2044,7 @@ pub(crate) static PUT_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1997,6 +2057,7 @@ pub(crate) static PUT_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static RECOVERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2008,6 +2069,7 @@ pub(crate) static RECOVERY: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static REFRESH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2023,6 +2085,7 @@ pub(crate) static REFRESH: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static RELOAD_SEARCH_ANALYZERS: crate::endpoint::EndpointSpec =
@@ -2036,6 +2099,7 @@ pub(crate) static RELOAD_SEARCH_ANALYZERS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static REMOVE_BLOCK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2048,6 +2112,7 @@ pub(crate) static REMOVE_BLOCK: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static RESOLVE_CLUSTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2059,6 +2124,7 @@ pub(crate) static RESOLVE_CLUSTER: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static RESOLVE_INDEX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2071,6 +2137,7 @@ pub(crate) static RESOLVE_INDEX: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static ROLLOVER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2086,6 +2153,7 @@ pub(crate) static ROLLOVER: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SEGMENTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2097,6 +2165,7 @@ pub(crate) static SEGMENTS: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SHARD_STORES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2108,6 +2177,7 @@ pub(crate) static SHARD_STORES: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SHRINK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2120,6 +2190,7 @@ pub(crate) static SHRINK: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SIMULATE_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -2133,6 +2204,7 @@ pub(crate) static SIMULATE_INDEX_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static SIMULATE_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -2153,6 +2225,7 @@ pub(crate) static SIMULATE_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static SPLIT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2165,6 +2238,7 @@ pub(crate) static SPLIT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2182,6 +2256,7 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static UPDATE_ALIASES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2194,6 +2269,7 @@ pub(crate) static UPDATE_ALIASES: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static VALIDATE_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2213,4 +2289,5 @@ pub(crate) static VALIDATE_QUERY: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

@@ -747,6 +747,7 @@ pub(crate) static CHAT_COMPLETION_UNIFIED: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static COMPLETION: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -759,6 +760,7 @@ pub(crate) static COMPLETION: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -778,6 +780,7 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -790,6 +793,7 @@ pub(crate) static EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -810,6 +814,7 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static INFERENCE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -829,6 +834,7 @@ pub(crate) static INFERENCE: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -848,6 +854,7 @@ pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_AI21: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -860,6 +867,7 @@ pub(crate) static PUT_AI21: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_ALIBABACLOUD: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -872,6 +880,7 @@ pub(crate) static PUT_ALIBABACLOUD: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_AMAZONBEDROCK: crate::endpoint::EndpointSpec =
@@ -885,6 +894,7 @@ pub(crate) static PUT_AMAZONBEDROCK: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_AMAZONSAGEMAKER: crate::endpoint::EndpointSpec =
@@ -898,6 +908,7 @@ pub(crate) static PUT_AMAZONSAGEMAKER: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_ANTHROPIC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -910,6 +921,7 @@ pub(crate) static PUT_ANTHROPIC: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_AZUREAISTUDIO: crate::endpoint::EndpointSpec =
@@ -923,6 +935,7 @@ pub(crate) static PUT_AZUREAISTUDIO: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_AZUREOPENAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -935,6 +948,7 @@ pub(crate) static PUT_AZUREOPENAI: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_COHERE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -947,6 +961,7 @@ pub(crate) static PUT_COHERE: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_CONTEXTUALAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -959,6 +974,7 @@ pub(crate) static PUT_CONTEXTUALAI: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_CUSTOM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -971,6 +987,7 @@ pub(crate) static PUT_CUSTOM: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_DEEPSEEK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -983,6 +1000,7 @@ pub(crate) static PUT_DEEPSEEK: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_ELASTICSEARCH: crate::endpoint::EndpointSpec =
@@ -996,6 +1014,7 @@ pub(crate) static PUT_ELASTICSEARCH: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_ELSER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1008,6 +1027,7 @@ pub(crate) static PUT_ELSER: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_GOOGLEAISTUDIO: crate::endpoint::EndpointSpec =
@@ -1021,6 +1041,7 @@ pub(crate) static PUT_GOOGLEAISTUDIO: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_GOOGLEVERTEXAI: crate::endpoint::EndpointSpec =
@@ -1034,6 +1055,7 @@ pub(crate) static PUT_GOOGLEVERTEXAI: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_GROQ: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1046,6 +1068,7 @@ pub(crate) static PUT_GROQ: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_HUGGING_FACE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1058,6 +1081,7 @@ pub(crate) static PUT_HUGGING_FACE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_JINAAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1070,6 +1094,7 @@ pub(crate) static PUT_JINAAI: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_LLAMA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1082,6 +1107,7 @@ pub(crate) static PUT_LLAMA: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_MISTRAL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1094,6 +1120,7 @@ pub(crate) static PUT_MISTRAL: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_NVIDIA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1106,6 +1133,7 @@ pub(crate) static PUT_NVIDIA: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_OPENAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1118,6 +1146,7 @@ pub(crate) static PUT_OPENAI: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_OPENSHIFT_AI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1130,6 +1159,7 @@ pub(crate) static PUT_OPENSHIFT_AI: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_VOYAGEAI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1142,6 +1172,7 @@ pub(crate) static PUT_VOYAGEAI: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_WATSONX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1154,6 +1185,7 @@ pub(crate) static PUT_WATSONX: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static RERANK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1166,6 +1198,7 @@ pub(crate) static RERANK: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SPARSE_EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1178,6 +1211,7 @@ pub(crate) static SPARSE_EMBEDDING: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STREAM_COMPLETION: crate::endpoint::EndpointSpec =
@@ -1191,6 +1225,7 @@ pub(crate) static STREAM_COMPLETION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static TEXT_EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1203,6 +1238,7 @@ pub(crate) static TEXT_EMBEDDING: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1222,4 +1258,5 @@ pub(crate) static UPDATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

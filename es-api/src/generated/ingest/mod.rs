@@ -190,6 +190,7 @@ pub(crate) static DELETE_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
@@ -203,6 +204,7 @@ pub(crate) static DELETE_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -215,6 +217,7 @@ pub(crate) static DELETE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GEO_IP_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -227,6 +230,7 @@ pub(crate) static GEO_IP_STATS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
@@ -243,6 +247,7 @@ pub(crate) static GET_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
@@ -263,6 +268,7 @@ pub(crate) static GET_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -274,6 +280,7 @@ pub(crate) static GET_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PROCESSOR_GROK: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -286,6 +293,7 @@ pub(crate) static PROCESSOR_GROK: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
@@ -299,6 +307,7 @@ pub(crate) static PUT_GEOIP_DATABASE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
@@ -312,6 +321,7 @@ pub(crate) static PUT_IP_LOCATION_DATABASE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -324,6 +334,7 @@ pub(crate) static PUT_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SIMULATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -343,4 +354,5 @@ pub(crate) static SIMULATE: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

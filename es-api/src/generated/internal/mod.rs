@@ -118,6 +118,7 @@ pub(crate) static DELETE_DESIRED_BALANCE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_DESIRED_NODES: crate::endpoint::EndpointSpec =
@@ -131,6 +132,7 @@ pub(crate) static DELETE_DESIRED_NODES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static GET_DESIRED_BALANCE: crate::endpoint::EndpointSpec =
@@ -144,6 +146,7 @@ pub(crate) static GET_DESIRED_BALANCE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_DESIRED_NODES: crate::endpoint::EndpointSpec =
@@ -157,6 +160,7 @@ pub(crate) static GET_DESIRED_NODES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static PREVALIDATE_NODE_REMOVAL: crate::endpoint::EndpointSpec =
@@ -170,6 +174,7 @@ pub(crate) static PREVALIDATE_NODE_REMOVAL: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_DESIRED_NODES: crate::endpoint::EndpointSpec =
@@ -183,4 +188,5 @@ pub(crate) static UPDATE_DESIRED_NODES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };

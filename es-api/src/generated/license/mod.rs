@@ -103,6 +103,7 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -115,6 +116,7 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_BASIC_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -127,6 +129,7 @@ pub(crate) static GET_BASIC_STATUS: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_TRIAL_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -139,6 +142,7 @@ pub(crate) static GET_TRIAL_STATUS: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static POST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -151,6 +155,7 @@ pub(crate) static POST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static POST_START_BASIC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -163,6 +168,7 @@ pub(crate) static POST_START_BASIC: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static POST_START_TRIAL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -175,4 +181,5 @@ pub(crate) static POST_START_TRIAL: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

@@ -68,6 +68,7 @@ pub(crate) static DELETE_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -79,6 +80,7 @@ pub(crate) static GET_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -91,4 +93,5 @@ pub(crate) static PUT_PIPELINE: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

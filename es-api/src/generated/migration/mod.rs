@@ -62,6 +62,7 @@ pub(crate) static DEPRECATIONS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_FEATURE_UPGRADE_STATUS: crate::endpoint::EndpointSpec =
@@ -75,6 +76,7 @@ pub(crate) static GET_FEATURE_UPGRADE_STATUS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static POST_FEATURE_UPGRADE: crate::endpoint::EndpointSpec =
@@ -88,4 +90,5 @@ pub(crate) static POST_FEATURE_UPGRADE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };

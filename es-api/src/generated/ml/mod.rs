@@ -1135,6 +1135,7 @@ pub(crate) static CLEAR_TRAINED_MODEL_DEPLOYMENT_CACHE: crate::endpoint::Endpoin
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CLOSE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1147,6 +1148,7 @@ pub(crate) static CLOSE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_CALENDAR: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1159,6 +1161,7 @@ pub(crate) static DELETE_CALENDAR: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_CALENDAR_EVENT: crate::endpoint::EndpointSpec =
@@ -1172,6 +1175,7 @@ pub(crate) static DELETE_CALENDAR_EVENT: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_CALENDAR_JOB: crate::endpoint::EndpointSpec =
@@ -1185,6 +1189,7 @@ pub(crate) static DELETE_CALENDAR_JOB: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1198,6 +1203,7 @@ pub(crate) static DELETE_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1210,6 +1216,7 @@ pub(crate) static DELETE_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_EXPIRED_DATA: crate::endpoint::EndpointSpec =
@@ -1230,6 +1237,7 @@ pub(crate) static DELETE_EXPIRED_DATA: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_FILTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1242,6 +1250,7 @@ pub(crate) static DELETE_FILTER: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_FORECAST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1261,6 +1270,7 @@ pub(crate) static DELETE_FORECAST: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1273,6 +1283,7 @@ pub(crate) static DELETE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
@@ -1286,6 +1297,7 @@ pub(crate) static DELETE_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_TRAINED_MODEL: crate::endpoint::EndpointSpec =
@@ -1299,6 +1311,7 @@ pub(crate) static DELETE_TRAINED_MODEL: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_TRAINED_MODEL_ALIAS: crate::endpoint::EndpointSpec =
@@ -1312,6 +1325,7 @@ pub(crate) static DELETE_TRAINED_MODEL_ALIAS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static ESTIMATE_MODEL_MEMORY: crate::endpoint::EndpointSpec =
@@ -1325,6 +1339,7 @@ pub(crate) static ESTIMATE_MODEL_MEMORY: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static EVALUATE_DATA_FRAME: crate::endpoint::EndpointSpec =
@@ -1338,6 +1353,7 @@ pub(crate) static EVALUATE_DATA_FRAME: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static EXPLAIN_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1358,6 +1374,7 @@ pub(crate) static EXPLAIN_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static FLUSH_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1370,6 +1387,7 @@ pub(crate) static FLUSH_JOB: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static FORECAST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1382,6 +1400,7 @@ pub(crate) static FORECAST: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_BUCKETS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1401,6 +1420,7 @@ pub(crate) static GET_BUCKETS: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_CALENDAR_EVENTS: crate::endpoint::EndpointSpec =
@@ -1414,6 +1434,7 @@ pub(crate) static GET_CALENDAR_EVENTS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_CALENDARS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1433,6 +1454,7 @@ pub(crate) static GET_CALENDARS: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_CATEGORIES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1452,6 +1474,7 @@ pub(crate) static GET_CATEGORIES: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1468,6 +1491,7 @@ pub(crate) static GET_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_DATA_FRAME_ANALYTICS_STATS: crate::endpoint::EndpointSpec =
@@ -1488,6 +1512,7 @@ pub(crate) static GET_DATA_FRAME_ANALYTICS_STATS: crate::endpoint::EndpointSpec 
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_DATAFEED_STATS: crate::endpoint::EndpointSpec =
@@ -1504,6 +1529,7 @@ pub(crate) static GET_DATAFEED_STATS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_DATAFEEDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1519,6 +1545,7 @@ pub(crate) static GET_DATAFEEDS: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_FILTERS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1534,6 +1561,7 @@ pub(crate) static GET_FILTERS: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_INFLUENCERS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1546,6 +1574,7 @@ pub(crate) static GET_INFLUENCERS: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_JOB_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1561,6 +1590,7 @@ pub(crate) static GET_JOB_STATS: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1576,6 +1606,7 @@ pub(crate) static GET_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_MEMORY_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1591,6 +1622,7 @@ pub(crate) static GET_MEMORY_STATS: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_MODEL_SNAPSHOT_UPGRADE_STATS: crate::endpoint::EndpointSpec =
@@ -1604,6 +1636,7 @@ pub(crate) static GET_MODEL_SNAPSHOT_UPGRADE_STATS: crate::endpoint::EndpointSpe
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_MODEL_SNAPSHOTS: crate::endpoint::EndpointSpec =
@@ -1624,6 +1657,7 @@ pub(crate) static GET_MODEL_SNAPSHOTS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_OVERALL_BUCKETS: crate::endpoint::EndpointSpec =
@@ -1637,6 +1671,7 @@ pub(crate) static GET_OVERALL_BUCKETS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_RECORDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1649,6 +1684,7 @@ pub(crate) static GET_RECORDS: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_TRAINED_MODELS: crate::endpoint::EndpointSpec =
@@ -1665,6 +1701,7 @@ pub(crate) static GET_TRAINED_MODELS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_TRAINED_MODELS_STATS: crate::endpoint::EndpointSpec =
@@ -1681,6 +1718,7 @@ pub(crate) static GET_TRAINED_MODELS_STATS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static INFER_TRAINED_MODEL: crate::endpoint::EndpointSpec =
@@ -1694,6 +1732,7 @@ pub(crate) static INFER_TRAINED_MODEL: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1706,6 +1745,7 @@ pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static OPEN_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1718,6 +1758,7 @@ pub(crate) static OPEN_JOB: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static POST_CALENDAR_EVENTS: crate::endpoint::EndpointSpec =
@@ -1731,6 +1772,7 @@ pub(crate) static POST_CALENDAR_EVENTS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static POST_DATA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1743,6 +1785,7 @@ pub(crate) static POST_DATA: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::NdJson,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PREVIEW_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1763,6 +1806,7 @@ pub(crate) static PREVIEW_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PREVIEW_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1782,6 +1826,7 @@ pub(crate) static PREVIEW_DATAFEED: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_CALENDAR: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1794,6 +1839,7 @@ pub(crate) static PUT_CALENDAR: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_CALENDAR_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1806,6 +1852,7 @@ pub(crate) static PUT_CALENDAR_JOB: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1819,6 +1866,7 @@ pub(crate) static PUT_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1831,6 +1879,7 @@ pub(crate) static PUT_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_FILTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1843,6 +1892,7 @@ pub(crate) static PUT_FILTER: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1855,6 +1905,7 @@ pub(crate) static PUT_JOB: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_TRAINED_MODEL: crate::endpoint::EndpointSpec =
@@ -1868,6 +1919,7 @@ pub(crate) static PUT_TRAINED_MODEL: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_TRAINED_MODEL_ALIAS: crate::endpoint::EndpointSpec =
@@ -1881,6 +1933,7 @@ pub(crate) static PUT_TRAINED_MODEL_ALIAS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_TRAINED_MODEL_DEFINITION_PART: crate::endpoint::EndpointSpec =
@@ -1894,6 +1947,7 @@ pub(crate) static PUT_TRAINED_MODEL_DEFINITION_PART: crate::endpoint::EndpointSp
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_TRAINED_MODEL_VOCABULARY: crate::endpoint::EndpointSpec =
@@ -1907,6 +1961,7 @@ pub(crate) static PUT_TRAINED_MODEL_VOCABULARY: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static RESET_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1919,6 +1974,7 @@ pub(crate) static RESET_JOB: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static REVERT_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
@@ -1932,6 +1988,7 @@ pub(crate) static REVERT_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static SET_UPGRADE_MODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1944,6 +2001,7 @@ pub(crate) static SET_UPGRADE_MODE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static START_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1957,6 +2015,7 @@ pub(crate) static START_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static START_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1969,6 +2028,7 @@ pub(crate) static START_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static START_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec =
@@ -1982,6 +2042,7 @@ pub(crate) static START_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec 
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static STOP_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -1995,6 +2056,7 @@ pub(crate) static STOP_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static STOP_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2007,6 +2069,7 @@ pub(crate) static STOP_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STOP_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec =
@@ -2020,6 +2083,7 @@ pub(crate) static STOP_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -2033,6 +2097,7 @@ pub(crate) static UPDATE_DATA_FRAME_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2045,6 +2110,7 @@ pub(crate) static UPDATE_DATAFEED: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_FILTER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2057,6 +2123,7 @@ pub(crate) static UPDATE_FILTER: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2069,6 +2136,7 @@ pub(crate) static UPDATE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
@@ -2082,6 +2150,7 @@ pub(crate) static UPDATE_MODEL_SNAPSHOT: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec =
@@ -2095,6 +2164,7 @@ pub(crate) static UPDATE_TRAINED_MODEL_DEPLOYMENT: crate::endpoint::EndpointSpec
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPGRADE_JOB_SNAPSHOT: crate::endpoint::EndpointSpec =
@@ -2108,6 +2178,7 @@ pub(crate) static UPGRADE_JOB_SNAPSHOT: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static VALIDATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -2120,6 +2191,7 @@ pub(crate) static VALIDATE: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static VALIDATE_DETECTOR: crate::endpoint::EndpointSpec =
@@ -2133,4 +2205,5 @@ pub(crate) static VALIDATE_DETECTOR: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };

@@ -126,6 +126,7 @@ pub(crate) static CLEAR_REPOSITORIES_METERING_ARCHIVE: crate::endpoint::Endpoint
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static GET_REPOSITORIES_METERING_INFO: crate::endpoint::EndpointSpec =
@@ -139,6 +140,7 @@ pub(crate) static GET_REPOSITORIES_METERING_INFO: crate::endpoint::EndpointSpec 
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static HOT_THREADS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -154,6 +156,7 @@ pub(crate) static HOT_THREADS: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -171,6 +174,7 @@ pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static RELOAD_SECURE_SETTINGS: crate::endpoint::EndpointSpec =
@@ -191,6 +195,7 @@ pub(crate) static RELOAD_SECURE_SETTINGS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -222,6 +227,7 @@ pub(crate) static STATS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static USAGE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -243,4 +249,5 @@ pub(crate) static USAGE: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

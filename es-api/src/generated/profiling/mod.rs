@@ -77,6 +77,7 @@ pub(crate) static FLAMEGRAPH: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STACKTRACES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -89,6 +90,7 @@ pub(crate) static STACKTRACES: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -101,6 +103,7 @@ pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static TOPN_FUNCTIONS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -113,4 +116,5 @@ pub(crate) static TOPN_FUNCTIONS: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

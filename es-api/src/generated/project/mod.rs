@@ -37,4 +37,5 @@ pub(crate) static TAGS: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

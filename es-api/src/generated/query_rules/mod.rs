@@ -152,6 +152,7 @@ pub(crate) static DELETE_RULE: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -164,6 +165,7 @@ pub(crate) static DELETE_RULESET: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_RULE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -176,6 +178,7 @@ pub(crate) static GET_RULE: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -188,6 +191,7 @@ pub(crate) static GET_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static LIST_RULESETS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -200,6 +204,7 @@ pub(crate) static LIST_RULESETS: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_RULE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -212,6 +217,7 @@ pub(crate) static PUT_RULE: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -224,6 +230,7 @@ pub(crate) static PUT_RULESET: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static TEST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -236,4 +243,5 @@ pub(crate) static TEST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

@@ -202,6 +202,7 @@ pub(crate) static DELETE_JOB: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -213,6 +214,7 @@ pub(crate) static GET_JOBS: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_ROLLUP_CAPS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -224,6 +226,7 @@ pub(crate) static GET_ROLLUP_CAPS: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_ROLLUP_INDEX_CAPS: crate::endpoint::EndpointSpec =
@@ -237,6 +240,7 @@ pub(crate) static GET_ROLLUP_INDEX_CAPS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static PUT_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -249,6 +253,7 @@ pub(crate) static PUT_JOB: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static ROLLUP_SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -261,6 +266,7 @@ pub(crate) static ROLLUP_SEARCH: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static START_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -273,6 +279,7 @@ pub(crate) static START_JOB: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STOP_JOB: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -285,4 +292,5 @@ pub(crate) static STOP_JOB: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

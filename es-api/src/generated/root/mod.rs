@@ -668,6 +668,7 @@ pub(crate) static BULK: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::NdJson,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static CAPABILITIES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -680,6 +681,7 @@ pub(crate) static CAPABILITIES: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static CLEAR_SCROLL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -695,6 +697,7 @@ pub(crate) static CLEAR_SCROLL: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static CLOSE_POINT_IN_TIME: crate::endpoint::EndpointSpec =
@@ -708,6 +711,7 @@ pub(crate) static CLOSE_POINT_IN_TIME: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static COUNT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -723,6 +727,7 @@ pub(crate) static COUNT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -735,6 +740,7 @@ pub(crate) static CREATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -747,6 +753,7 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::ById,
 };
 
 pub(crate) static DELETE_BY_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -759,6 +766,7 @@ pub(crate) static DELETE_BY_QUERY: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_BY_QUERY_RETHROTTLE: crate::endpoint::EndpointSpec =
@@ -772,6 +780,7 @@ pub(crate) static DELETE_BY_QUERY_RETHROTTLE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &["requests_per_second"],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -784,6 +793,7 @@ pub(crate) static DELETE_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static EXISTS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -796,6 +806,7 @@ pub(crate) static EXISTS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static EXISTS_SOURCE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -808,6 +819,7 @@ pub(crate) static EXISTS_SOURCE: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static EXPLAIN: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -820,6 +832,7 @@ pub(crate) static EXPLAIN: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static FIELD_CAPS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -839,6 +852,7 @@ pub(crate) static FIELD_CAPS: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -851,6 +865,7 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -863,6 +878,7 @@ pub(crate) static GET_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_SCRIPT_CONTEXT: crate::endpoint::EndpointSpec =
@@ -876,6 +892,7 @@ pub(crate) static GET_SCRIPT_CONTEXT: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_SCRIPT_LANGUAGES: crate::endpoint::EndpointSpec =
@@ -889,6 +906,7 @@ pub(crate) static GET_SCRIPT_LANGUAGES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_SOURCE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -901,6 +919,7 @@ pub(crate) static GET_SOURCE: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static HEALTH_REPORT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -916,6 +935,7 @@ pub(crate) static HEALTH_REPORT: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static INDEX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -931,6 +951,7 @@ pub(crate) static INDEX: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::ById,
 };
 
 pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -943,6 +964,7 @@ pub(crate) static INFO: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static KNN_SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -955,6 +977,7 @@ pub(crate) static KNN_SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static MGET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -970,6 +993,7 @@ pub(crate) static MGET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static MSEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -985,6 +1009,7 @@ pub(crate) static MSEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::NdJson,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static MSEARCH_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1004,6 +1029,7 @@ pub(crate) static MSEARCH_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::NdJson,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static MTERMVECTORS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1023,6 +1049,7 @@ pub(crate) static MTERMVECTORS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static OPEN_POINT_IN_TIME: crate::endpoint::EndpointSpec =
@@ -1036,6 +1063,7 @@ pub(crate) static OPEN_POINT_IN_TIME: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &["keep_alive"],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static PING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1048,6 +1076,7 @@ pub(crate) static PING: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1067,6 +1096,7 @@ pub(crate) static PUT_SCRIPT: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static RANK_EVAL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1086,6 +1116,7 @@ pub(crate) static RANK_EVAL: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static REINDEX: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1098,6 +1129,7 @@ pub(crate) static REINDEX: crate::endpoint::EndpointSpec = crate::endpoint::Endp
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static REINDEX_RETHROTTLE: crate::endpoint::EndpointSpec =
@@ -1111,6 +1143,7 @@ pub(crate) static REINDEX_RETHROTTLE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &["requests_per_second"],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static RENDER_SEARCH_TEMPLATE: crate::endpoint::EndpointSpec =
@@ -1131,6 +1164,7 @@ pub(crate) static RENDER_SEARCH_TEMPLATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static SCRIPTS_PAINLESS_EXECUTE: crate::endpoint::EndpointSpec =
@@ -1144,6 +1178,7 @@ pub(crate) static SCRIPTS_PAINLESS_EXECUTE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static SCROLL: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1163,6 +1198,7 @@ pub(crate) static SCROLL: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1178,6 +1214,7 @@ pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SEARCH_MVT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1190,6 +1227,7 @@ pub(crate) static SEARCH_MVT: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SEARCH_SHARDS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1209,6 +1247,7 @@ pub(crate) static SEARCH_SHARDS: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SEARCH_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1228,6 +1267,7 @@ pub(crate) static SEARCH_TEMPLATE: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static TERMS_ENUM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1240,6 +1280,7 @@ pub(crate) static TERMS_ENUM: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static TERMVECTORS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1259,6 +1300,7 @@ pub(crate) static TERMVECTORS: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static UPDATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1271,6 +1313,7 @@ pub(crate) static UPDATE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::UpdateById,
 };
 
 pub(crate) static UPDATE_BY_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1283,6 +1326,7 @@ pub(crate) static UPDATE_BY_QUERY: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_BY_QUERY_RETHROTTLE: crate::endpoint::EndpointSpec =
@@ -1296,4 +1340,5 @@ pub(crate) static UPDATE_BY_QUERY_RETHROTTLE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &["requests_per_second"],
+        resend: crate::endpoint::Resend::Unsafe,
     };

@@ -227,6 +227,7 @@ pub(crate) static DELETE: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -240,6 +241,7 @@ pub(crate) static DELETE_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -252,6 +254,7 @@ pub(crate) static GET: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -268,6 +271,7 @@ pub(crate) static GET_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -280,6 +284,7 @@ pub(crate) static LIST: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static POST_BEHAVIORAL_ANALYTICS_EVENT: crate::endpoint::EndpointSpec =
@@ -293,6 +298,7 @@ pub(crate) static POST_BEHAVIORAL_ANALYTICS_EVENT: crate::endpoint::EndpointSpec
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -305,6 +311,7 @@ pub(crate) static PUT: crate::endpoint::EndpointSpec = crate::endpoint::Endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
@@ -318,6 +325,7 @@ pub(crate) static PUT_BEHAVIORAL_ANALYTICS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static RENDER_QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -330,6 +338,7 @@ pub(crate) static RENDER_QUERY: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -342,4 +351,5 @@ pub(crate) static SEARCH: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

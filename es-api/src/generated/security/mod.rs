@@ -902,6 +902,7 @@ pub(crate) static ACTIVATE_USER_PROFILE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static AUTHENTICATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -914,6 +915,7 @@ pub(crate) static AUTHENTICATE: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static BULK_DELETE_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -926,6 +928,7 @@ pub(crate) static BULK_DELETE_ROLE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static BULK_PUT_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -938,6 +941,7 @@ pub(crate) static BULK_PUT_ROLE: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static BULK_UPDATE_API_KEYS: crate::endpoint::EndpointSpec =
@@ -951,6 +955,7 @@ pub(crate) static BULK_UPDATE_API_KEYS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CHANGE_PASSWORD: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -970,6 +975,7 @@ pub(crate) static CHANGE_PASSWORD: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static CLEAR_API_KEY_CACHE: crate::endpoint::EndpointSpec =
@@ -983,6 +989,7 @@ pub(crate) static CLEAR_API_KEY_CACHE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CLEAR_CACHED_PRIVILEGES: crate::endpoint::EndpointSpec =
@@ -996,6 +1003,7 @@ pub(crate) static CLEAR_CACHED_PRIVILEGES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CLEAR_CACHED_REALMS: crate::endpoint::EndpointSpec =
@@ -1009,6 +1017,7 @@ pub(crate) static CLEAR_CACHED_REALMS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CLEAR_CACHED_ROLES: crate::endpoint::EndpointSpec =
@@ -1022,6 +1031,7 @@ pub(crate) static CLEAR_CACHED_ROLES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CLEAR_CACHED_SERVICE_TOKENS: crate::endpoint::EndpointSpec =
@@ -1035,6 +1045,7 @@ pub(crate) static CLEAR_CACHED_SERVICE_TOKENS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CREATE_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1047,6 +1058,7 @@ pub(crate) static CREATE_API_KEY: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static CREATE_CROSS_CLUSTER_API_KEY: crate::endpoint::EndpointSpec =
@@ -1060,6 +1072,7 @@ pub(crate) static CREATE_CROSS_CLUSTER_API_KEY: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static CREATE_SERVICE_TOKEN: crate::endpoint::EndpointSpec =
@@ -1080,6 +1093,7 @@ pub(crate) static CREATE_SERVICE_TOKEN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELEGATE_PKI: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1092,6 +1106,7 @@ pub(crate) static DELEGATE_PKI: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_PRIVILEGES: crate::endpoint::EndpointSpec =
@@ -1105,6 +1120,7 @@ pub(crate) static DELETE_PRIVILEGES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1117,6 +1133,7 @@ pub(crate) static DELETE_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_ROLE_MAPPING: crate::endpoint::EndpointSpec =
@@ -1130,6 +1147,7 @@ pub(crate) static DELETE_ROLE_MAPPING: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_SERVICE_TOKEN: crate::endpoint::EndpointSpec =
@@ -1143,6 +1161,7 @@ pub(crate) static DELETE_SERVICE_TOKEN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static DELETE_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1155,6 +1174,7 @@ pub(crate) static DELETE_USER: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DISABLE_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1167,6 +1187,7 @@ pub(crate) static DISABLE_USER: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DISABLE_USER_PROFILE: crate::endpoint::EndpointSpec =
@@ -1180,6 +1201,7 @@ pub(crate) static DISABLE_USER_PROFILE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static ENABLE_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1192,6 +1214,7 @@ pub(crate) static ENABLE_USER: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static ENABLE_USER_PROFILE: crate::endpoint::EndpointSpec =
@@ -1205,6 +1228,7 @@ pub(crate) static ENABLE_USER_PROFILE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static ENROLL_KIBANA: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1217,6 +1241,7 @@ pub(crate) static ENROLL_KIBANA: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static ENROLL_NODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1229,6 +1254,7 @@ pub(crate) static ENROLL_NODE: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1241,6 +1267,7 @@ pub(crate) static GET_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_BUILTIN_PRIVILEGES: crate::endpoint::EndpointSpec =
@@ -1254,6 +1281,7 @@ pub(crate) static GET_BUILTIN_PRIVILEGES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1274,6 +1302,7 @@ pub(crate) static GET_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1285,6 +1314,7 @@ pub(crate) static GET_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_ROLE_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1300,6 +1330,7 @@ pub(crate) static GET_ROLE_MAPPING: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_SERVICE_ACCOUNTS: crate::endpoint::EndpointSpec =
@@ -1321,6 +1352,7 @@ pub(crate) static GET_SERVICE_ACCOUNTS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_SERVICE_CREDENTIALS: crate::endpoint::EndpointSpec =
@@ -1334,6 +1366,7 @@ pub(crate) static GET_SERVICE_CREDENTIALS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1346,6 +1379,7 @@ pub(crate) static GET_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1358,6 +1392,7 @@ pub(crate) static GET_STATS: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_TOKEN: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1370,6 +1405,7 @@ pub(crate) static GET_TOKEN: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1385,6 +1421,7 @@ pub(crate) static GET_USER: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_USER_PRIVILEGES: crate::endpoint::EndpointSpec =
@@ -1398,6 +1435,7 @@ pub(crate) static GET_USER_PRIVILEGES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static GET_USER_PROFILE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1410,6 +1448,7 @@ pub(crate) static GET_USER_PROFILE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GRANT_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1422,6 +1461,7 @@ pub(crate) static GRANT_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static HAS_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1441,6 +1481,7 @@ pub(crate) static HAS_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static HAS_PRIVILEGES_USER_PROFILE: crate::endpoint::EndpointSpec =
@@ -1454,6 +1495,7 @@ pub(crate) static HAS_PRIVILEGES_USER_PROFILE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static INVALIDATE_API_KEY: crate::endpoint::EndpointSpec =
@@ -1467,6 +1509,7 @@ pub(crate) static INVALIDATE_API_KEY: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static INVALIDATE_TOKEN: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1479,6 +1522,7 @@ pub(crate) static INVALIDATE_TOKEN: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static OIDC_AUTHENTICATE: crate::endpoint::EndpointSpec =
@@ -1492,6 +1536,7 @@ pub(crate) static OIDC_AUTHENTICATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static OIDC_LOGOUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1504,6 +1549,7 @@ pub(crate) static OIDC_LOGOUT: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static OIDC_PREPARE_AUTHENTICATION: crate::endpoint::EndpointSpec =
@@ -1517,6 +1563,7 @@ pub(crate) static OIDC_PREPARE_AUTHENTICATION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1529,6 +1576,7 @@ pub(crate) static PUT_PRIVILEGES: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1541,6 +1589,7 @@ pub(crate) static PUT_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_ROLE_MAPPING: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1553,6 +1602,7 @@ pub(crate) static PUT_ROLE_MAPPING: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1565,6 +1615,7 @@ pub(crate) static PUT_USER: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static QUERY_API_KEYS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1577,6 +1628,7 @@ pub(crate) static QUERY_API_KEYS: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static QUERY_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1589,6 +1641,7 @@ pub(crate) static QUERY_ROLE: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static QUERY_USER: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1601,6 +1654,7 @@ pub(crate) static QUERY_USER: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static SAML_AUTHENTICATE: crate::endpoint::EndpointSpec =
@@ -1614,6 +1668,7 @@ pub(crate) static SAML_AUTHENTICATE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static SAML_COMPLETE_LOGOUT: crate::endpoint::EndpointSpec =
@@ -1627,6 +1682,7 @@ pub(crate) static SAML_COMPLETE_LOGOUT: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static SAML_INVALIDATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1639,6 +1695,7 @@ pub(crate) static SAML_INVALIDATE: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SAML_LOGOUT: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1651,6 +1708,7 @@ pub(crate) static SAML_LOGOUT: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SAML_PREPARE_AUTHENTICATION: crate::endpoint::EndpointSpec =
@@ -1664,6 +1722,7 @@ pub(crate) static SAML_PREPARE_AUTHENTICATION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static SAML_SERVICE_PROVIDER_METADATA: crate::endpoint::EndpointSpec =
@@ -1677,6 +1736,7 @@ pub(crate) static SAML_SERVICE_PROVIDER_METADATA: crate::endpoint::EndpointSpec 
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static SUGGEST_USER_PROFILES: crate::endpoint::EndpointSpec =
@@ -1690,6 +1750,7 @@ pub(crate) static SUGGEST_USER_PROFILES: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_API_KEY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1702,6 +1763,7 @@ pub(crate) static UPDATE_API_KEY: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::Json,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_CROSS_CLUSTER_API_KEY: crate::endpoint::EndpointSpec =
@@ -1715,6 +1777,7 @@ pub(crate) static UPDATE_CROSS_CLUSTER_API_KEY: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static UPDATE_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -1727,6 +1790,7 @@ pub(crate) static UPDATE_SETTINGS: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_USER_PROFILE_DATA: crate::endpoint::EndpointSpec =
@@ -1740,4 +1804,5 @@ pub(crate) static UPDATE_USER_PROFILE_DATA: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };

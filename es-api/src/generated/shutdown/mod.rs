@@ -71,6 +71,7 @@ pub(crate) static DELETE_NODE: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_NODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -86,6 +87,7 @@ pub(crate) static GET_NODE: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_NODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -98,4 +100,5 @@ pub(crate) static PUT_NODE: crate::endpoint::EndpointSpec = crate::endpoint::End
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

@@ -138,6 +138,7 @@ pub(crate) static DELETE_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static EXECUTE_LIFECYCLE: crate::endpoint::EndpointSpec =
@@ -151,6 +152,7 @@ pub(crate) static EXECUTE_LIFECYCLE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static EXECUTE_RETENTION: crate::endpoint::EndpointSpec =
@@ -164,6 +166,7 @@ pub(crate) static EXECUTE_RETENTION: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static GET_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -179,6 +182,7 @@ pub(crate) static GET_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -191,6 +195,7 @@ pub(crate) static GET_STATS: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -203,6 +208,7 @@ pub(crate) static GET_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::E
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static PUT_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -215,6 +221,7 @@ pub(crate) static PUT_LIFECYCLE: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -227,6 +234,7 @@ pub(crate) static START: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -239,4 +247,5 @@ pub(crate) static STOP: crate::endpoint::EndpointSpec = crate::endpoint::Endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

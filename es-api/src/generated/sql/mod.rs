@@ -107,6 +107,7 @@ pub(crate) static CLEAR_CURSOR: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_ASYNC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -119,6 +120,7 @@ pub(crate) static DELETE_ASYNC: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_ASYNC: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -131,6 +133,7 @@ pub(crate) static GET_ASYNC: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_ASYNC_STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -143,6 +146,7 @@ pub(crate) static GET_ASYNC_STATUS: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static QUERY: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -155,6 +159,7 @@ pub(crate) static QUERY: crate::endpoint::EndpointSpec = crate::endpoint::Endpoi
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static TRANSLATE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -167,4 +172,5 @@ pub(crate) static TRANSLATE: crate::endpoint::EndpointSpec = crate::endpoint::En
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

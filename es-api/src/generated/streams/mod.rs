@@ -71,6 +71,7 @@ pub(crate) static LOGS_DISABLE: crate::endpoint::EndpointSpec = crate::endpoint:
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static LOGS_ENABLE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -83,6 +84,7 @@ pub(crate) static LOGS_ENABLE: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -95,4 +97,5 @@ pub(crate) static STATUS: crate::endpoint::EndpointSpec = crate::endpoint::Endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };

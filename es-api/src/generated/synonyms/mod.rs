@@ -144,6 +144,7 @@ pub(crate) static DELETE_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static DELETE_SYNONYM_RULE: crate::endpoint::EndpointSpec =
@@ -157,6 +158,7 @@ pub(crate) static DELETE_SYNONYM_RULE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static GET_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -169,6 +171,7 @@ pub(crate) static GET_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_SYNONYM_RULE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -181,6 +184,7 @@ pub(crate) static GET_SYNONYM_RULE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_SYNONYMS_SETS: crate::endpoint::EndpointSpec =
@@ -194,6 +198,7 @@ pub(crate) static GET_SYNONYMS_SETS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static PUT_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -206,6 +211,7 @@ pub(crate) static PUT_SYNONYM: crate::endpoint::EndpointSpec = crate::endpoint::
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static PUT_SYNONYM_RULE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -218,4 +224,5 @@ pub(crate) static PUT_SYNONYM_RULE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };

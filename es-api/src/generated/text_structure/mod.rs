@@ -83,6 +83,7 @@ pub(crate) static FIND_FIELD_STRUCTURE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &["index", "field"],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static FIND_MESSAGE_STRUCTURE: crate::endpoint::EndpointSpec =
@@ -96,6 +97,7 @@ pub(crate) static FIND_MESSAGE_STRUCTURE: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static FIND_STRUCTURE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -108,6 +110,7 @@ pub(crate) static FIND_STRUCTURE: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::NdJson,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static TEST_GROK_PATTERN: crate::endpoint::EndpointSpec =
@@ -121,4 +124,5 @@ pub(crate) static TEST_GROK_PATTERN: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: true,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };

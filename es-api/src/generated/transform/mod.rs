@@ -206,6 +206,7 @@ pub(crate) static DELETE_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static GET_NODE_STATS: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -218,6 +219,7 @@ pub(crate) static GET_NODE_STATS: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -233,6 +235,7 @@ pub(crate) static GET_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Safe,
 };
 
 pub(crate) static GET_TRANSFORM_STATS: crate::endpoint::EndpointSpec =
@@ -246,6 +249,7 @@ pub(crate) static GET_TRANSFORM_STATS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Safe,
     };
 
 pub(crate) static PREVIEW_TRANSFORM: crate::endpoint::EndpointSpec =
@@ -266,6 +270,7 @@ pub(crate) static PREVIEW_TRANSFORM: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::Json,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static PUT_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -278,6 +283,7 @@ pub(crate) static PUT_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static RESET_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -290,6 +296,7 @@ pub(crate) static RESET_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static SCHEDULE_NOW_TRANSFORM: crate::endpoint::EndpointSpec =
@@ -303,6 +310,7 @@ pub(crate) static SCHEDULE_NOW_TRANSFORM: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };
 
 pub(crate) static SET_UPGRADE_MODE: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -315,6 +323,7 @@ pub(crate) static SET_UPGRADE_MODE: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static START_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -327,6 +336,7 @@ pub(crate) static START_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoi
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static STOP_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -339,6 +349,7 @@ pub(crate) static STOP_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoin
     body: crate::endpoint::BodyKind::None,
     body_required: false,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPDATE_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpoint::EndpointSpec {
@@ -351,6 +362,7 @@ pub(crate) static UPDATE_TRANSFORM: crate::endpoint::EndpointSpec = crate::endpo
     body: crate::endpoint::BodyKind::Json,
     body_required: true,
     required_params: &[],
+    resend: crate::endpoint::Resend::Unsafe,
 };
 
 pub(crate) static UPGRADE_TRANSFORMS: crate::endpoint::EndpointSpec =
@@ -364,4 +376,5 @@ pub(crate) static UPGRADE_TRANSFORMS: crate::endpoint::EndpointSpec =
         body: crate::endpoint::BodyKind::None,
         body_required: false,
         required_params: &[],
+        resend: crate::endpoint::Resend::Unsafe,
     };

@@ -255,7 +255,8 @@ fn spec_static(out: &mut String, ep: &Endpoint) {
         .collect();
     let _ = writeln!(
         out,
-        "],\nbody: crate::endpoint::BodyKind::{body},\nbody_required: {body_required},\nrequired_params: &[{}],\n}};\n",
-        required_params.join(", ")
+        "],\nbody: crate::endpoint::BodyKind::{body},\nbody_required: {body_required},\nrequired_params: &[{}],\nresend: crate::endpoint::Resend::{},\n}};\n",
+        required_params.join(", "),
+        super::resend_class(ep)
     );
 }
