@@ -191,11 +191,44 @@ async fn a_resend_after_write_is_a_counted_attempt() {
         .unwrap();
     t.send(Request::get("/")).await.unwrap();
     let resp = t
-        .send(Request::post("/i/_doc").with_json_body("{}"))
+        .send(
+            Request::put("/i/_doc/1")
+                .with_json_body("{}")
+                .with_idempotent(true),
+        )
         .await
         .unwrap();
     assert_eq!(server.deliveries(), 3);
     assert_eq!(resp.meta().attempts(), 2, "the resend is visible");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_is_not_idempotent_is_not_resent_after_write() {
+    let server = RawServer::start(close_after_second()).await;
+    let t = Transport::builder(server.url().as_str())
+        .max_retries(3)
+        .build()
+        .unwrap();
+    t.send(Request::get("/")).await.unwrap();
+    // An id-less index (unmarked POST): a resend would store a second document.
+    let err = t
+        .send(Request::post("/i/_doc").with_json_body("{}"))
+        .await
+        .unwrap_err();
+    assert_eq!(server.deliveries(), 2, "delivered once, not resent");
+    assert_eq!(err.attempts(), 1, "{err}");
+    assert!(err.may_have_reached_server(), "{err}");
+    // Opted in per request: resent (the first request on a new connection is answered).
+    t.send(Request::get("/")).await.unwrap();
+    let resp = t
+        .send(
+            Request::post("/i/_doc")
+                .with_json_body("{}")
+                .with_options(es_transport::RequestOptions::new().idempotent(true)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.meta().attempts(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +241,11 @@ async fn deliveries_are_exactly_one_plus_max_retries() {
             .build()
             .unwrap();
         let err = t
-            .send(Request::post("/_bulk").with_ndjson_body("{}\n"))
+            .send(
+                Request::post("/_bulk")
+                    .with_ndjson_body("{}\n")
+                    .with_idempotent(true),
+            )
             .await
             .unwrap_err();
         assert_eq!(
@@ -218,6 +255,14 @@ async fn deliveries_are_exactly_one_plus_max_retries() {
         );
         assert_eq!(err.attempts(), retries + 1);
         assert!(err.may_have_reached_server());
+        // Not marked idempotent: exactly one delivery, whatever `max_retries`.
+        let before = server.deliveries();
+        let err = t
+            .send(Request::post("/_bulk").with_ndjson_body("{}\n"))
+            .await
+            .unwrap_err();
+        assert_eq!(server.deliveries() - before, 1, "{err}");
+        assert_eq!(err.attempts(), 1);
     }
 }
 
