@@ -127,15 +127,25 @@ impl Reindex {
 
     /// The failed item standing for a hit without `_source`.
     fn missing_source<D>(&self, index: String, id: Option<String>) -> BulkAction<D> {
-        let a = BulkAction::rejected(
-            self.op_type,
-            "missing_source",
-            format!(
-                "hit [{index}]/[{}] has no _source to copy (excluded by the query's _source, or not stored)",
-                id.as_deref().unwrap_or("")
-            ),
-        )
-        .in_index(index);
+        let why = "has no _source to copy (excluded by the query's _source, or not stored)";
+        self.rejected(index, id, "missing_source", why)
+    }
+
+    /// The failed item standing for a source that could not be put on one line.
+    fn invalid_source<D>(&self, index: String, id: Option<String>) -> BulkAction<D> {
+        let why = "has a _source that cannot be written as one line";
+        self.rejected(index, id, "invalid_source", why)
+    }
+
+    fn rejected<D>(
+        &self,
+        index: String,
+        id: Option<String>,
+        kind: &'static str,
+        why: &str,
+    ) -> BulkAction<D> {
+        let reason = format!("hit [{index}]/[{}] {why}", id.as_deref().unwrap_or(""));
+        let a = BulkAction::rejected(self.op_type, kind, reason).in_index(index);
         match id {
             Some(id) => a.id(id),
             None => a,
@@ -168,7 +178,12 @@ impl Reindex {
     ///
     /// # Errors
     /// A scan error (the copy stops; what was sent stays written), or a bulk error as
-    /// [`Bulk::run`].
+    /// [`Bulk::run`]. A scroll page lost on its way back (the scan's default mode: a
+    /// scroll continuation is never resent, see [`crate::scan::ScanPages`]) is such an
+    /// error, never a shorter success: [`Error::documents_yielded`] says how many documents
+    /// were read before it; a point-in-time scan
+    /// ([`Scan::point_in_time`](crate::scan::Scan::point_in_time), through
+    /// [`Reindex::scan_with`]) resends a lost page instead.
     pub async fn run(&self) -> Result<BulkSummary> {
         let scan_error: Arc<Mutex<Option<Error>>> = Arc::default();
         let summary = match &self.transform {
@@ -179,7 +194,10 @@ impl Reindex {
                     let index = this.target_index.clone();
                     let (id, routing) = (hit.id, hit.routing);
                     match hit.source {
-                        Some(src) => this.action(src, index, id, routing),
+                        Some(src) => match one_line(src) {
+                            Some(src) => this.action(src, index, id, routing),
+                            None => this.invalid_source(index, id),
+                        },
                         None => this.missing_source(index, id),
                     }
                 });
@@ -208,6 +226,19 @@ impl Reindex {
         }
         summary
     }
+}
+
+/// `source` with its raw line breaks turned into spaces, so that it is one line of the bulk
+/// body (whose lines are its framing). Lossless: a `RawValue` is valid JSON, where a raw
+/// `\n` or `\r` can only be whitespace between tokens (inside a string it is escaped); a
+/// server returns `_source` as it was sent, pretty-printed sources included.
+/// (`None` would mean the replacement broke the JSON, which valid JSON rules out.)
+fn one_line(source: Box<RawValue>) -> Option<Box<RawValue>> {
+    let json = source.get();
+    if !json.contains(['\n', '\r']) {
+        return Some(source);
+    }
+    RawValue::from_string(json.replace(['\n', '\r'], " ")).ok()
 }
 
 /// The hits of `scan` until its first error, which goes into `slot`.

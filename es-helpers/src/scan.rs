@@ -67,6 +67,9 @@ struct Page<T> {
     pit_id: Option<String>,
     #[serde(rename = "_shards", default)]
     shards: Option<Shards>,
+    /// Whether the search ran out of time: its hits may be partial.
+    #[serde(default)]
+    timed_out: bool,
     hits: Hits<T>,
 }
 
@@ -139,6 +142,8 @@ enum PageKey {
     PitId,
     #[serde(rename = "_shards")]
     Shards,
+    #[serde(rename = "timed_out")]
+    TimedOut,
     #[serde(rename = "hits")]
     Hits,
     #[serde(other)]
@@ -162,11 +167,13 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for PageSeed<T> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Page<T>, A::Error> {
         let (mut scroll_id, mut pit_id, mut shards, mut hits) = (None, None, None, None);
+        let mut timed_out = false;
         while let Some(key) = map.next_key::<PageKey>()? {
             match key {
                 PageKey::ScrollId => scroll_id = map.next_value()?,
                 PageKey::PitId => pit_id = map.next_value()?,
                 PageKey::Shards => shards = map.next_value()?,
+                PageKey::TimedOut => timed_out = map.next_value()?,
                 PageKey::Hits => hits = Some(map.next_value_seed(HitsSeed::<T>::new(self.spec))?),
                 PageKey::Other => {
                     map.next_value::<IgnoredAny>()?;
@@ -178,6 +185,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for PageSeed<T> {
             scroll_id,
             pit_id,
             shards,
+            timed_out,
             hits,
         })
     }
@@ -472,10 +480,29 @@ impl Shards {
     }
 }
 
+/// Why a slice's pages ended early: the error the scan ends with, or a page that was lost.
+enum Failure {
+    /// The scan ends with this error.
+    Error(Error),
+    /// A request that cannot be resent (a scroll continuation: a resend returns the page
+    /// after it) failed after it may have been executed: the page it asked for may be gone.
+    /// [`ScanPages`] makes it [`Error::scan_lost`] with the documents yielded before it.
+    Lost(es_api::es_transport::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Error(e)
+    }
+}
+
+/// The pages of one slice, until its first failure.
+type SlicePages<T> = BoxStream<'static, std::result::Result<Vec<Hit<T>>, Failure>>;
+
 /// A failed page request, with the context ids its response carried (a page whose hits
 /// could not be read still names its scroll / point in time, which must be released).
 struct PageError {
-    error: Error,
+    error: Failure,
     scroll_id: Option<String>,
     pit_id: Option<String>,
 }
@@ -483,11 +510,22 @@ struct PageError {
 impl From<Error> for PageError {
     fn from(error: Error) -> Self {
         PageError {
-            error,
+            error: Failure::Error(error),
             scroll_id: None,
             pit_id: None,
         }
     }
+}
+
+/// How a page request may be resent by the transport after a lost answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// The same request returns the same page (a first scroll search, a point-in-time search
+    /// with its `search_after`): the transport may resend it.
+    Safe,
+    /// A scroll continuation: a resend returns the next page, so it is never resent once it
+    /// may have been executed, whatever the options say; such a failure is [`Failure::Lost`].
+    Never,
 }
 
 type PageResult<T> = std::result::Result<Page<T>, PageError>;
@@ -623,8 +661,10 @@ impl Scan {
     }
 
     /// Whether a page with failed shards (`_shards.failed > 0`, or fewer `successful` than
-    /// `total`) is an error (default true; the error names the failures' reasons);
-    /// otherwise it is logged and the scan goes on with the hits it got.
+    /// `total`) or that timed out on the server (`timed_out: true`, even with no failed
+    /// shard) is an error (default true; the error names the failures' reasons): either
+    /// may hold only part of its hits. Otherwise it is logged and the scan goes on with the
+    /// hits it got.
     pub fn raise_on_error(mut self, yes: bool) -> Self {
         self.raise_on_error = yes;
         self
@@ -687,12 +727,10 @@ impl Scan {
             }),
             Err(e) => {
                 let err = Error::serialization(e.clone());
-                return ScanPages {
-                    inner: Some(stream::iter([Err(err)]).boxed()),
-                };
+                return ScanPages::new(stream::iter([Err(err.into())]).boxed());
             }
         };
-        let pages: BoxStream<'static, Result<Vec<Hit<T>>>> = match self.mode {
+        let pages: SlicePages<T> = match self.mode {
             ScanMode::Scroll => {
                 let slices = (0..cfg.slices).map(|i| scroll_pages::<T>(cfg.clone(), i).boxed());
                 stream::select_all(slices).boxed()
@@ -711,14 +749,14 @@ impl Scan {
                                 .map(|i| pit_pages::<T>(cfg.clone(), shared.clone(), i).boxed());
                             stream::select_all(slices).boxed()
                         }
-                        Err(e) => stream::iter([Err(e)]).boxed(),
+                        Err(e) => stream::iter([Err(e.into())]).boxed(),
                     }
                 })
                 .flatten()
                 .boxed()
             }
         };
-        ScanPages { inner: Some(pages) }
+        ScanPages::new(pages)
     }
 }
 
@@ -728,9 +766,26 @@ impl Scan {
 /// context is released before the error is yielded, the other slices' right after (in a
 /// spawned task). Every path releases the scroll or point in time, a first page with failed
 /// shards or unreadable hits included.
+///
+/// A scroll continuation is never resent once it may have been executed (a resend would
+/// return the page after it, skipping one): its failure ends the scan with an
+/// [`ErrorKind::Scan`](crate::ErrorKind::Scan) error that says how many documents were
+/// yielded before it ([`Error::documents_yielded`]), with the transport's error as its
+/// source ([`Error::transport_error`], [`Error::may_have_reached_server`]).
 pub struct ScanPages<T> {
     /// `None` once ended by an error.
-    inner: Option<BoxStream<'static, Result<Vec<Hit<T>>>>>,
+    inner: Option<SlicePages<T>>,
+    /// Hits yielded so far (of every slice).
+    yielded: u64,
+}
+
+impl<T> ScanPages<T> {
+    fn new(inner: SlicePages<T>) -> Self {
+        ScanPages {
+            inner: Some(inner),
+            yielded: 0,
+        }
+    }
 }
 
 impl<T> fmt::Debug for ScanPages<T> {
@@ -746,13 +801,20 @@ impl<T> Stream for ScanPages<T> {
         let Some(inner) = self.inner.as_mut() else {
             return Poll::Ready(None);
         };
-        match inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Err(e))) => {
+        match std::task::ready!(inner.as_mut().poll_next(cx)) {
+            Some(Ok(page)) => {
+                self.yielded += page.len() as u64;
+                Poll::Ready(Some(Ok(page)))
+            }
+            Some(Err(failure)) => {
                 // The first error ends every slice: dropping them releases their contexts.
                 self.inner = None;
-                Poll::Ready(Some(Err(e)))
+                Poll::Ready(Some(Err(match failure {
+                    Failure::Error(e) => e,
+                    Failure::Lost(e) => Error::scan_lost(self.yielded, e),
+                })))
             }
-            other => other,
+            None => Poll::Ready(None),
         }
     }
 }
@@ -831,15 +893,40 @@ fn render_duration(d: Duration) -> String {
 }
 
 impl Cfg {
-    /// Sends one page request. The caller records the page's ids, then checks its shards
-    /// ([`Cfg::check_shards`]), so that a context is known before any error.
-    async fn post<T: DeserializeOwned>(&self, path: String, body: &Value) -> PageResult<T> {
+    /// Sends one page request. The caller records the page's ids, then checks the page
+    /// ([`Cfg::check_page`]), so that a context is known before any error.
+    ///
+    /// A request that must [never](Resend::Never) be resent is marked so, over any
+    /// `idempotent` in the options; when it fails after it may have been executed (no
+    /// answer, an error status, an unreadable answer), the failure is [`Failure::Lost`].
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: String,
+        body: &Value,
+        resend: Resend,
+    ) -> PageResult<T> {
         let body = serde_json::to_vec(body).map_err(|e| Error::serialization(e.to_string()))?;
+        let options = match resend {
+            Resend::Safe => self.options.clone(),
+            Resend::Never => self.options.clone().idempotent(false),
+        };
         let req = Request::post(path)
             .with_json_body(body)
-            .with_options(self.options.clone())
+            .with_options(options)
+            .with_idempotent(resend == Resend::Safe)
             .with_endpoint("search");
-        let resp = self.transport.send(req).await.map_err(Error::transport)?;
+        let failed = |e: es_api::es_transport::Error| {
+            if resend == Resend::Never && e.may_have_reached_server() {
+                Failure::Lost(e)
+            } else {
+                Failure::Error(Error::transport(e))
+            }
+        };
+        let resp = self.transport.send(req).await.map_err(|e| PageError {
+            error: failed(e),
+            scroll_id: None,
+            pit_id: None,
+        })?;
         let mut de = serde_json::Deserializer::from_slice(resp.body());
         let read = PageSeed::<T>::new(self.hits.for_body(resp.body().len()))
             .deserialize(&mut de)
@@ -854,7 +941,7 @@ impl Cfg {
             // Read by the derived parse but not by the seed (the two are meant to agree): the
             // seed's error, with the page's ids so that the context is released.
             Ok(page) => Err(PageError {
-                error: Error::serialization(format!("scan: unreadable page: {unread}")),
+                error: Error::serialization(format!("scan: unreadable page: {unread}")).into(),
                 scroll_id: page.scroll_id,
                 pit_id: page.pit_id,
             }),
@@ -869,7 +956,7 @@ impl Cfg {
                 }
                 let ids = serde_json::from_slice::<Ids>(resp.body()).ok();
                 Err(PageError {
-                    error: Error::transport(e),
+                    error: failed(e),
                     scroll_id: ids.as_ref().and_then(|i| i.scroll_id.clone()),
                     pit_id: ids.and_then(|i| i.pit_id),
                 })
@@ -877,12 +964,21 @@ impl Cfg {
         }
     }
 
-    /// A page with failed shards: an error (`raise_on_error`), or a warning.
-    fn check_shards<T>(&self, page: &Page<T>) -> Result<()> {
-        let Some(msg) = page.shards.as_ref().and_then(Shards::incomplete) else {
-            return Ok(());
+    /// A page with failed shards, or that timed out (`timed_out: true`, its hits may be
+    /// partial): an error (`raise_on_error`), or a warning.
+    fn check_page<T>(&self, page: &Page<T>) -> Result<()> {
+        let incomplete = page.shards.as_ref().and_then(Shards::incomplete);
+        let msg = match (page.timed_out, incomplete) {
+            (false, None) => return Ok(()),
+            (false, Some(m)) => format!("scan: {m}"),
+            (true, None) => {
+                "scan: a page timed out on the server (`timed_out: true`): its hits may be partial"
+                    .to_owned()
+            }
+            (true, Some(m)) => format!(
+                "scan: a page timed out on the server (`timed_out: true`): its hits may be partial; {m}"
+            ),
         };
-        let msg = format!("scan: {msg}");
         if self.raise_on_error {
             return Err(Error::scan(msg));
         }
@@ -988,7 +1084,10 @@ async fn release(transport: Transport, options: RequestOptions, ctx: Ctx) {
             "point in time",
         ),
     };
-    let req = req.with_options(options.ignore_status([404]));
+    // Releasing twice is harmless (the second finds nothing: 404, ignored).
+    let req = req
+        .with_options(options.ignore_status([404]))
+        .with_idempotent(true);
     if let Err(e) = transport.send(req).await {
         tracing::warn!(target: "elasticsearch", error = %e, "could not release the {what}");
     }
@@ -1019,14 +1118,15 @@ fn scroll_next<T: DeserializeOwned + Send + 'static>(
     let cfg = cfg.clone();
     let body = json!({"scroll": cfg.keep_alive, "scroll_id": scroll_id});
     Task(tokio::spawn(async move {
-        cfg.post::<T>("/_search/scroll".to_owned(), &body).await
+        cfg.post::<T>("/_search/scroll".to_owned(), &body, Resend::Never)
+            .await
     }))
 }
 
 fn scroll_pages<T: DeserializeOwned + Send + 'static>(
     cfg: Arc<Cfg>,
     slice: u32,
-) -> impl Stream<Item = Result<Vec<Hit<T>>>> + Send {
+) -> impl Stream<Item = std::result::Result<Vec<Hit<T>>, Failure>> + Send {
     let cleanup = Cleanup::new(cfg.transport.clone(), cfg.options.clone(), None);
     let state = ScrollState {
         cfg,
@@ -1072,7 +1172,7 @@ fn scroll_pages<T: DeserializeOwned + Send + 'static>(
         if let Some(id) = id {
             st.cleanup.set_scroll(id);
         }
-        match page.and_then(|p| cfg.check_shards(&p).map(|()| p)) {
+        match page.and_then(|p| cfg.check_page(&p).map(|()| p).map_err(Failure::from)) {
             Ok(page) => {
                 if page.hits.hits.is_empty() {
                     st.done = true;
@@ -1102,7 +1202,9 @@ async fn first_scroll_page<T: DeserializeOwned + Send + 'static>(
     let (tx, rx) = tokio::sync::oneshot::channel();
     let cfg = cfg.clone();
     tokio::spawn(async move {
-        let page = cfg.post::<T>(path, &body).await;
+        // Resending it opens another scroll: the one whose answer was lost expires with its
+        // keep-alive (nobody knows its id).
+        let page = cfg.post::<T>(path, &body, Resend::Safe).await;
         // Whether the send fails or the receiver is dropped before reading it, the
         // unread page's guard clears its scroll.
         let _ = tx.send(UnreadPage {
@@ -1167,6 +1269,19 @@ impl PitShared {
     fn first_failure(&self) -> bool {
         !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst)
     }
+
+    /// A slice failed with `e`: the first failure closes the point in time and is reported
+    /// (`Some`); later ones, against the closed point in time, are not.
+    async fn fail(&self, e: Failure) -> Option<Failure> {
+        if !self.first_failure() {
+            return None;
+        }
+        let fut = self.cleanup.lock().expect("cleanup lock").take();
+        if let Some(f) = fut {
+            release_now(f).await;
+        }
+        Some(e)
+    }
 }
 
 async fn open_pit(cfg: &Cfg, api: PitApi) -> Result<Cleanup> {
@@ -1184,10 +1299,11 @@ async fn open_pit(cfg: &Cfg, api: PitApi) -> Result<Cleanup> {
             _ => "/_pit",
         };
         let path = format!("{}?keep_alive={}", cfg.index_path(suffix), cfg.keep_alive);
-        let resp = cfg
-            .transport
-            .send(Request::post(path).with_options(cfg.options.clone()))
-            .await?;
+        // Safe to resend: a point in time opened by a lost answer expires with its keep-alive.
+        let req = Request::post(path)
+            .with_options(cfg.options.clone())
+            .with_idempotent(true);
+        let resp = cfg.transport.send(req).await?;
         resp.json::<Opened>()
     };
     let (opened, api) = match api {
@@ -1245,7 +1361,7 @@ fn pit_next<T: DeserializeOwned + Send + 'static>(
     cfg.slice(&mut body, slice);
     let cfg = cfg.clone();
     Task(tokio::spawn(async move {
-        cfg.post::<T>("/_search".to_owned(), &Value::Object(body))
+        cfg.post::<T>("/_search".to_owned(), &Value::Object(body), Resend::Safe)
             .await
     }))
 }
@@ -1254,7 +1370,7 @@ fn pit_pages<T: DeserializeOwned + Send + 'static>(
     cfg: Arc<Cfg>,
     shared: Arc<PitShared>,
     slice: u32,
-) -> impl Stream<Item = Result<Vec<Hit<T>>>> + Send {
+) -> impl Stream<Item = std::result::Result<Vec<Hit<T>>, Failure>> + Send {
     let state = PitState {
         cfg,
         shared: Some(shared),
@@ -1287,61 +1403,41 @@ fn pit_pages<T: DeserializeOwned + Send + 'static>(
                 .set_pit(&new_id);
             *shared.id.lock().expect("pit id lock") = new_id;
         }
-        match page.and_then(|p| cfg.check_shards(&p).map(|()| p)) {
-            Ok(page) => {
-                let hits = page.hits.hits;
-                let last_page = hits.len() < cfg.size as usize;
-                if !last_page {
-                    let search_after = hits
-                        .last()
-                        .and_then(|h| h.sort.clone())
-                        .filter(|s| !s.is_empty());
-                    if search_after.is_none() {
-                        st.done = true;
-                        if !shared.first_failure() {
-                            return None;
-                        }
-                        let fut = shared.cleanup.lock().expect("cleanup lock").take();
-                        if let Some(f) = fut {
-                            release_now(f).await;
-                        }
-                        return Some((
-                            Err(Error::scan("hits have no sort values to continue from")),
-                            st,
-                        ));
-                    }
-                    st.next = Some(pit_next::<T>(&cfg, &shared, st.slice, search_after));
-                }
-                if last_page {
-                    st.done = true;
-                    drop(shared);
-                    // The last slice to finish closes the point in time.
-                    if let Some(last) = st.shared.take().and_then(Arc::into_inner) {
-                        let fut = last.cleanup.lock().expect("cleanup lock").take();
-                        if let Some(f) = fut
-                            && cfg.clear
-                        {
-                            release_now(f).await;
-                        }
-                    }
-                    if hits.is_empty() {
-                        return None;
-                    }
-                }
-                Some((Ok(hits), st))
-            }
+        let hits = match page.and_then(|p| cfg.check_page(&p).map(|()| p).map_err(Failure::from)) {
+            Ok(page) => page.hits.hits,
             Err(e) => {
                 st.done = true;
-                if !shared.first_failure() {
-                    return None;
-                }
-                let fut = shared.cleanup.lock().expect("cleanup lock").take();
-                if let Some(f) = fut {
+                return shared.fail(e).await.map(|e| (Err(e), st));
+            }
+        };
+        // Only an empty page is the end: a short one proves nothing (a page may come back
+        // short while later ones are not, e.g. from a shard that answered late), so it is
+        // continued from like a full one.
+        if hits.is_empty() {
+            st.done = true;
+            drop(shared);
+            // The last slice to finish closes the point in time.
+            if let Some(last) = st.shared.take().and_then(Arc::into_inner) {
+                let fut = last.cleanup.lock().expect("cleanup lock").take();
+                if let Some(f) = fut
+                    && cfg.clear
+                {
                     release_now(f).await;
                 }
-                Some((Err(e), st))
             }
+            return None;
         }
+        let search_after = hits
+            .last()
+            .and_then(|h| h.sort.clone())
+            .filter(|s| !s.is_empty());
+        let Some(search_after) = search_after else {
+            st.done = true;
+            let e = Error::scan("hits have no sort values to continue from").into();
+            return shared.fail(e).await.map(|e| (Err(e), st));
+        };
+        st.next = Some(pit_next::<T>(&cfg, &shared, st.slice, Some(search_after)));
+        Some((Ok(hits), st))
     })
 }
 
