@@ -216,7 +216,7 @@ pub(crate) fn method_is_idempotent(m: &Method) -> bool {
 ///     .opaque_id("job-42");
 /// assert_eq!(opts.ignored_statuses(), &[404]);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct RequestOptions {
     pub(crate) timeout: Option<Duration>,
@@ -232,6 +232,26 @@ pub struct RequestOptions {
     pub(crate) idempotent: Option<bool>,
     /// The first invalid value given to a setter: sending fails with it.
     pub(crate) invalid: Option<Arc<str>>,
+}
+
+/// Header values that are credentials (`Authorization`, `Cookie`, `X-Api-Key`, any value
+/// marked sensitive, see [`crate::redact::is_sensitive_header`]) print as `"[redacted]"`;
+/// credentials print without their secret.
+impl std::fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestOptions")
+            .field("timeout", &self.timeout)
+            .field("headers", &crate::redact::HeadersDebug(&self.headers))
+            .field("opaque_id", &self.opaque_id)
+            .field("max_retries", &self.max_retries)
+            .field("retry_on_timeout", &self.retry_on_timeout)
+            .field("retry_on_status", &self.retry_on_status)
+            .field("ignore_status", &self.ignore_status)
+            .field("auth", &self.auth)
+            .field("idempotent", &self.idempotent)
+            .field("invalid", &self.invalid)
+            .finish()
+    }
 }
 
 impl RequestOptions {

@@ -83,23 +83,66 @@ impl Response {
     }
 }
 
+/// The error of a body that is not the `T` asked for: serde's message and the body around
+/// the error, with every secret value of the body redacted (see [`crate::redact`]).
+///
+/// The excerpt is cut from the whole body with its secret values already known, so a
+/// window that starts or ends inside a secret shows none of it, even when the secret's key
+/// is outside the window. serde's own message quotes the offending value (`invalid type:
+/// string "..."`): when the error is at a secret value, or the message quotes one, only
+/// the kind of error and its position are kept.
 pub(crate) fn json_error(e: &serde_json::Error, body: &[u8]) -> Error {
+    let message = e.to_string();
+    // An error that went through erased-serde (the `Serializer` trait) has no position of
+    // its own, only serde_json's " at line L column C" in its text.
+    let (line, column) = if e.line() > 0 {
+        (e.line(), e.column())
+    } else {
+        position_in(&message).unwrap_or((0, 0))
+    };
+    let at = offset_of(body, line, column);
+    let spans = crate::redact::secret_spans(body);
+    let message = if crate::redact::touches(&spans, at)
+        || crate::redact::quotes_secret(&message, body, &spans)
+    {
+        let what = match e.classify() {
+            serde_json::error::Category::Io => "I/O error",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "invalid data",
+            serde_json::error::Category::Eof => "unexpected end of the body",
+        };
+        format!(
+            "{what} at line {line} column {column} (serde's message is withheld: it quotes a secret value)"
+        )
+    } else {
+        message
+    };
+    let window = at.saturating_sub(40)..(at + 40).min(body.len());
+    let around = crate::redact::excerpt(body, &spans, window);
+    Error::serialization(format!("{message}; body near the error: `{around}`"))
+}
+
+/// The byte offset of serde_json's 1-based `line` and `column` in `body` (0 for line 0).
+fn offset_of(body: &[u8], line: usize, column: usize) -> usize {
     // serde_json reports a line and a column (both 1-based): find the line's start first, so
     // that the excerpt of a pretty-printed (multi-line) body is where the error is.
-    let line_start = if e.line() <= 1 {
+    let line_start = if line <= 1 {
         0
     } else {
         body.iter()
             .enumerate()
             .filter(|(_, b)| **b == b'\n')
-            .nth(e.line() - 2)
+            .nth(line - 2)
             .map_or(body.len(), |(i, _)| i + 1)
     };
-    let at = (line_start + e.column().saturating_sub(1)).min(body.len());
-    let start = at.saturating_sub(40);
-    let end = (at + 40).min(body.len());
-    let around = String::from_utf8_lossy(&body[start..end]);
-    Error::serialization(format!("{e}; body near the error: `{around}`"))
+    (line_start + column.saturating_sub(1)).min(body.len())
+}
+
+/// The `(line, column)` of a message ending in serde_json's " at line L column C".
+fn position_in(message: &str) -> Option<(usize, usize)> {
+    let rest = &message[message.rfind(" at line ")? + " at line ".len()..];
+    let (line, column) = rest.split_once(" column ")?;
+    Some((line.parse().ok()?, column.trim_end().parse().ok()?))
 }
 
 #[cfg(test)]
