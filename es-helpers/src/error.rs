@@ -6,7 +6,7 @@ use std::fmt;
 use es_api::ErrorExt;
 use es_api::es_transport::http::StatusCode;
 
-use crate::bulk::BulkItem;
+use crate::bulk::{BulkItem, BulkStats};
 
 /// A `Result` whose error is the helpers' [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -41,60 +41,119 @@ pub enum ErrorKind {
 /// [`Error::failed_items`]. An [`es_api::Error`] converts into it, so `?` works on both in a
 /// function returning [`Result`].
 pub struct Error {
-    inner: Box<Inner>,
+    inner: Box<Repr>,
+}
+
+struct Repr {
+    kind: Inner,
+    /// The counts of the bulk run this error ended, once its requests in flight finished.
+    stats: Option<BulkStats>,
 }
 
 enum Inner {
     Transport(es_api::es_transport::Error),
     Items(Vec<BulkItem>),
     Scan(String),
+    /// A scan's next page could not be read after `yielded` documents; the cause.
+    ScanLost {
+        yielded: u64,
+        source: es_api::es_transport::Error,
+    },
     Serialization(String),
-    Input { after: u64, message: String },
+    Input {
+        after: u64,
+        message: String,
+    },
 }
 
 impl Error {
-    pub(crate) fn transport(e: es_api::es_transport::Error) -> Self {
+    fn new(kind: Inner) -> Self {
         Error {
-            inner: Box::new(Inner::Transport(e)),
+            inner: Box::new(Repr { kind, stats: None }),
         }
+    }
+
+    /// A scan whose next page was lost after `yielded` documents (the request may have been
+    /// executed: a scroll continuation cannot be resent without skipping a page).
+    pub(crate) fn scan_lost(yielded: u64, source: es_api::es_transport::Error) -> Self {
+        Error::new(Inner::ScanLost { yielded, source })
+    }
+
+    /// Adds the failed items of a chunk that finished after a `BulkItems` error was raised.
+    pub(crate) fn extend_items(&mut self, more: impl Iterator<Item = BulkItem>) {
+        if let Inner::Items(items) = &mut self.inner.kind {
+            items.extend(more);
+        }
+    }
+
+    /// Attaches the counts of the bulk run this error ended.
+    pub(crate) fn with_stats(mut self, stats: BulkStats) -> Self {
+        self.inner.stats = Some(stats);
+        self
+    }
+
+    /// For an error that ended a bulk run ([`Bulk::run`](crate::bulk::Bulk::run),
+    /// [`BulkStream`](crate::bulk::BulkStream)): the run's counts, taken after every request
+    /// in flight at the failure had finished, so `succeeded + failed + unknown` is every
+    /// action the run sent.
+    pub fn bulk_stats(&self) -> Option<BulkStats> {
+        self.inner.stats
+    }
+
+    /// For a scan that ended because its next page was lost: how many documents it had
+    /// yielded before.
+    pub fn documents_yielded(&self) -> Option<u64> {
+        match &self.inner.kind {
+            Inner::ScanLost { yielded, .. } => Some(*yielded),
+            _ => None,
+        }
+    }
+
+    /// Whether the failed request may have been executed by the server (see
+    /// [`es_api::es_transport::Error::may_have_reached_server`]): `false` only when it
+    /// certainly was not, or for a panicking input (what was read before it was sent or
+    /// reported). An answer that could not be read counts as reached.
+    pub fn may_have_reached_server(&self) -> bool {
+        match &self.inner.kind {
+            Inner::Transport(e) | Inner::ScanLost { source: e, .. } => e.may_have_reached_server(),
+            Inner::Items(_) | Inner::Scan(_) | Inner::Serialization(_) => true,
+            Inner::Input { .. } => false,
+        }
+    }
+
+    pub(crate) fn transport(e: es_api::es_transport::Error) -> Self {
+        Error::new(Inner::Transport(e))
     }
 
     pub(crate) fn items(items: Vec<BulkItem>) -> Self {
-        Error {
-            inner: Box::new(Inner::Items(items)),
-        }
+        Error::new(Inner::Items(items))
     }
 
     pub(crate) fn scan(message: impl Into<String>) -> Self {
-        Error {
-            inner: Box::new(Inner::Scan(message.into())),
-        }
+        Error::new(Inner::Scan(message.into()))
     }
 
     pub(crate) fn serialization(message: impl Into<String>) -> Self {
-        Error {
-            inner: Box::new(Inner::Serialization(message.into())),
-        }
+        Error::new(Inner::Serialization(message.into()))
     }
 
     pub(crate) fn input(after: u64, message: impl Into<String>) -> Self {
-        Error {
-            inner: Box::new(Inner::Input {
-                after,
-                message: message.into(),
-            }),
-        }
+        Error::new(Inner::Input {
+            after,
+            message: message.into(),
+        })
     }
 
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        match &*self.inner {
+        match &self.inner.kind {
             // A response that arrived but cannot be read as expected is a (de)serialization
             // failure, whichever layer found it.
             Inner::Transport(e) if e.kind() == es_api::ErrorKind::Serialization => {
                 ErrorKind::Serialization
             }
             Inner::Transport(_) => ErrorKind::Transport,
+            Inner::ScanLost { .. } => ErrorKind::Scan,
             Inner::Items(_) => ErrorKind::BulkItems,
             Inner::Scan(_) => ErrorKind::Scan,
             Inner::Serialization(_) => ErrorKind::Serialization,
@@ -105,15 +164,15 @@ impl Error {
     /// The transport's error, for [`ErrorKind::Transport`] (and for a response that
     /// [`ErrorKind::Serialization`] could not read).
     pub fn transport_error(&self) -> Option<&es_api::es_transport::Error> {
-        match &*self.inner {
-            Inner::Transport(e) => Some(e),
+        match &self.inner.kind {
+            Inner::Transport(e) | Inner::ScanLost { source: e, .. } => Some(e),
             _ => None,
         }
     }
 
     /// The rejected items, for [`ErrorKind::BulkItems`] (the failures of one chunk).
     pub fn failed_items(&self) -> &[BulkItem] {
-        match &*self.inner {
+        match &self.inner.kind {
             Inner::Items(items) => items,
             _ => &[],
         }
@@ -122,8 +181,8 @@ impl Error {
     /// The HTTP status of a transport API error, or of the first rejected item (none for an
     /// item that got no answer, status 0); the same type as [`es_api::Error::status`].
     pub fn status(&self) -> Option<StatusCode> {
-        match &*self.inner {
-            Inner::Transport(e) => e.status(),
+        match &self.inner.kind {
+            Inner::Transport(e) | Inner::ScanLost { source: e, .. } => e.status(),
             Inner::Items(items) => items
                 .first()
                 .and_then(|i| StatusCode::from_u16(i.status()).ok()),
@@ -134,7 +193,7 @@ impl Error {
     /// For [`ErrorKind::Input`]: how many actions were read from the input before it
     /// panicked.
     pub fn input_actions_read(&self) -> Option<u64> {
-        match &*self.inner {
+        match &self.inner.kind {
             Inner::Input { after, .. } => Some(*after),
             _ => None,
         }
@@ -181,7 +240,7 @@ impl ErrorExt for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.inner {
+        match &self.inner.kind {
             Inner::Transport(e) => write!(f, "request failed: {e}"),
             Inner::Items(items) => {
                 write!(f, "{} bulk item(s) failed", items.len())?;
@@ -191,6 +250,10 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Inner::Scan(m) => write!(f, "scan failed: {m}"),
+            Inner::ScanLost { yielded, source } => write!(
+                f,
+                "scan failed: the next page was lost after {yielded} documents (not resent: a scroll continuation resent returns the page after it): {source}"
+            ),
             Inner::Serialization(m) => write!(f, "serialization error: {m}"),
             Inner::Input { after, message } => write!(
                 f,
@@ -202,7 +265,7 @@ impl fmt::Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.inner {
+        match &self.inner.kind {
             Inner::Transport(e) => f.debug_tuple("Error::Transport").field(e).finish(),
             Inner::Items(items) => f
                 .debug_struct("Error::BulkItems")
@@ -210,6 +273,11 @@ impl fmt::Debug for Error {
                 .field("first", &items.first())
                 .finish(),
             Inner::Scan(m) => f.debug_tuple("Error::Scan").field(m).finish(),
+            Inner::ScanLost { yielded, source } => f
+                .debug_struct("Error::ScanLost")
+                .field("yielded", yielded)
+                .field("source", source)
+                .finish(),
             Inner::Serialization(m) => f.debug_tuple("Error::Serialization").field(m).finish(),
             Inner::Input { after, message } => f
                 .debug_struct("Error::Input")
@@ -222,8 +290,8 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &*self.inner {
-            Inner::Transport(e) => Some(e),
+        match &self.inner.kind {
+            Inner::Transport(e) | Inner::ScanLost { source: e, .. } => Some(e),
             _ => None,
         }
     }

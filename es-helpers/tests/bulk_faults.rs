@@ -404,6 +404,15 @@ async fn run_case(
             (want, result) => panic!("{what}: expected {want:?}, got {result:?}"),
         }
     } else {
+        // The chunk's items are unknown (neither succeeded nor failed) when its request may
+        // have been executed: it reached the server and was not refused with a 4xx.
+        let unknown = match c.want {
+            Some(Want::Transport {
+                reached, status, ..
+            }) => reached && !status.is_some_and(|s| (400..500).contains(&s)),
+            Some(Want::Serialization) => true,
+            None => false,
+        };
         let mut items = bulk.stream(actions(gate));
         let mut failed = Vec::new();
         let mut ok = 0u64;
@@ -424,7 +433,16 @@ async fn run_case(
             } else {
                 assert_eq!(item.status(), c.item_status, "{what}: {item:?}");
                 assert_eq!(item.attempts() as u64, c.sends, "{what}: {item:?}");
-                assert_eq!(item.error_type(), Some("request_failed"), "{what}");
+                assert_eq!(
+                    item.error_type(),
+                    Some(if unknown {
+                        "outcome_unknown"
+                    } else {
+                        "request_failed"
+                    }),
+                    "{what}"
+                );
+                assert_eq!(item.is_unknown(), unknown, "{what}");
                 failed.push(action_id(item.action().expect("the failed action")));
             }
         }

@@ -347,6 +347,44 @@ impl<D> BulkAction<D> {
     pub fn id_str(&self) -> Option<&str> {
         self.id.as_deref()
     }
+
+    /// Whether sending this action again after a lost answer cannot change its outcome:
+    /// an `index` or `delete` with an id, or an `update` of a partial document (or a full
+    /// update body without `script`), none of them conditional (`version`, `if_seq_no`,
+    /// `if_primary_term`, which a resend turns into a 409). `create` (a resend answers 409)
+    /// and id-less `index` (a resend stores a second document) are not. `rendered` is the
+    /// action's NDJSON lines, read for an update body's `script`.
+    pub(crate) fn resend_safe(&self, rendered: &[u8]) -> bool {
+        let conditional = self.extra.as_ref().is_some_and(|e| {
+            e.version.is_some() || e.if_seq_no.is_some() || e.if_primary_term.is_some()
+        });
+        if conditional || self.id.is_none() {
+            return false;
+        }
+        match (self.op, &self.source) {
+            (OpType::Index | OpType::Delete, _) | (OpType::Update, Source::UpdateDoc(_)) => true,
+            (OpType::Update, Source::Doc(_)) => {
+                // The second line is the update body.
+                let body = rendered
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(&[][..], |i| &rendered[i + 1..]);
+                !update_body_has_script(body)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether an update body has a top-level `script` (unreadable: assume it has).
+fn update_body_has_script(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        script: Option<serde::de::IgnoredAny>,
+    }
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    serde_json::from_slice::<Probe>(body).map_or(true, |p| p.script.is_some())
 }
 
 impl<D: BulkSource> BulkAction<D> {

@@ -19,6 +19,9 @@ use super::item::BulkItem;
 pub(crate) struct ItemRec {
     pub(crate) op: OpType,
     pub(crate) range: Range<usize>,
+    /// Resending the action after a lost answer cannot change its outcome
+    /// ([`BulkAction::resend_safe`]).
+    pub(crate) safe: bool,
 }
 
 /// A request body and where each action lies in it.
@@ -129,7 +132,7 @@ where
         !self.items.is_empty() || !self.unsent.is_empty()
     }
 
-    fn take(&mut self, carry: Option<Vec<u8>>, carry_op: Option<OpType>) -> Chunk {
+    fn take(&mut self, carry: Option<Vec<u8>>, carry_op: Option<(OpType, bool)>) -> Chunk {
         let cap = self
             .next_capacity
             .max(self.buf.len())
@@ -137,11 +140,12 @@ where
         self.next_capacity = cap;
         let mut next = Vec::with_capacity(cap);
         let mut next_items = Vec::with_capacity(self.items.len().min(self.max_count));
-        if let (Some(c), Some(op)) = (carry, carry_op) {
+        if let (Some(c), Some((op, safe))) = (carry, carry_op) {
             next.extend_from_slice(&c);
             next_items.push(ItemRec {
                 op,
                 range: 0..c.len(),
+                safe,
             });
         }
         let body = std::mem::replace(&mut self.buf, next);
@@ -164,6 +168,7 @@ where
             Ok(()) => self.items.push(ItemRec {
                 op: action.op(),
                 range: start..self.buf.len(),
+                safe: action.resend_safe(&self.buf[start..]),
             }),
             Err(e) => {
                 self.buf.truncate(start);
@@ -175,7 +180,7 @@ where
             let last = self.items.pop().expect("more than one item");
             let carry = self.buf[last.range.start..].to_vec();
             self.buf.truncate(last.range.start);
-            return Some(self.take(Some(carry), Some(last.op)));
+            return Some(self.take(Some(carry), Some((last.op, last.safe))));
         }
         if self.items.len() >= self.max_count || self.buf.len() >= self.max_bytes {
             return Some(self.take(None, None));

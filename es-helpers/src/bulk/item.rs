@@ -12,9 +12,18 @@ use super::action::OpType;
 
 /// The outcome of one bulk action: what the server answered for it (or why it was not sent).
 ///
-/// A status of 0 means the action never got an answer: it could not be serialized, its
-/// request failed (with `raise_on_exception` off), or (in a reindex) its hit had no
-/// `_source` to copy (`error.type` `missing_source`); [`BulkItem::error`] says why.
+/// Three outcomes: succeeded ([`BulkItem::is_ok`]), failed, or **unknown**
+/// ([`BulkItem::is_unknown`]): its request may have reached the server and been executed,
+/// but the answer was lost (a connection cut after writing, a 502/503/504 from a gateway, a
+/// timeout, an unreadable answer), and it was not resent because a resend could change the
+/// outcome. An unknown item is neither counted as succeeded nor as failed
+/// ([`BulkStats::unknown`](super::BulkStats::unknown)); its `error.type` is
+/// `outcome_unknown`, its status that of the failed request (0 without one).
+///
+/// A status of 0 otherwise means the action never got an answer: it could not be
+/// serialized, its request failed before reaching the server (with `raise_on_exception`
+/// off), or (in a reindex) its hit had no `_source` to copy (`error.type`
+/// `missing_source`); [`BulkItem::error`] says why.
 #[derive(Debug, Clone)]
 pub struct BulkItem {
     pub(crate) op: OpType,
@@ -22,6 +31,8 @@ pub struct BulkItem {
     pub(crate) id: Option<String>,
     pub(crate) status: u16,
     pub(crate) ok: bool,
+    /// Its request may have been executed, the answer was lost.
+    pub(crate) unknown: bool,
     pub(crate) result: Option<String>,
     pub(crate) error: Option<serde_json::Value>,
     pub(crate) version: Option<i64>,
@@ -55,6 +66,19 @@ impl BulkItem {
     /// Whether the item succeeded (2xx, or a status the helper was told to ignore).
     pub fn is_ok(&self) -> bool {
         self.ok
+    }
+
+    /// Whether the item's outcome is unknown: its request may have been executed, but no
+    /// answer says so (see the type's docs). Check the document at the server (by id)
+    /// before sending it again.
+    pub fn is_unknown(&self) -> bool {
+        self.unknown
+    }
+
+    /// Whether the action may have been executed by the server: `true` for an item with an
+    /// answer and for an unknown one, `false` for an item that was never sent.
+    pub fn may_have_reached_server(&self) -> bool {
+        self.unknown || self.status != 0
     }
 
     /// `result`: `created`, `updated`, `deleted`, `noop`, `not_found`.
@@ -116,6 +140,7 @@ impl BulkItem {
             id,
             status: 0,
             ok: false,
+            unknown: false,
             result: None,
             error: Some(serde_json::json!({"type": kind, "reason": reason})),
             version: None,

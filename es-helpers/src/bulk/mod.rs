@@ -117,6 +117,9 @@ pub struct BulkStats {
     pub succeeded: u64,
     /// Items that failed (after retries), including those never sent.
     pub failed: u64,
+    /// Items whose request may have been executed but whose answer was lost, and which
+    /// were not resent (see [`BulkItem::is_unknown`]): neither succeeded nor failed.
+    pub unknown: u64,
     /// Item resends (an item resent twice counts twice).
     pub retried: u64,
     /// Request body bytes sent, resends included.
@@ -130,9 +133,9 @@ pub struct BulkStats {
 }
 
 impl BulkStats {
-    /// Items done (succeeded + failed).
+    /// Items done (succeeded + failed + unknown).
     pub fn done(&self) -> u64 {
-        self.succeeded + self.failed
+        self.succeeded + self.failed + self.unknown
     }
 
     /// Items per second so far.
@@ -167,6 +170,12 @@ impl BulkSummary {
     /// Items that failed.
     pub fn failed(&self) -> u64 {
         self.stats.failed
+    }
+
+    /// Items whose outcome is unknown (their request may have been executed; see
+    /// [`BulkItem::is_unknown`]). They are in [`BulkSummary::failures`] too.
+    pub fn unknown(&self) -> u64 {
+        self.stats.unknown
     }
 
     /// Item resends.
@@ -548,16 +557,24 @@ impl Bulk {
             }
         }));
         let transport = crate::transport_of(&self.client).clone();
-        let outcomes = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
-            .map(move |chunk| {
-                Task(tokio::spawn(run_chunk(
-                    transport.clone(),
-                    chunk,
-                    cfg.clone(),
-                )))
-            })
-            .buffer_unordered(self.concurrency)
-            .filter_map(|o| async move { o });
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let outcomes = futures_util::stream::poll_fn(move |cx| {
+            // After the first error, no further chunk is started.
+            if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                return std::task::Poll::Ready(None);
+            }
+            rx.poll_recv(cx)
+        })
+        .map(move |chunk| {
+            Task(tokio::spawn(run_chunk(
+                transport.clone(),
+                chunk,
+                cfg.clone(),
+            )))
+        })
+        .buffer_unordered(self.concurrency)
+        .filter_map(|o| async move { o });
         BulkStream {
             inner: Box::pin(outcomes),
             producer: Some(producer),
@@ -568,6 +585,8 @@ impl Bulk {
             raise_on_error: self.raise_on_error,
             finished: false,
             input_failure,
+            stop,
+            ending: None,
         }
     }
 

@@ -63,6 +63,8 @@ pub(crate) struct ChunkOutcome {
     pub(crate) items: Vec<BulkItem>,
     pub(crate) succeeded: u64,
     pub(crate) failed: u64,
+    /// Items whose request may have been executed, without an answer.
+    pub(crate) unknown: u64,
     pub(crate) retried: u64,
     pub(crate) bytes: u64,
     pub(crate) requests: u64,
@@ -93,9 +95,14 @@ pub(crate) async fn run_chunk(
     loop {
         out.requests += 1;
         out.bytes += body.len() as u64;
+        // The transport resends the request after a lost answer only if every action in it
+        // can be resent without changing its outcome (the caller may override it with
+        // `RequestOptions::idempotent`).
+        let safe = pending.iter().all(|&i| recs[i].safe);
         let req = Request::post(cfg.path.as_str())
             .with_ndjson_body(body.clone())
             .with_options(cfg.options.clone())
+            .with_idempotent(safe)
             .with_endpoint("bulk");
         let failure: Error = match transport.send(req).await {
             Err(e) if cfg.resend(&e) && attempt < cfg.max_retries => {
@@ -149,6 +156,7 @@ pub(crate) async fn run_chunk(
                                 id: b.id.map(|c| c.into_owned()),
                                 status: b.status,
                                 ok,
+                                unknown: false,
                                 result: b.result.map(|c| c.into_owned()),
                                 error: b.error.and_then(|r| serde_json::from_str(r.get()).ok()),
                                 version: b.version,
@@ -185,7 +193,17 @@ pub(crate) async fn run_chunk(
                 }
             }
         };
+        // The pending items' request failed: if it may have been executed, their outcome is
+        // unknown, else they failed. A 4xx answer to the whole request (400, 401, 403, 413,
+        // 429) is the server refusing it: known not executed.
+        let refused = failure.status().is_some_and(|s| s.is_client_error());
+        let unknown = failure.may_have_reached_server() && !refused;
         if cfg.raise_on_exception {
+            if unknown {
+                out.unknown += pending.len() as u64;
+            } else {
+                out.failed += pending.len() as u64;
+            }
             out.fatal = Some(failure);
             return out;
         }
@@ -197,13 +215,22 @@ pub(crate) async fn run_chunk(
                 rec.op,
                 None,
                 None,
-                "request_failed",
+                if unknown {
+                    "outcome_unknown"
+                } else {
+                    "request_failed"
+                },
                 reason.clone(),
                 Some(Bytes::copy_from_slice(&full[rec.range.clone()])),
             );
             item.status = status;
+            item.unknown = unknown;
             item.attempts = attempt + 1;
-            out.failed += 1;
+            if unknown {
+                out.unknown += 1;
+            } else {
+                out.failed += 1;
+            }
             out.items.push(item);
         }
         return out;
@@ -233,6 +260,11 @@ pub struct BulkStream {
     pub(crate) finished: bool,
     /// Set by the chunker task when the input panicked.
     pub(crate) input_failure: Arc<Mutex<Option<Error>>>,
+    /// Set on the first error: no further chunk is sent; the requests in flight finish.
+    pub(crate) stop: Arc<std::sync::atomic::AtomicBool>,
+    /// The error that ends the stream, returned once the requests in flight have finished
+    /// (their counts are in its [`Error::bulk_stats`]).
+    pub(crate) ending: Option<Error>,
 }
 
 impl fmt::Debug for BulkStream {
@@ -248,6 +280,17 @@ impl BulkStream {
     /// The counts so far (complete once the stream has ended).
     pub fn stats(&self) -> BulkStats {
         self.stats
+    }
+
+    /// Starts ending the stream with `e`: no new chunk is sent; the chunks in flight are
+    /// awaited, their counts added, their failed items added to a `BulkItems` error.
+    fn end_with(&mut self, e: Error) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // The chunker stops; a chunk it had built but not handed over is never sent.
+        self.producer = None;
+        if self.ending.is_none() {
+            self.ending = Some(e);
+        }
     }
 
     fn finish(&mut self) {
@@ -277,18 +320,22 @@ impl Stream for BulkStream {
                     if let Some(p) = &mut this.progress {
                         p.update(&this.stats, true);
                     }
+                    if let Some(e) = this.ending.take() {
+                        return Poll::Ready(Some(Err(e.with_stats(this.stats))));
+                    }
                     // The chunks ended: because the input did, or because it panicked.
                     let failure = this
                         .input_failure
                         .lock()
                         .expect("input failure slot")
                         .take();
-                    return Poll::Ready(failure.map(Err));
+                    return Poll::Ready(failure.map(|e| Err(e.with_stats(this.stats))));
                 }
                 Poll::Ready(Some(outcome)) => {
                     let s = &mut this.stats;
                     s.succeeded += outcome.succeeded;
                     s.failed += outcome.failed;
+                    s.unknown += outcome.unknown;
                     s.retried += outcome.retried;
                     s.bytes += outcome.bytes;
                     s.requests += outcome.requests;
@@ -297,15 +344,23 @@ impl Stream for BulkStream {
                     if let Some(p) = &mut this.progress {
                         p.update(&this.stats, false);
                     }
-                    if let Some(fatal) = outcome.fatal {
-                        this.finish();
-                        return Poll::Ready(Some(Err(fatal)));
+                    if this.ending.is_some() {
+                        // Draining after the first error: counted above; failed items join
+                        // a `BulkItems` error, nothing else is yielded.
+                        if let Some(e) = &mut this.ending {
+                            e.extend_items(outcome.items.into_iter().filter(|i| !i.ok));
+                        }
+                        continue;
                     }
-                    if this.raise_on_error && outcome.failed > 0 {
+                    if let Some(fatal) = outcome.fatal {
+                        this.end_with(fatal);
+                        continue;
+                    }
+                    if this.raise_on_error && outcome.failed + outcome.unknown > 0 {
                         let failures: Vec<BulkItem> =
                             outcome.items.into_iter().filter(|i| !i.ok).collect();
-                        this.finish();
-                        return Poll::Ready(Some(Err(Error::items(failures))));
+                        this.end_with(Error::items(failures));
+                        continue;
                     }
                     this.queue.extend(outcome.items);
                 }
