@@ -8,6 +8,7 @@ use es_api::types::mapping::{Property, TypeMapping};
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 
+use crate::ops::Failure;
 use crate::{Document, Error};
 
 /// An index definition.
@@ -277,10 +278,22 @@ impl Index {
     /// The alias-migration recipe: creates the next version `<name>-<n>` from this
     /// definition, reindexes what the alias `<name>` points at into it, then moves the alias
     /// atomically (and deletes the old indices when `delete_old`). Until the alias moves,
-    /// readers see the old index; if any step up to the move fails, the alias still points
-    /// at it and the half-built new index is deleted (an index that already had the next
-    /// version's name is someone else's and is left alone). With no alias yet, the first
-    /// version is created with it.
+    /// readers see the old index. With no alias yet, the first version is created with it.
+    ///
+    /// It can always be run again after a failure. `<n>` is one past the highest version
+    /// that exists, pointed at by the alias or not: a version left over by an earlier
+    /// failure (or made by another client) is never reused, and is listed in
+    /// [`Migration::leftovers`] (and in the error of a failed run) to delete by hand once
+    /// nothing writes into it.
+    ///
+    /// If a step up to the move fails, the alias still points at the old indices, and the
+    /// new index is deleted when it is certainly ours and idle: after the reindex answered
+    /// (a partial copy), or a step that certainly did not reach the server. When the
+    /// outcome is unknown (the reindex's connection cut, a gateway timeout: the server may
+    /// still be writing into the new index, and would create it again after a delete), it
+    /// is left in place and named in the error as left over. A failed create is never
+    /// undone (the name may be someone else's). A failed delete of the new index is
+    /// reported in the error with the step's own error.
     ///
     /// The old indices are deleted only after the alias moved: a failure there does not undo
     /// the migration, so it is not an `Err` but listed in [`Migration::not_deleted`].
@@ -291,10 +304,10 @@ impl Index {
     /// copy is deleted (so `delete_old` never deletes the only complete copy). The counts of
     /// the reindex answer are used rather than comparing `_count` of the old and new indices,
     /// which writes to the old index during the copy would make differ. The reindex runs
-    /// synchronously (`wait_for_completion`, as osmem-server has no tasks API to poll), not
-    /// retried and with no client-side timeout: a client giving up would delete the new
-    /// index while the server is still writing into it. Writes to the old index after the
-    /// reindex started are not copied: stop writers during a migration.
+    /// once, as [`crate::UpdateByQuery::execute`] runs: as a task polled until it ends where
+    /// the server has a tasks API, else synchronously (osmem-server), never resent and with
+    /// no client-side timeout. Writes to the old index after the reindex started are not
+    /// copied: stop writers during a migration.
     ///
     /// If moving the alias fails, the alias is read again: when the server applied the move
     /// before the answer was lost, the migration goes on as succeeded; when the alias still
@@ -306,7 +319,8 @@ impl Index {
     /// alias (as [`Document::init`] creates it: migrate manages versions behind an alias from
     /// the start, so use it instead of `init` for such an index; to take an existing index
     /// over, reindex it into `<name>-1`, then in one `_aliases` request `remove_index`
-    /// `<name>` and `add` the alias `<name>` to `<name>-1`); a step refused by the server.
+    /// `<name>` and `add` the alias `<name>` to `<name>-1`); a step refused by the server, or
+    /// whose answer was lost (then `api().may_have_reached_server()`).
     pub async fn migrate(&self, client: &Client, delete_old: bool) -> Result<Migration, Error> {
         self.check()?;
         let alias = &self.name;
@@ -335,25 +349,58 @@ impl Index {
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default()
         };
-        let next_n = old
+        let versions = versions(client, alias).await?;
+        let leftovers: Vec<String> = versions
             .iter()
-            .filter_map(|i| i.strip_prefix(&format!("{alias}-"))?.parse::<u64>().ok())
+            .map(|(_, name)| name.clone())
+            .filter(|name| !old.contains(name))
+            .collect();
+        let next_n = versions
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(
+                old.iter()
+                    .filter_map(|i| i.strip_prefix(&format!("{alias}-"))?.parse::<u64>().ok()),
+            )
             .max()
             .map_or(1, |n| n + 1);
         let next = format!("{alias}-{next_n}");
+        let failed = Failed {
+            alias,
+            next: &next,
+            leftovers: &leftovers,
+        };
         if old.is_empty() {
-            self.create_as(client, &next, std::slice::from_ref(alias))
-                .await?;
+            // Created with the alias in one request: if the answer was lost, the next run
+            // finds the alias (then migrates from it) or not (then creates the first again).
+            if let Err(e) = self
+                .create_as(client, &next, std::slice::from_ref(alias))
+                .await
+            {
+                return Err(failed.kept(e, false));
+            }
             return Ok(Migration {
                 index: next,
                 old,
                 not_deleted: Vec::new(),
+                leftovers,
             });
         }
-        // Not ours to delete if this fails (the name may be taken): no undo.
-        self.create_as(client, &next, &[]).await?;
-        if let Err(e) = reindex(client, &old, &next).await {
-            return Err(undo(client, &next, e).await);
+        // Not ours to delete if this fails (the name may be taken by another client): no
+        // undo; if it was created before the answer was lost, the next run skips it.
+        if let Err(e) = self.create_as(client, &next, &[]).await {
+            let unknown = e.api().is_some_and(es_api::Error::may_have_reached_server);
+            return Err(failed.kept(e, unknown));
+        }
+        if let Err(f) = reindex(client, &old, &next).await {
+            // Not sent, or seen to end (the server's own answer, a partial copy): the copy
+            // can go. Otherwise (no answer, a gateway's, a task not seen to end) the server
+            // may still be writing into it.
+            return Err(if f.over {
+                failed.undo(client, f.error).await
+            } else {
+                failed.kept(f.error, true)
+            });
         }
         let mut actions = vec![json!({"add": {"index": next, "alias": alias}})];
         for o in &old {
@@ -371,13 +418,16 @@ impl Index {
             // only when the alias certainly does not point at it.
             match aliased_indices(client, alias).await {
                 Ok(now) if now.contains(&next) => {}
-                Ok(_) => return Err(undo(client, &next, e.into()).await),
+                Ok(_) => return Err(failed.undo(client, e.into()).await),
                 Err(read) => {
-                    return Err(Error::input(format!(
-                        "moving the alias `{alias}` to {next} failed ({e}), and reading it back \
-                         failed too ({read}): {next} is left in place; check where `{alias}` \
-                         points before deleting {next}"
-                    )));
+                    let note = format!(
+                        "moving the alias `{alias}` to {next} failed, and reading it back failed \
+                         too ({read}): check where `{alias}` points before deleting {next}"
+                    );
+                    return Err(crate::ops::unknown_outcome(
+                        e.into(),
+                        &failed.note(&note, true),
+                    ));
                 }
             }
         }
@@ -393,6 +443,7 @@ impl Index {
             index: next,
             old,
             not_deleted,
+            leftovers,
         })
     }
 }
@@ -408,6 +459,109 @@ pub struct Migration {
     /// Old indices `delete_old` could not delete, with the server's error: the migration
     /// itself succeeded (the alias moved), these are left to delete by hand.
     pub not_deleted: Vec<(String, Error)>,
+    /// Versions `<name>-<n>` found that the alias did not point at: left over by an
+    /// earlier migration that failed (or made by someone else). They were skipped, not
+    /// deleted: one may still be written into by a reindex whose answer was lost; delete
+    /// them by hand once it is over (`GET _tasks?actions=*reindex`).
+    pub leftovers: Vec<String>,
+}
+
+/// A failed migration: what its error says about the new index and the leftovers.
+struct Failed<'a> {
+    alias: &'a str,
+    next: &'a str,
+    leftovers: &'a [String],
+}
+
+impl Failed<'_> {
+    /// The note of a failed run: `what` about `next`, then whether it is left over and the
+    /// leftovers found before.
+    fn note(&self, what: &str, next_left: bool) -> String {
+        let mut left: Vec<&str> = self.leftovers.iter().map(String::as_str).collect();
+        if next_left {
+            left.push(self.next);
+        }
+        let mut note = format!("migrating `{}`: {what}", self.alias);
+        if !left.is_empty() {
+            note.push_str(&format!(
+                "; left over (not pointed at by `{}`; the next migrate skips them; delete them \
+                 by hand once nothing writes into them): {}",
+                self.alias,
+                left.join(", ")
+            ));
+        }
+        note
+    }
+
+    /// `e`, with `next` kept in place: `unknown` when the server may still be writing into
+    /// it (or may have created it).
+    fn kept(&self, e: Error, unknown: bool) -> Error {
+        if !unknown && self.leftovers.is_empty() {
+            return e;
+        }
+        let what = if unknown {
+            format!(
+                "the outcome for {} is unknown (the server may still be writing into it): it is \
+                 left in place, the alias was not moved",
+                self.next
+            )
+        } else {
+            "the alias was not moved".to_string()
+        };
+        let note = self.note(&what, unknown);
+        match e.api() {
+            Some(a) if a.may_have_reached_server() => crate::ops::unknown_outcome(e, &note),
+            _ => Error::input(format!("{note}: {e}")),
+        }
+    }
+
+    /// Deletes the half-built next index after a failed step whose outcome is known,
+    /// keeping the step's error `e`; a failed delete is added to it, `next` then left over.
+    async fn undo(&self, client: &Client, e: Error) -> Error {
+        match client.indices().delete(self.next.to_string()).send().await {
+            Ok(_) => self.kept(e, false),
+            Err(del) => {
+                let note = self.note(
+                    &format!(
+                        "the alias was not moved, and deleting the partial {} failed too ({del})",
+                        self.next
+                    ),
+                    true,
+                );
+                Error::input(format!("{note}: {e}"))
+            }
+        }
+    }
+}
+
+/// The versions `<alias>-<n>` that exist (open or closed), with their `n`.
+async fn versions(client: &Client, alias: &str) -> Result<Vec<(u64, String)>, Error> {
+    let resp = client
+        .indices()
+        .get_alias()
+        .index(format!("{alias}-*"))
+        .expand_wildcards([es_api::params::ExpandWildcards::All])
+        .ignore_status([404])
+        .send()
+        .await?;
+    if resp.status().as_u16() == 404 {
+        return Ok(Vec::new());
+    }
+    let found: Value = resp.json()?;
+    let prefix = format!("{alias}-");
+    let mut versions: Vec<(u64, String)> = found
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.keys())
+        .filter_map(|name| {
+            let n = name.strip_prefix(&prefix)?;
+            // Only `<alias>-<digits>`: `shop-old` or `shop-1-copy` are not versions.
+            (n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty())
+                .then(|| Some((n.parse().ok()?, name.clone())))?
+        })
+        .collect();
+    versions.sort();
+    Ok(versions)
 }
 
 /// The indices the alias `alias` points at (none when it does not exist).
@@ -429,23 +583,28 @@ async fn aliased_indices(client: &Client, alias: &str) -> Result<Vec<String>, Er
         .unwrap_or_default())
 }
 
-/// Reindexes `old` into `next`, synchronously and with no client-side timeout (see
-/// [`Index::migrate`]), and checks the answer: an answer that cannot be read, `timed_out`,
-/// any `failures`, or fewer documents written (`created + updated + noops`) than the
-/// reindex found (`total`) is an error.
-async fn reindex(client: &Client, old: &[String], next: &str) -> Result<(), Error> {
+/// Reindexes `old` into `next` once (see [`Index::migrate`]) and checks the answer: an
+/// answer that cannot be read, `timed_out`, any `failures`, or fewer documents written
+/// (`created + updated + noops`) than the reindex found (`total`) is an error.
+async fn reindex(client: &Client, old: &[String], next: &str) -> Result<(), Failure> {
     let body = json!({"source": {"index": old}, "dest": {"index": next}});
-    let resp: Value = client
-        .reindex()
-        .body(body)
-        .refresh(true)
-        // Never cut short by the client: the server would go on writing into `next` after
-        // the undo deleted it (and could create it again). Not retried: one copy at a time.
-        .request_timeout(REINDEX_TIMEOUT)
-        .max_retries(0)
-        .send()
-        .await?
-        .json()?;
+    let resp = crate::ops::run_long(client, "reindex", |as_task| {
+        let mut req = client
+            .reindex()
+            .body(body)
+            .refresh(true)
+            .request_timeout(crate::ops::NO_CLIENT_TIMEOUT);
+        if as_task {
+            req = req.wait_for_completion(false);
+        }
+        req.send()
+    })
+    .await?;
+    check_reindex(&resp, next).map_err(|error| Failure { error, over: true })
+}
+
+/// The checks of [`reindex`] on its answer.
+fn check_reindex(resp: &Value, next: &str) -> Result<(), Error> {
     if resp["timed_out"].as_bool() != Some(false) {
         return Err(Error::input(format!(
             "reindex into {next} did not finish (timed_out: {}): the copy is partial",
@@ -473,16 +632,6 @@ async fn reindex(client: &Client, old: &[String], next: &str) -> Result<(), Erro
         )));
     }
     Ok(())
-}
-
-/// The client-side timeout of the reindex in [`Index::migrate`]: none in practice (about
-/// 30 years); a reindex ends by itself, with an answer or a lost connection.
-const REINDEX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1 << 30);
-
-/// Deletes the half-built next index after a failed migration step, keeping the error.
-async fn undo(client: &Client, next: &str, e: Error) -> Error {
-    let _ = client.indices().delete(next.to_string()).send().await;
-    e
 }
 
 fn short(p: &Property) -> String {

@@ -489,37 +489,112 @@ impl<T> Search<T> {
         Self::read_count(self.count_request(client).send().await?)
     }
 
+    /// The clauses of the search that narrow its hits but that `op` cannot carry: `op` is
+    /// refused, naming the first, rather than run on more documents than the search finds.
+    fn refuse(&self, op: &str, clauses: &[(&str, bool)]) -> Result<(), Error> {
+        match clauses.iter().find(|(_, set)| *set) {
+            Some((name, _)) => Err(Error::input(format!(
+                "{op} cannot carry the search's `{name}`, which narrows its hits; refusing to \
+                 run it on every document the query matches; not sent"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The documents the search finds, as one query: the query in `bool.must` and the post
+    /// filter in `bool.filter` (`match_all` with neither). Scores differ (the post filter
+    /// does not score); the set of documents is the same.
+    fn selection(&self) -> es_api::types::query_dsl::QueryContainer {
+        let b = &self.body;
+        let query = b.query.as_ref().map(|q| Query((**q).clone()));
+        let post = b.post_filter.as_ref().map(|q| Query((**q).clone()));
+        match (query, post) {
+            (None, None) => Query::match_all().0,
+            (Some(q), None) => q.0,
+            (q, Some(f)) => {
+                let mut both = Query::bool().filter(f);
+                if let Some(q) = q {
+                    both = both.must(q);
+                }
+                Query::from(both).0
+            }
+        }
+    }
+
     fn delete_request(&self, client: &Client) -> Result<es_api::root::DeleteByQuery, Error> {
         if self.indices.is_empty() {
             return Err(Error::input(
                 "delete by query needs an index (`.index(..)`); refusing to delete from every index; not sent",
             ));
         }
-        let query = self
-            .body
-            .query
-            .as_ref()
-            .map(|q| serde_json::json!({ "query": q }))
-            .unwrap_or_else(|| serde_json::json!({ "query": {"match_all": {}} }));
-        let mut req = client.delete_by_query(self.indices.clone()).body(query);
+        let b = &self.body;
+        self.refuse(
+            "delete by query",
+            &[
+                ("knn", b.knn.is_some()),
+                ("retriever", b.retriever.is_some()),
+                ("rank", b.rank.is_some()),
+                ("collapse", b.collapse.is_some()),
+                ("min_score", b.min_score.is_some()),
+                ("terminate_after", b.terminate_after.is_some()),
+                ("runtime_mappings", b.runtime_mappings.is_some()),
+                ("pit", b.pit.is_some()),
+            ],
+        )?;
+        let mut body = serde_json::json!({ "query": self.selection() });
+        if let Some(slice) = &b.slice {
+            body["slice"] =
+                serde_json::to_value(slice).map_err(|e| Error::invalid("a slice", e))?;
+        }
+        let mut req = client.delete_by_query(self.indices.clone()).body(body);
         if let Some(r) = &self.params.routing {
             req = req.routing(r.as_str());
         }
         Ok(req)
     }
 
-    /// Deletes the documents the query matches (`_delete_by_query`; every document of the
-    /// indices when there is no query). Version conflicts and failures are in the response.
+    /// Deletes every document the search finds (`_delete_by_query`): those its query and
+    /// its post filter match (folded into one `bool`), within its manual `slice` if it has
+    /// one; every document of the indices when it has neither. Not a page of hits: `from`,
+    /// `size`, `sort`, `search_after`, the aggregations and what shapes the hits
+    /// (`_source`, highlight, `rescore`, …) do not change what is deleted. A search whose
+    /// hits are narrowed by what a delete by query cannot carry (`knn`, `retriever`,
+    /// `rank`, `collapse`, `min_score`, `terminate_after`, runtime fields, a point in time)
+    /// is refused, and nothing is sent.
+    ///
+    /// Run once, like [`crate::UpdateByQuery::execute`]: as a task polled until it ends where
+    /// the server has a tasks API, else synchronously, with no client-side timeout; never
+    /// resent once it may have reached the server, so a lost answer is an error with
+    /// `api().may_have_reached_server()` (the documents may be deleted: check before running
+    /// it again). Failures and a server-side `timed_out` are an error (the run is partial);
+    /// version conflicts are counted in the answer.
     pub async fn delete(
         &self,
         client: &Client,
     ) -> Result<es_api::response::ByQueryResponse, Error> {
-        Ok(self.delete_request(client)?.send().await?.json()?)
+        let req = self.delete_request(client)?;
+        let answer = crate::ops::run_long(client, "delete by query", |as_task| {
+            let mut req = req.request_timeout(crate::ops::NO_CLIENT_TIMEOUT);
+            if as_task {
+                req = req.wait_for_completion(false);
+            }
+            req.send()
+        })
+        .await?;
+        let resp: es_api::response::ByQueryResponse = serde_json::from_value(answer)
+            .map_err(|e| Error::invalid("a delete by query answer", e))?;
+        crate::ops::check_by_query("delete by query", &resp)?;
+        Ok(resp)
     }
 
-    /// Every matching document, through es-helpers' point-in-time scan (`search_after`
-    /// pages, the point in time closed at the end or on drop). Query, `_source`, `fields`
-    /// and runtime fields carry over; aggregations, sort, from and size do not.
+    /// Every document the search finds, through es-helpers' point-in-time scan
+    /// (`search_after` pages, the point in time closed at the end or on drop). The query,
+    /// the post filter, `min_score`, a manual `slice`, `_source`, `fields`, doc value,
+    /// stored and script fields and runtime fields carry over; the aggregations, sort,
+    /// `from`, `size`, `search_after` and `rescore` (which only reorders) do not. A search
+    /// narrowed by what paging cannot carry (`knn`, `retriever`, `rank`, `collapse`,
+    /// `terminate_after`, its own point in time) yields one error and nothing else: nothing
+    /// is sent.
     ///
     /// Must be polled within a Tokio runtime.
     pub fn scan(&self, client: &Client) -> es_helpers::scan::ScanStream<T>
@@ -530,11 +605,30 @@ impl<T> Search<T> {
     }
 
     /// The es-helpers point-in-time scan behind [`Search::scan`] and
-    /// [`Search::scan_blocking`].
+    /// [`Search::scan_blocking`]. A search that cannot be scanned gets a scan whose query is
+    /// not an object: its stream yields that error first, before sending anything.
     fn scan_helper(&self, client: &Client) -> es_helpers::scan::Scan {
         let b = &self.body;
+        let scan = es_helpers::scan::Scan::new(client, self.indices.join(",")).point_in_time();
+        let refused = self.refuse(
+            "a scan",
+            &[
+                ("knn", b.knn.is_some()),
+                ("retriever", b.retriever.is_some()),
+                ("rank", b.rank.is_some()),
+                ("collapse", b.collapse.is_some()),
+                ("terminate_after", b.terminate_after.is_some()),
+                ("pit", b.pit.is_some()),
+            ],
+        );
+        if let Err(e) = refused {
+            return scan.query(Refused(e.to_string()));
+        }
         let body = SearchRequestBody {
             query: b.query.clone(),
+            post_filter: b.post_filter.clone(),
+            min_score: b.min_score,
+            slice: b.slice.clone(),
             source: b.source.clone(),
             fields: b.fields.clone(),
             docvalue_fields: b.docvalue_fields.clone(),
@@ -543,9 +637,7 @@ impl<T> Search<T> {
             script_fields: b.script_fields.clone(),
             ..Default::default()
         };
-        es_helpers::scan::Scan::new(client, self.indices.join(","))
-            .query(body)
-            .point_in_time()
+        scan.query(body)
     }
 
     /// [`Search::scan`], blocking: every matching document as an [`Iterator`] of
@@ -605,7 +697,17 @@ impl<T> Search<T> {
         &self,
         client: &Client,
     ) -> Result<es_api::response::ByQueryResponse, Error> {
-        Ok(self.delete_request(client)?.send_blocking()?.json()?)
+        es_api::blocking::block_on(self.delete(client))
+    }
+}
+
+/// A scan query that fails to serialize with this message: the scan helper's stream then
+/// yields it as its one error, before sending anything.
+struct Refused(String);
+
+impl serde::Serialize for Refused {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(&self.0))
     }
 }
 
