@@ -106,10 +106,64 @@ pub(crate) fn ensure_osmem() -> Result<PathBuf> {
     Ok(p)
 }
 
+/// Finds nginx (for the TLS end-to-end test): `NGINX_BIN`, `PATH`, then `/usr/sbin/nginx`,
+/// the same order as `tests/tests/tls_proxy.rs`.
+fn find_nginx() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("NGINX_BIN").map(PathBuf::from) {
+        return is_file(&p).then_some(p);
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|d| d.join("nginx"))
+        .chain([PathBuf::from("/usr/sbin/nginx")])
+        .find(|p| is_file(p))
+}
+
+/// Finds nginx, installing Debian's package with apt-get when missing and running as root
+/// on a Debian-like system; otherwise fails with the command to run.
+pub(crate) fn ensure_nginx() -> Result<PathBuf> {
+    if let Some(p) = find_nginx() {
+        return Ok(p);
+    }
+    const HOW: &str = "install it with `sudo apt-get install -y nginx` (Debian, Ubuntu), or set \
+                       NGINX_BIN to an nginx binary; the TLS end-to-end test (tests/tests/tls_proxy.rs) needs it";
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let apt = Path::new("/usr/bin/apt-get").is_file();
+    if !(root_user && apt) {
+        bail!(
+            "nginx not found, and not installed automatically ({}): {HOW}",
+            if apt { "not running as root" } else { "no apt-get" }
+        );
+    }
+    println!("==> nginx not found: installing Debian's package `nginx` with apt-get");
+    let quiet = |args: &[&str]| -> Result<()> {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .context("cannot run apt-get")?;
+        if !status.success() {
+            bail!("`apt-get {}` failed ({status}): {HOW}", args.join(" "));
+        }
+        Ok(())
+    };
+    quiet(&["update", "-qq"])?;
+    quiet(&["install", "-y", "-qq", "--no-install-recommends", "nginx"])?;
+    let p = find_nginx().with_context(|| format!("apt-get installed nginx but it is not found: {HOW}"))?;
+    println!("==> installed nginx at {}", p.display());
+    Ok(p)
+}
+
 /// `cargo xtask test`: the whole gate that CI runs.
 pub(crate) fn test(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--no-lint");
     let osmem = ensure_osmem()?;
+    let nginx = ensure_nginx()?;
+    println!("==> using nginx at {}", nginx.display());
     // Safe: single-threaded at this point, before any child process.
     let osmem_env = osmem.display().to_string();
     println!("==> using osmem-server at {osmem_env}");
@@ -134,7 +188,8 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
     }
     let mut t = cargo();
     t.args(["test", "--workspace", "--all-features", "--no-fail-fast"])
-        .env("OSMEM_SERVER_BIN", &osmem_env);
+        .env("OSMEM_SERVER_BIN", &osmem_env)
+        .env("NGINX_BIN", &nginx);
     run_step("cargo test --workspace --all-features", t)
 }
 
