@@ -192,3 +192,69 @@ async fn missing_sources_are_failures_and_transforms_set_routing() {
     let hits = get(&c, "/routed/_search?q=n:4").await;
     assert_eq!(hits["hits"]["hits"][0]["_routing"], json!("r0"), "{hits}");
 }
+
+/// Issue 17, bug 4: a server returns `_source` as it was sent, so a document indexed
+/// pretty-printed comes back with raw line breaks; copied as bytes into a bulk body (whose
+/// lines are its framing) it would break the request. The reindex puts each source on one
+/// line (raw `\n` / `\r` are whitespace in valid JSON, so nothing changes): every document
+/// arrives once, equal, escaped line breaks inside strings kept. osmem-server stores sources
+/// compacted, so the proxy in front of the source sends its pages pretty-printed with CRLF
+/// line breaks, as Elasticsearch would return documents sent that way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pretty_printed_sources_are_copied_on_one_line() {
+    use es_tests::{FaultProxy, ProxyResponse, RequestInfo};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    const N: u64 = 30;
+    let server = OsmemServer::start_with_args(&["-no-ja"]);
+    let direct = client(&server.url());
+    // Line breaks inside strings, escaped in JSON: kept as they are.
+    fn doc(i: u64) -> Value {
+        json!({"n": i, "text": format!("line one\nline two\r\n{i}"), "nested": {"a": [i, i + 1], "b": "x\ny"}})
+    }
+    Bulk::new(&direct)
+        .index("pretty-src")
+        .refresh(true)
+        .run_iter((0..N).map(|i| BulkAction::index(doc(i)).id(format!("d{i}"))))
+        .await
+        .expect("seed");
+    let proxy = FaultProxy::start(server.addr());
+    // Sources with raw line breaks the proxy sent.
+    let pretty = Arc::new(AtomicU64::new(0));
+    let p = pretty.clone();
+    proxy.set_rewriter(Arc::new(move |_: &RequestInfo, resp: ProxyResponse| {
+        let Some(body) = resp.body_json() else {
+            return resp;
+        };
+        let Some(hits) = body["hits"]["hits"].as_array() else {
+            return resp;
+        };
+        p.fetch_add(hits.len() as u64, Ordering::SeqCst);
+        let text = serde_json::to_string_pretty(&body)
+            .unwrap()
+            .replace('\n', "\r\n");
+        resp.with_body(text)
+    }));
+    let via_proxy = client(&proxy.url());
+
+    let summary = Reindex::new(&via_proxy, "pretty-src", &direct, "pretty-dst")
+        .scan_with(|s| s.size(7))
+        .bulk_with(|b| b.chunk_size(8))
+        .run()
+        .await
+        .expect("reindex");
+    assert_eq!(
+        pretty.load(Ordering::SeqCst),
+        N,
+        "every source came pretty-printed"
+    );
+    assert_eq!((summary.succeeded(), summary.failed()), (N, 0));
+    assert_eq!(summary.stats().requests, N.div_ceil(8), "bulk requests");
+    assert_eq!(count(&direct, "pretty-dst").await, N, "each document once");
+    for i in 0..N {
+        let d = get(&direct, &format!("/pretty-dst/_doc/d{i}")).await;
+        assert_eq!(d["_source"], doc(i), "d{i}");
+        assert_eq!(d["_version"], json!(1), "d{i} written once");
+    }
+}
