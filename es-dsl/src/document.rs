@@ -3,10 +3,10 @@
 
 use std::future::Future;
 
-use es_api::Client;
 use es_api::response::{GetResponse, WriteResponse};
 use es_api::types::mapping::{DynamicMapping, Property, TypeMapping};
 use es_api::types::search::Hit;
+use es_api::{Client, RequestOptions};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -162,6 +162,10 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
     }
 
     /// Creates the document under `id`; an existing one is a conflict (`is_conflict()`).
+    ///
+    /// Never resent after an answer that may have been lost (a resend would answer 409 for
+    /// the document this call created): that failure is an error whose
+    /// `api().may_have_reached_server()` is true.
     fn create(
         self,
         client: &Client,
@@ -172,6 +176,7 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
             let resp: WriteResponse = client
                 .create(Self::INDEX, id)
                 .body(&self)
+                .options(sent_once())
                 .send()
                 .await?
                 .json()?;
@@ -190,22 +195,7 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
                 .ignore_status([404])
                 .send()
                 .await?;
-            let got: GetResponse<Self> = resp.json()?;
-            if !got.found {
-                return Ok(None);
-            }
-            let source = got
-                .source
-                .ok_or_else(|| Error::input(format!("document {} has no _source", got.id)))?;
-            Ok(Some(Doc {
-                id: got.id,
-                index: got.index,
-                seq_no: got.seq_no,
-                primary_term: got.primary_term,
-                version: got.version,
-                routing: got.routing,
-                source,
-            }))
+            Doc::from_get(resp.json()?)
         }
     }
 
@@ -218,6 +208,12 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
     }
 
     /// The documents of these ids, in order (`None` where there is none).
+    ///
+    /// # Errors
+    /// An item the server could not read (routing required, a missing index, a shard
+    /// failure: the item's `error`) fails the whole call, naming the id and the server's
+    /// reason: only `found: false` is `None`. So does a found document without `_source`,
+    /// and an answer with another number of documents than ids asked (`ErrorKind::Input`).
     fn mget<I: Into<String>>(
         client: &Client,
         ids: impl IntoIterator<Item = I> + Send,
@@ -231,29 +227,25 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
                 .send()
                 .await?
                 .json()?;
-            Ok(resp
-                .docs
-                .into_iter()
-                .map(|d| {
-                    if !d.found {
-                        return None;
-                    }
-                    Some(Doc {
-                        id: d.id,
-                        index: d.index,
-                        seq_no: d.seq_no,
-                        primary_term: d.primary_term,
-                        version: d.version,
-                        routing: d.routing,
-                        source: d.source?,
-                    })
-                })
-                .collect())
+            if resp.docs.len() != ids.len() {
+                return Err(Error::input(format!(
+                    "mget of {} ids in {} answered {} documents",
+                    ids.len(),
+                    Self::INDEX,
+                    resp.docs.len()
+                )));
+            }
+            resp.docs.into_iter().map(Doc::from_get).collect()
         }
     }
 
     /// Indexes many documents through es-helpers' bulk (chunked, concurrent, 429s retried),
     /// each validated first (the first refusal ends the run before anything is sent).
+    ///
+    /// The documents have no ids, so a chunk is never resent after a failure that may have
+    /// reached the server (a resend would store second copies), even when the client's
+    /// options say `idempotent(true)`: that failure ends the run with an error whose
+    /// `helpers().may_have_reached_server()` is true.
     fn bulk(
         client: &Client,
         docs: impl IntoIterator<Item = Self> + Send,
@@ -266,14 +258,19 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
             let actions = docs.into_iter().map(es_helpers::bulk::BulkAction::index);
             Ok(es_helpers::bulk::Bulk::new(client)
                 .index(Self::INDEX)
+                .request_options(sent_once())
                 .run_iter(actions.collect::<Vec<_>>())
                 .await?)
         }
     }
 
-    /// A search of this document type's index, hits read as `Self`.
+    /// A search of this document type's index, hits read as `Self`, asking for each hit's
+    /// `_seq_no` / `_primary_term` (`seq_no_primary_term: true`), so that a
+    /// [`Doc::from_hit`] of its hits can be saved, updated and deleted with the version check.
     fn search() -> Search<Self> {
-        Search::new().index(Self::INDEX)
+        let mut search = Search::new().index(Self::INDEX);
+        search.body_mut().seq_no_primary_term = Some(true);
+        search
     }
 
     /// [`Document::init`], waiting for the answer (feature `blocking`; es-api's blocking
@@ -337,7 +334,20 @@ pub trait Document: Mapped + Serialize + DeserializeOwned + Send + Sync + Sized 
 ///
 /// Saving, updating or deleting a `Doc` sends `if_seq_no` / `if_primary_term`: when the
 /// document changed since it was read, the server refuses (`err.is_conflict()`), never a
-/// silent overwrite ([`Doc::save_unchecked`] opts out).
+/// silent overwrite. A `Doc` without them (a search hit read without
+/// `seq_no_primary_term`, say) refuses those writes before sending (`ErrorKind::Input`)
+/// rather than write unchecked; the unchecked writes are explicit: [`Doc::save_unchecked`]
+/// (or `save_with().unchecked()`), [`DocUpdate::unchecked`] or
+/// [`DocUpdate::retry_on_conflict`], [`Doc::delete_unchecked`].
+///
+/// # A lost answer
+/// A checked write, a scripted update, an update with an upsert and a delete are never resent
+/// after a failure that may have reached the server (a gateway's 502/503/504, a connection
+/// cut after the request was written, a timeout): a resend would be refused as a conflict
+/// for the write this `Doc` made, run the script twice, or answer "not found" for the
+/// document it deleted. The caller gets that error, whose `api().may_have_reached_server()`
+/// is true: read the document again to learn the outcome. This holds even when the client's
+/// options say `idempotent(true)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Doc<T> {
     /// `_id`.
@@ -374,8 +384,10 @@ impl<T> std::ops::DerefMut for Doc<T> {
 
 impl<T> Doc<T> {
     /// The stored document of a search hit: its id, index, version, `seq_no` /
-    /// `primary_term` (with `seq_no_primary_term(true)` on the search, else later writes are
-    /// unchecked) and `_routing`.
+    /// `primary_term` and `_routing`. [`Document::search`] asks for `seq_no` /
+    /// `primary_term`; a hit of another search has them only with `seq_no_primary_term: true`
+    /// in its body (`search.body_mut().seq_no_primary_term = Some(true)`), else the `Doc`'s
+    /// checked writes are refused (see [`Doc`]).
     ///
     /// # Errors
     /// A hit without `_id` or without `_source` (`ErrorKind::Input`).
@@ -399,6 +411,54 @@ impl<T> Doc<T> {
 }
 
 impl<T: Document> Doc<T> {
+    /// The document of a `get` answer or an `mget` item: `None` only when not found.
+    fn from_get(got: GetResponse<T>) -> Result<Option<Doc<T>>, Error> {
+        if let Some(e) = got.error {
+            return Err(Error::input(format!(
+                "document {} of {}: the server could not read it: {}: {}",
+                got.id,
+                if got.index.is_empty() {
+                    T::INDEX
+                } else {
+                    &got.index
+                },
+                e.error_type,
+                e.reason.as_deref().unwrap_or("no reason given")
+            )));
+        }
+        if !got.found {
+            return Ok(None);
+        }
+        let source = got
+            .source
+            .ok_or_else(|| Error::input(format!("document {} has no _source", got.id)))?;
+        Ok(Some(Doc {
+            id: got.id,
+            index: got.index,
+            seq_no: got.seq_no,
+            primary_term: got.primary_term,
+            version: got.version,
+            routing: got.routing,
+            source,
+        }))
+    }
+
+    /// `if_seq_no` / `if_primary_term` of a checked `write`, or the error saying how to get
+    /// them (or write `unchecked`).
+    fn condition(&self, write: &str, unchecked: &str) -> Result<(i64, i64), Error> {
+        match (self.seq_no, self.primary_term) {
+            (Some(s), Some(p)) => Ok((s, p)),
+            _ => Err(Error::input(format!(
+                "document {} of {} has no seq_no / primary_term, so a checked {write} cannot \
+                 tell whether it changed since it was read (not sent): read it with \
+                 `seq_no_primary_term: true` on the search (`Document::search()` asks for it), \
+                 `Document::get` or `Document::mget`, or write unchecked on purpose with \
+                 `{unchecked}`",
+                self.id, self.index
+            ))),
+        }
+    }
+
     fn from_write(resp: WriteResponse, source: T, routing: Option<String>) -> Doc<T> {
         Doc {
             id: resp.id,
@@ -470,15 +530,39 @@ impl<T: Document> Doc<T> {
             upsert: None,
             doc_as_upsert: false,
             retry_on_conflict: None,
+            checked: true,
             refresh: None,
         }
     }
 
     /// Deletes the document, if it is still the version read (with its
     /// [`routing`](Doc::routing)).
+    ///
+    /// # Errors
+    /// A `Doc` without `seq_no` / `primary_term` (nothing sent, `ErrorKind::Input`; see
+    /// [`Doc::delete_unchecked`]), a conflict (`is_conflict()`) when the document changed
+    /// since it was read, or another failure (see [`Doc`] for a lost answer).
     pub async fn delete(self, client: &Client) -> Result<(), Error> {
-        let mut req = client.delete(T::INDEX, self.id.clone());
-        if let (Some(s), Some(p)) = (self.seq_no, self.primary_term) {
+        let condition = self.condition("delete", "delete_unchecked()")?;
+        self.send_delete(client, Some(condition)).await
+    }
+
+    /// Deletes the document whatever happened to it since it was read (with its
+    /// [`routing`](Doc::routing)); not resent after a lost answer either (a resend would
+    /// answer "not found" for the document this call deleted).
+    pub async fn delete_unchecked(self, client: &Client) -> Result<(), Error> {
+        self.send_delete(client, None).await
+    }
+
+    async fn send_delete(
+        self,
+        client: &Client,
+        condition: Option<(i64, i64)>,
+    ) -> Result<(), Error> {
+        let mut req = client
+            .delete(T::INDEX, self.id.clone())
+            .options(sent_once());
+        if let Some((s, p)) = condition {
             req = req.if_seq_no(s).if_primary_term(p);
         }
         if let Some(r) = &self.routing {
@@ -522,6 +606,12 @@ impl<T: Document> Doc<T> {
         es_api::blocking::block_on(self.delete(client))
     }
 
+    /// [`Doc::delete_unchecked`], waiting for the answer (feature `blocking`).
+    #[cfg(feature = "blocking")]
+    pub fn delete_unchecked_blocking(self, client: &Client) -> Result<(), Error> {
+        es_api::blocking::block_on(self.delete_unchecked(client))
+    }
+
     /// [`Doc::refresh`], waiting for the answer (feature `blocking`).
     #[cfg(feature = "blocking")]
     pub fn refresh_blocking(&self, client: &Client) -> Result<(), Error> {
@@ -556,8 +646,15 @@ impl<T: Document> Save<T> {
     /// Validates ([`Document::validate`]; a refusal is never sent), then indexes the
     /// document under an id the server chooses; the stored [`Doc`] comes back.
     ///
+    /// Never resent after a failure that may have reached the server (a resend would store
+    /// a second copy under another id), even when the client's options say
+    /// `idempotent(true)`.
+    ///
     /// # Errors
-    /// A validation failure (`ErrorKind::Validation`), or the server's refusal.
+    /// A validation failure (`ErrorKind::Validation`), or the server's refusal. A lost
+    /// answer (a gateway's 502, a connection cut after the request was written, a timeout)
+    /// is an error whose `api().may_have_reached_server()` is true: the document may be
+    /// stored once, under an id this call cannot know.
     pub async fn send(self, client: &Client) -> Result<Doc<T>, Error> {
         let Save {
             doc,
@@ -565,7 +662,7 @@ impl<T: Document> Save<T> {
             routing,
         } = self;
         doc.validate().map_err(Error::validation)?;
-        let mut req = client.index(T::INDEX).body(&doc);
+        let mut req = client.index(T::INDEX).body(&doc).options(sent_once());
         if let Some(r) = refresh {
             req = req.refresh(r);
         }
@@ -611,11 +708,14 @@ impl<T: Document> DocSave<'_, T> {
     }
 
     /// Validates, then writes the document back; its `seq_no` / `primary_term` /
-    /// `version` become the new ones.
+    /// `version` become the new ones. A checked save is never resent after a lost answer
+    /// (see [`Doc`]); an unchecked one may be (it stores the same document again).
     ///
     /// # Errors
-    /// A validation failure (nothing sent), a conflict (`is_conflict()`) when checked and
-    /// the document changed since it was read, or another refusal of the server.
+    /// A validation failure (nothing sent), a checked save of a `Doc` without `seq_no` /
+    /// `primary_term` (nothing sent, `ErrorKind::Input`), a conflict (`is_conflict()`) when
+    /// checked and the document changed since it was read, or another refusal of the
+    /// server.
     pub async fn send(self, client: &Client) -> Result<(), Error> {
         let DocSave {
             doc,
@@ -624,8 +724,9 @@ impl<T: Document> DocSave<'_, T> {
         } = self;
         doc.source.validate().map_err(Error::validation)?;
         let mut req = client.index(T::INDEX).id(doc.id.clone()).body(&doc.source);
-        if checked && let (Some(s), Some(p)) = (doc.seq_no, doc.primary_term) {
-            req = req.if_seq_no(s).if_primary_term(p);
+        if checked {
+            let (s, p) = doc.condition("save", "save_with().unchecked()")?;
+            req = req.if_seq_no(s).if_primary_term(p).options(sent_once());
         }
         if let Some(r) = refresh {
             req = req.refresh(r);
@@ -648,6 +749,13 @@ impl<T: Document> DocSave<'_, T> {
     }
 }
 
+/// The options of a write whose resend after a lost answer would be wrong (a second
+/// document, a second run of a script, a conflict or a "not found" for its own work): never
+/// resent unless the failure proves it did not arrive, whatever the client's options say.
+fn sent_once() -> RequestOptions {
+    RequestOptions::new().idempotent(false)
+}
+
 /// Refreshes a document type's index, so that what was written is searchable.
 pub async fn refresh<T: Document>(client: &Client) -> Result<(), Error> {
     client.indices().refresh().index(T::INDEX).send().await?;
@@ -657,11 +765,25 @@ pub async fn refresh<T: Document>(client: &Client) -> Result<(), Error> {
 /// An update of a stored [`Doc`], from [`Doc::update_with`].
 ///
 /// Exactly one of a partial document ([`DocUpdate::partial`]) or a script
-/// ([`DocUpdate::script`]) is sent, else [`DocUpdate::send`] fails before sending. By default
-/// the update is conditional on the version read (`if_seq_no` / `if_primary_term`), so a
-/// concurrent write makes it fail with `is_conflict()`; [`DocUpdate::retry_on_conflict`]
-/// instead lets the server re-apply it to the latest version (Elasticsearch refuses the two
-/// together, so that one drops the condition).
+/// ([`DocUpdate::script`]) is sent, else [`DocUpdate::send`] fails before sending.
+///
+/// Two ways to meet a concurrent write, one per update:
+/// - by default the update is conditional on the version read (`if_seq_no` /
+///   `if_primary_term`), so a concurrent write makes it fail with `is_conflict()` (and a
+///   `Doc` without them refuses to send it);
+/// - [`DocUpdate::retry_on_conflict`] means **no version check**: the server applies the
+///   update to whatever version is stored, re-reading and retrying up to `n` times when
+///   another write lands between its read and its write. Elasticsearch refuses `if_seq_no`
+///   together with `retry_on_conflict` ("compare and write operations can not be retried"),
+///   so that one sends no condition. [`DocUpdate::unchecked`] is the same without the
+///   server's retries.
+///
+/// A scripted update, a checked one and one with an [`upsert`](DocUpdate::upsert) are never
+/// resent after a lost answer (a second run of `ctx._source.views += 1` counts twice; a
+/// resent upsert would merge the partial document into the upsert it stored): that failure
+/// is an error whose `api().may_have_reached_server()` is true. Only an unchecked partial
+/// update (`doc`, with or without `doc_as_upsert`) may be resent, since applying it twice
+/// stores the same document.
 #[must_use = "an update does nothing until `send`"]
 pub struct DocUpdate<'a, T: Document> {
     doc: &'a mut Doc<T>,
@@ -670,6 +792,7 @@ pub struct DocUpdate<'a, T: Document> {
     upsert: Option<Result<Value, Error>>,
     doc_as_upsert: bool,
     retry_on_conflict: Option<u32>,
+    checked: bool,
     refresh: Option<es_api::params::Refresh>,
 }
 
@@ -680,6 +803,7 @@ impl<T: Document> std::fmt::Debug for DocUpdate<'_, T> {
             .field("script", &self.script)
             .field("doc_as_upsert", &self.doc_as_upsert)
             .field("retry_on_conflict", &self.retry_on_conflict)
+            .field("checked", &self.checked)
             .finish_non_exhaustive()
     }
 }
@@ -718,10 +842,19 @@ impl<T: Document> DocUpdate<'_, T> {
         self
     }
 
-    /// Let the server retry up to `n` times when the document changes between its read and
-    /// its write, instead of the default check against the version this `Doc` was read at.
+    /// No version check: the server applies the update to the stored version, whatever
+    /// happened since this `Doc` was read, retrying up to `n` times when the document
+    /// changes between its read and its write (instead of the default check against the
+    /// version read, which Elasticsearch refuses together with `retry_on_conflict`).
     pub fn retry_on_conflict(mut self, n: u32) -> Self {
         self.retry_on_conflict = Some(n);
+        self
+    }
+
+    /// No version check and no retries by the server: the update applies to whatever
+    /// version is stored (last write wins).
+    pub fn unchecked(mut self) -> Self {
+        self.checked = false;
         self
     }
 
@@ -737,9 +870,10 @@ impl<T: Document> DocUpdate<'_, T> {
     /// # Errors
     /// Before sending: neither or both of a partial document and a script, `doc_as_upsert`
     /// without a partial document, a document that cannot be serialized, a merged partial
-    /// document or an upsert that fails [`Document::validate`]. From the server: a conflict
-    /// (`is_conflict()`), a missing document without upsert (`is_not_found()`), a failing
-    /// script (`400`).
+    /// document or an upsert that fails [`Document::validate`], a checked update of a `Doc`
+    /// without `seq_no` / `primary_term`. From the server: a conflict (`is_conflict()`), a
+    /// missing document without upsert (`is_not_found()`), a failing script (`400`). A lost
+    /// answer: see [`DocUpdate`].
     pub async fn send(self, client: &Client) -> Result<(), Error> {
         let DocUpdate {
             doc,
@@ -748,6 +882,7 @@ impl<T: Document> DocUpdate<'_, T> {
             upsert,
             doc_as_upsert,
             retry_on_conflict,
+            checked,
             refresh,
         } = self;
         let partial = partial.transpose()?;
@@ -792,17 +927,27 @@ impl<T: Document> DocUpdate<'_, T> {
         if doc_as_upsert {
             body.insert("doc_as_upsert".into(), Value::Bool(true));
         }
+        let condition = match retry_on_conflict {
+            None if checked => Some(doc.condition(
+                "update",
+                "update_with().retry_on_conflict(n)` or `update_with().unchecked()",
+            )?),
+            _ => None,
+        };
+        // Applying it twice stores the same document only for an unchecked `doc` update.
+        let resendable = !body.contains_key("script") && !body.contains_key("upsert");
         let mut req = client
             .update(T::INDEX, doc.id.clone())
             .body(Value::Object(body))
             ._source("true");
-        match retry_on_conflict {
-            Some(n) => req = req.retry_on_conflict(n),
-            None => {
-                if let (Some(s), Some(p)) = (doc.seq_no, doc.primary_term) {
-                    req = req.if_seq_no(s).if_primary_term(p);
-                }
-            }
+        if let Some(n) = retry_on_conflict {
+            req = req.retry_on_conflict(n);
+        }
+        if let Some((s, p)) = condition {
+            req = req.if_seq_no(s).if_primary_term(p);
+        }
+        if condition.is_some() || !resendable {
+            req = req.options(sent_once());
         }
         if let Some(r) = refresh {
             req = req.refresh(r);

@@ -1008,3 +1008,174 @@ fn every_mapping_rule() {
     }
     assert_eq!(props.len(), cases.len(), "one case per field");
 }
+
+/// A `Doc` read without `seq_no` / `primary_term` (a hit of a search that did not ask for
+/// them) refuses the checked save, update and delete before sending, instead of writing
+/// over a change it never saw; the unchecked writes are explicit. `Document::search()` asks
+/// for them, so its hits give checked `Doc`s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_doc_without_seq_no_refuses_checked_writes() {
+    use es_dsl::{Doc, Search};
+    let server = es_tests::OsmemServer::start();
+    let proxy = es_tests::FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).unwrap();
+    Validated::init(&client).await.unwrap();
+    let id = Validated::named("first")
+        .save_with()
+        .refresh(true)
+        .send(&client)
+        .await
+        .unwrap()
+        .id;
+    let hits = Search::<Validated>::new()
+        .index("validated")
+        .execute(&client)
+        .await
+        .unwrap();
+    // Someone else writes after that search.
+    let mut other = Validated::get(&client, &id).await.unwrap().unwrap();
+    other.name = "theirs".into();
+    other.save(&client).await.unwrap();
+
+    let mut stale = Doc::from_hit(hits.hits()[0].clone()).unwrap();
+    assert_eq!((stale.seq_no, stale.primary_term), (None, None));
+    stale.name = "mine".into();
+    let sent = proxy.requests();
+    let save = stale.save(&client).await.unwrap_err();
+    let update = stale
+        .update(&client, json!({"name": "mine"}))
+        .await
+        .unwrap_err();
+    let delete = stale.clone().delete(&client).await.unwrap_err();
+    for (err, unchecked) in [
+        (save, "save_with().unchecked()"),
+        (update, "update_with().unchecked()"),
+        (delete, "delete_unchecked()"),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::Input, "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&id) && msg.contains("seq_no_primary_term"),
+            "{msg}"
+        );
+        assert!(msg.contains(unchecked), "{msg}");
+    }
+    assert_eq!(proxy.requests(), sent, "nothing was sent");
+    let stored = Validated::get(&client, &id).await.unwrap().unwrap();
+    assert_eq!(stored.name, "theirs");
+
+    // Unchecked on purpose: last write wins.
+    stale.save_with().unchecked().send(&client).await.unwrap();
+    assert_eq!(
+        Validated::get(&client, &id).await.unwrap().unwrap().name,
+        "mine"
+    );
+    let mut stale = Doc::from_hit(hits.hits()[0].clone()).unwrap();
+    stale
+        .update_with()
+        .partial(json!({"name": "updated"}))
+        .unchecked()
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(stale.name, "updated");
+    let stale = Doc::from_hit(hits.hits()[0].clone()).unwrap();
+    stale.delete_unchecked(&client).await.unwrap();
+    assert!(Validated::get(&client, &id).await.unwrap().is_none());
+
+    // Document::search() asks for seq_no / primary_term: its hits are checked.
+    let id = Validated::named("second")
+        .save_with()
+        .refresh(true)
+        .send(&client)
+        .await
+        .unwrap()
+        .id;
+    let search = Validated::search();
+    assert_eq!(search.to_json()["seq_no_primary_term"], json!(true));
+    let hits = search.execute(&client).await.unwrap();
+    let mut from_hit = Doc::from_hit(hits.hits()[0].clone()).unwrap();
+    assert!(from_hit.seq_no.is_some() && from_hit.primary_term.is_some());
+    let mut other = Validated::get(&client, &id).await.unwrap().unwrap();
+    other.name = "theirs".into();
+    other.save(&client).await.unwrap();
+    from_hit.name = "mine".into();
+    let err = from_hit.save(&client).await.unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    assert_eq!(
+        Validated::get(&client, &id).await.unwrap().unwrap().name,
+        "theirs"
+    );
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Document)]
+#[es(index = "routing-required")]
+struct MustRoute {
+    name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Document)]
+#[es(index = "never-created")]
+struct NoIndex {
+    name: String,
+}
+
+/// An mget item the server could not read is an error naming the id and the server's
+/// reason, not `None` ("not found"); `None` is only `found: false`; an answer missing
+/// documents is an error, not a shorter list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mget_item_error_is_an_error_not_none() {
+    let server = es_tests::OsmemServer::start();
+    let proxy = es_tests::FaultProxy::start(server.addr());
+    let client = Client::from_url(&proxy.url()).unwrap();
+    client
+        .indices()
+        .create("routing-required")
+        .body(json!({"mappings": {"_routing": {"required": true},
+                                  "properties": {"name": {"type": "keyword"}}}}))
+        .send()
+        .await
+        .unwrap();
+    let routed = MustRoute { name: "a".into() }
+        .save_with()
+        .routing("r")
+        .send(&client)
+        .await
+        .unwrap();
+    // Routing is required, and mget by ids sends none.
+    let err = MustRoute::mget(&client, [routed.id.as_str()])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&routed.id) && msg.contains("routing is required"),
+        "{msg}"
+    );
+    // A missing index: each item is an error.
+    let err = NoIndex::mget(&client, ["1"]).await.unwrap_err();
+    assert!(err.to_string().contains("no such index"), "{err}");
+    // Not found is None.
+    Validated::init(&client).await.unwrap();
+    let known = Validated::named("here").save(&client).await.unwrap();
+    let got = Validated::mget(&client, [known.id.as_str(), "absent"])
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].as_ref().map(|d| d.name.as_str()), Some("here"));
+    assert!(got[1].is_none());
+    // An answer with fewer documents than ids asked.
+    proxy.set_rewriter(std::sync::Arc::new(
+        |info: &es_tests::RequestInfo, resp: es_tests::ProxyResponse| {
+            if info.path_only().ends_with("/_mget") {
+                es_tests::ProxyResponse::json(200, r#"{"docs":[]}"#)
+            } else {
+                resp
+            }
+        },
+    ));
+    let err = Validated::mget(&client, [known.id.as_str(), "absent"])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("answered 0 documents"), "{err}");
+}
