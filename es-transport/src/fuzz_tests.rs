@@ -141,6 +141,13 @@ fn fuzz_redaction() {
         br#"{"password":"l0ng-r4nd0m-p@ssw0rd","roles":["admin"]}"#,
         br#"{"id":"i","api_key":"k","encoded":"ZTprCg=="}"#,
         b"{\"index\":{}}\n{\"token\":{\"name\":\"t\",\"value\":\"v\"}}\n",
+        // Escaped keys, and the secrets redacted by the shape of their body: a connector
+        // secret, a SAML authentication, an OIDC preparation, a node enrollment.
+        br#"{"\u0070assword":"p","p\u0061ss\ud83d\ude00":"x"}"#,
+        br#"{"id":"i","value":"connector-secret"}"#,
+        br#"{"content":"PHNhbWxwOlJlc3BvbnNl","ids":["4fee3b04"],"realm":"saml1"}"#,
+        br#"{"redirect":"http://idp/?state=s&nonce=n","state":"s","nonce":"n","realm":"oidc1"}"#,
+        br#"{"http_ca_key":"MIIJ","http_ca_cert":"MIIJ","transport_key":"MIIE","nodes_addresses":[]}"#,
     ];
     for input in mutations(corpus, 7) {
         let s = text(&input);
@@ -154,16 +161,51 @@ fn fuzz_redaction() {
 #[test]
 fn fuzz_json_error_excerpt() {
     // Bodies that are not the `T` asked for: the serialization error quotes the body near
-    // the error (`Response::json`).
+    // the error (`Response::json`), never a piece of a secret value: when every piece of
+    // the marker secret in the input is inside a value the redaction knows as secret, no
+    // piece of it shows in the excerpt, nor (for inputs without escapes, whose decoded
+    // text is the text) anywhere in the error.
+    const MARKER: &[u8] = b"Zq9xWv7Ku3Tb5";
     let corpus: &[&[u8]] = &[
         br#"{"took":5,"timed_out":false,"hits":{"total":{"value":20,"relation":"eq"},"hits":[]}}"#,
         b"{\n  \"_index\" : \"website\",\n  \"_id\" : \"124\",\n  \"found\" : false\n}\n",
         "{\"k\":\"é€ ünïcödé ✓\",\"n\":[1,2,3]}".as_bytes(),
+        br#"{"access_token":"Zq9xWv7Ku3Tb5","expires_in":"oops","refresh_token":"Zq9xWv7Ku3Tb5"}"#,
+        br#"{"access_token":"Zq9xWv7Ku3Tb5Zq9xWv7Ku3Tb5Zq9xWv7Ku3Tb5Zq9xWv7Ku3Tb5","n":"x"}"#,
+        br#"{"id":"connector","value":"Zq9xWv7Ku3Tb5"}"#,
+        br#"{"\u0070assword":"Zq9xWv7Ku3Tb5","n":[]}"#,
+        b"{\n  \"token\" : {\"name\":\"t\",\"value\":\"Zq9xWv7Ku3Tb5\"},\n  \"n\" : 1\n}",
     ];
+    let pieces: Vec<&[u8]> = MARKER.windows(6).collect();
+    let (mut inputs, mut with_secrets) = (0usize, 0usize);
     for input in mutations(corpus, 8) {
-        if let Err(e) = serde_json::from_slice::<std::collections::BTreeMap<String, u8>>(&input) {
-            let err = crate::response::json_error(&e, &input);
-            assert!(err.to_string().len() < 1024, "{err}");
+        inputs += 1;
+        let Err(e) = serde_json::from_slice::<std::collections::BTreeMap<String, u8>>(&input)
+        else {
+            continue;
+        };
+        let err = crate::response::json_error(&e, &input);
+        let shown = err.to_string();
+        assert!(shown.len() < 1024, "{err}");
+        let spans = crate::redact::secret_spans(&input);
+        let all_secret = pieces.iter().all(|p| {
+            input
+                .windows(p.len())
+                .enumerate()
+                .filter(|(_, w)| w == p)
+                .all(|(at, _)| spans.iter().any(|s| s.start <= at && at + p.len() <= s.end))
+        });
+        if !all_secret || spans.is_empty() {
+            continue;
+        }
+        with_secrets += 1;
+        let excerpt = shown.split("body near the error: `").nth(1).unwrap_or("");
+        let checked = if input.contains(&b'\\') { excerpt } else { &shown[..] };
+        for p in &pieces {
+            let p = std::str::from_utf8(p).unwrap();
+            assert!(!checked.contains(p), "{:?}\n-> {shown}", text(&input));
         }
     }
+    // The mutations keep enough secrets for the property to be tested.
+    assert!(with_secrets * 10 > inputs, "{with_secrets} of {inputs}");
 }

@@ -626,4 +626,68 @@ mod tests {
             "not json \"password\" here"
         );
     }
+
+    #[test]
+    fn unescape_borrows_plain_keys_and_decodes_escapes() {
+        assert!(matches!(unescape(b"password"), Cow::Borrowed(_)));
+        assert_eq!(&*unescape(br"\u0070assword"), b"password");
+        assert_eq!(&*unescape(br#"a\"b\\c\/d\n"#), b"a\"b\\c/d\n");
+        // A surrogate pair, a lone surrogate, a malformed and a cut escape.
+        assert_eq!(&*unescape(br"\ud83d\ude00"), "😀".as_bytes());
+        assert_eq!(&*unescape(br"\ud83dx"), "\u{FFFD}x".as_bytes());
+        assert_eq!(&*unescape(br"\uzzzz"), br"\uzzzz");
+        assert_eq!(&*unescape(b"a\\"), b"a\\");
+    }
+
+    #[test]
+    fn spans_are_sorted_and_disjoint_with_shapes_around_nested_secrets() {
+        let body = br#"{"id":"i","value":{"password":"p","x":1}}"#;
+        let spans = secret_spans(body);
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!(&body[spans[0].clone()], br#"{"password":"p","x":1}"#);
+        let two = br#"{"token":"a"} {"api_key":"b"}"#;
+        let spans = secret_spans(two);
+        assert_eq!(
+            spans.iter().map(|r| &two[r.clone()]).collect::<Vec<_>>(),
+            [&b"\"a\""[..], b"\"b\""]
+        );
+    }
+
+    #[test]
+    fn excerpt_redacts_the_parts_of_secrets_in_its_window() {
+        let body = br#"{"password":"0123456789","n":1}"#;
+        let spans = secret_spans(body);
+        // Starts inside the secret, ends inside it, and a window of the secret only.
+        assert_eq!(excerpt(body, &spans, 16..body.len()), r#""[redacted]","n":1}"#);
+        assert_eq!(excerpt(body, &spans, 0..16), r#"{"password":"[redacted]""#);
+        assert_eq!(excerpt(body, &spans, 14..18), r#""[redacted]""#);
+        assert_eq!(excerpt(body, &spans, 24..body.len()), r#","n":1}"#);
+    }
+
+    #[test]
+    fn short_secrets_count_only_when_quoted_as_serde_quotes() {
+        let body = br#"{"token":"ab","secret":12,"password":"longer-one"}"#;
+        let spans = secret_spans(body);
+        assert!(!quotes_secret("invalid type: map, expected abc", body, &spans));
+        assert!(quotes_secret(r#"invalid type: string "ab""#, body, &spans));
+        assert!(quotes_secret("invalid type: integer `12`", body, &spans));
+        assert!(quotes_secret("bad value longer-one here", body, &spans));
+    }
+
+    #[test]
+    fn headers_debug_hides_sensitive_values() {
+        let mut h = HeaderMap::new();
+        let mut marked = HeaderValue::from_static("marked-s3cret");
+        marked.set_sensitive(true);
+        h.insert("x-plain-name", marked);
+        h.insert("proxy-authorization", HeaderValue::from_static("Basic cHJveHk="));
+        h.insert("x-amz-security-token", HeaderValue::from_static("amz-s3cret"));
+        h.insert("content-type", HeaderValue::from_static("application/json"));
+        let shown = format!("{:?}", HeadersDebug(&h));
+        for s in ["marked-s3cret", "cHJveHk=", "amz-s3cret"] {
+            assert!(!shown.contains(s), "{shown}");
+        }
+        assert!(shown.contains(r#""content-type": "application/json""#), "{shown}");
+        assert!(shown.contains(r#""x-plain-name": "[redacted]""#), "{shown}");
+    }
 }

@@ -93,13 +93,7 @@ impl Response {
 /// the kind of error and its position are kept.
 pub(crate) fn json_error(e: &serde_json::Error, body: &[u8]) -> Error {
     let message = e.to_string();
-    // An error that went through erased-serde (the `Serializer` trait) has no position of
-    // its own, only serde_json's " at line L column C" in its text.
-    let (line, column) = if e.line() > 0 {
-        (e.line(), e.column())
-    } else {
-        position_in(&message).unwrap_or((0, 0))
-    };
+    let (line, column) = (e.line(), e.column());
     let at = offset_of(body, line, column);
     let spans = crate::redact::secret_spans(body);
     let message = if crate::redact::touches(&spans, at)
@@ -136,13 +130,6 @@ fn offset_of(body: &[u8], line: usize, column: usize) -> usize {
             .map_or(body.len(), |(i, _)| i + 1)
     };
     (line_start + column.saturating_sub(1)).min(body.len())
-}
-
-/// The `(line, column)` of a message ending in serde_json's " at line L column C".
-fn position_in(message: &str) -> Option<(usize, usize)> {
-    let rest = &message[message.rfind(" at line ")? + " at line ".len()..];
-    let (line, column) = rest.split_once(" column ")?;
-    Some((line.parse().ok()?, column.trim_end().parse().ok()?))
 }
 
 #[cfg(test)]
