@@ -898,7 +898,8 @@ impl Cfg {
     ///
     /// A request that must [never](Resend::Never) be resent is marked so, over any
     /// `idempotent` in the options; when it fails after it may have been executed (no
-    /// answer, an error status, an unreadable answer), the failure is [`Failure::Lost`].
+    /// answer, an error status other than 429, an unreadable answer), the failure is
+    /// [`Failure::Lost`].
     async fn post<T: DeserializeOwned>(
         &self,
         path: String,
@@ -915,8 +916,11 @@ impl Cfg {
             .with_options(options)
             .with_idempotent(resend == Resend::Safe)
             .with_endpoint("search");
+        // A 429 is the server refusing the work (the transport resends it): the scroll
+        // did not move, nothing is lost.
         let failed = |e: es_api::es_transport::Error| {
-            if resend == Resend::Never && e.may_have_reached_server() {
+            let refused = e.status().is_some_and(|s| s.as_u16() == 429);
+            if resend == Resend::Never && e.may_have_reached_server() && !refused {
                 Failure::Lost(e)
             } else {
                 Failure::Error(Error::transport(e))

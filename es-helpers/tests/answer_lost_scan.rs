@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use es_api::Client;
-use es_api::es_transport::Request;
+use es_api::es_transport::{Request, RequestOptions};
 use es_helpers::ErrorKind;
 use es_helpers::reindex::Reindex;
 use es_helpers::scan::Scan;
@@ -223,6 +223,20 @@ async fn a_lost_scroll_page_ends_the_scan_with_the_count_before_it() {
     assert_eq!(e.documents_yielded(), Some(u64::from(PAGE)), "{e}");
     assert!(pages.next().await.is_none());
     assert_eq!(seen.pages().len(), 1);
+
+    // Options saying every request is idempotent do not make the continuation resent.
+    let seen = edit_nth(&s.proxy, is_continuation, 1, bad_gateway);
+    let (ns, errors) = drain(
+        Scan::new(&s.client, "lost-scroll")
+            .size(PAGE)
+            .request_options(RequestOptions::new().idempotent(true))
+            .stream(),
+    )
+    .await;
+    assert_eq!(ns.len(), PAGE as usize);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].documents_yielded(), Some(u64::from(PAGE)));
+    assert_eq!(seen.pages().len(), 1, "continuations executed");
 }
 
 /// Issue 17, bug 1 (sliced scroll): a lost continuation of one slice ends the scan; the

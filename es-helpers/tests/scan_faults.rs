@@ -1,9 +1,13 @@
-//! The fault matrix for scan traffic (issue 8): a scroll scan through the fault proxy in front
-//! of osmem-server, whose first page arrives and whose next page (`POST /_search/scroll`)
-//! meets one fault at a time. For each: no panic, the hits of the first page and then exactly
-//! one error of the kind a user would expect, the deliveries the proxy counted (the
-//! transport's retries, as configured), and the scroll released on the server whenever the
-//! server can still be reached. Also the first page meeting a refused connection.
+//! The fault matrix for scan traffic (issues 8 and 17): a scroll scan through the fault proxy
+//! in front of osmem-server, whose first page arrives and whose next page
+//! (`POST /_search/scroll`) meets one fault at a time. For each: no panic, the hits of the
+//! first page and then exactly one error of the kind a user would expect, the deliveries the
+//! proxy counted, and the scroll released on the server whenever the server can still be
+//! reached. A scroll continuation is not idempotent (a resend returns the page after it), so
+//! after any fault that may follow its execution it is sent once and the error is the lost
+//! page's (`ErrorKind::Scan`, the 10 documents yielded before it, the transport's error
+//! kept); only a 429 (the server refused the work) is resent. Also the first page meeting a
+//! refused connection.
 //!
 //! Summarized in RELIABILITY.md; rerun with
 //! `cargo test -p es-helpers --test scan_faults -- --nocapture`.
@@ -51,11 +55,12 @@ fn is_next_page(method: &str, path: &str) -> bool {
     method == "POST" && path.split('?').next() == Some("/_search/scroll")
 }
 
-/// What the error of a case must be: the helper's kind and, for `Transport`, the transport's.
+/// What the error of a case must be: the transport's kind, and whether the page is lost
+/// (`ErrorKind::Scan` with the count before it) or refused (`ErrorKind::Transport`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Fails {
+    Lost(TransportKind),
     Transport(TransportKind),
-    Serialization,
 }
 
 struct Case {
@@ -98,14 +103,14 @@ async fn scan_fault_matrix() {
         case(
             "reset mid-response",
             Action::ResetMidResponse,
-            Fails::Transport(TransportKind::Connect),
-            all,
+            Fails::Lost(TransportKind::Connect),
+            1,
         ),
         case(
             "closed after the request was written",
             Action::Close,
-            Fails::Transport(TransportKind::Connect),
-            all,
+            Fails::Lost(TransportKind::Connect),
+            1,
         ),
         // Timeouts are not retried by default (`retry_on_timeout` off).
         Case {
@@ -113,7 +118,7 @@ async fn scan_fault_matrix() {
             ..case(
                 "stall past the request timeout",
                 Action::Stall,
-                Fails::Transport(TransportKind::Timeout),
+                Fails::Lost(TransportKind::Timeout),
                 1,
             )
         },
@@ -126,37 +131,37 @@ async fn scan_fault_matrix() {
         case(
             "502",
             Action::status(502),
-            Fails::Transport(TransportKind::Api),
-            all,
+            Fails::Lost(TransportKind::Api),
+            1,
         ),
         case(
             "503",
             Action::status(503),
-            Fails::Transport(TransportKind::Api),
-            all,
+            Fails::Lost(TransportKind::Api),
+            1,
         ),
         case(
             "504",
             Action::status(504),
-            Fails::Transport(TransportKind::Api),
-            all,
+            Fails::Lost(TransportKind::Api),
+            1,
         ),
         case(
             "not HTTP",
             Action::Garbage(Bytes::from_static(b"SSH-2.0-OpenSSH\r\n")),
-            Fails::Transport(TransportKind::InvalidResponse),
-            all,
+            Fails::Lost(TransportKind::InvalidResponse),
+            1,
         ),
         case(
             "truncated JSON",
             Action::json(200, r#"{"_scroll_id":"x","hits":{"hits":[{"#),
-            Fails::Serialization,
+            Fails::Lost(TransportKind::Serialization),
             1,
         ),
         case(
             "valid JSON of the wrong shape",
             Action::json(200, r#"{"hits":{"hits":42}}"#),
-            Fails::Serialization,
+            Fails::Lost(TransportKind::Serialization),
             1,
         ),
         // The product check passed on the first answer of this transport (it is checked
@@ -169,19 +174,19 @@ async fn scan_fault_matrix() {
                     .with_header("Content-Type", "text/html")
                     .with_body("<html><body>Login</body></html>"),
             ),
-            Fails::Serialization,
+            Fails::Lost(TransportKind::Serialization),
             1,
         ),
         case(
             "a 2 MiB body over a 1 MiB limit",
             Action::json(200, big),
-            Fails::Transport(TransportKind::ResponseTooLarge),
+            Fails::Lost(TransportKind::ResponseTooLarge),
             1,
         ),
         case(
             "gzip bomb (8 MiB inflated)",
             Action::respond(ProxyResponse::json(200, bomb).with_header("Content-Encoding", "gzip")),
-            Fails::Transport(TransportKind::ResponseTooLarge),
+            Fails::Lost(TransportKind::ResponseTooLarge),
             1,
         ),
         case(
@@ -189,7 +194,7 @@ async fn scan_fault_matrix() {
             Action::respond(
                 ProxyResponse::json(200, Bytes::new()).with_header("Content-Encoding", "gzip"),
             ),
-            Fails::Serialization,
+            Fails::Lost(TransportKind::Serialization),
             1,
         ),
         // The node goes away while it holds the request: neither the retries nor the
@@ -197,7 +202,7 @@ async fn scan_fault_matrix() {
         Case {
             name: "node killed mid-request",
             action: Action::Stall,
-            fails: Fails::Transport(TransportKind::Connect),
+            fails: Fails::Lost(TransportKind::Connect),
             deliveries: 1,
             released: false,
             timeout: TIMEOUT,
@@ -257,17 +262,19 @@ async fn scan_fault_matrix() {
             "{what}: one error, then the end: {errors:?}"
         );
         let e = &errors[0];
+        let t = e.transport_error().expect("the transport's error");
+        assert!(t.may_have_reached_server(), "{what}: {e}");
+        assert!(e.may_have_reached_server(), "{what}: {e}");
         match c.fails {
+            Fails::Lost(kind) => {
+                assert_eq!(e.kind(), ErrorKind::Scan, "{what}: {e}");
+                assert_eq!(e.documents_yielded(), Some(u64::from(PAGE)), "{what}: {e}");
+                assert_eq!(t.kind(), kind, "{what}: {e}");
+            }
             Fails::Transport(kind) => {
                 assert_eq!(e.kind(), ErrorKind::Transport, "{what}: {e}");
-                let t = e.transport_error().expect("the transport's error");
+                assert_eq!(e.documents_yielded(), None, "{what}: {e}");
                 assert_eq!(t.kind(), kind, "{what}: {e}");
-                assert!(t.may_have_reached_server(), "{what}: {e}");
-            }
-            Fails::Serialization => {
-                assert_eq!(e.kind(), ErrorKind::Serialization, "{what}: {e}");
-                let t = e.transport_error().expect("the transport's error");
-                assert_eq!(t.kind(), TransportKind::Serialization, "{what}: {e}");
             }
         }
         let deliveries = proxy
