@@ -103,6 +103,15 @@ async fn a_new_document_is_stored_once() {
         assert_unknown(&err, name);
         assert_eq!(proxy.requests_for("/pages/_doc"), 1, "{name}: deliveries");
         assert_eq!(stored(&direct).await, 1, "{name}: documents at the server");
+
+        // `create` under an id: a resend would be refused (409) for the document it created.
+        lose_answers(&proxy, |i| i.path_only() == "/pages/_create/fixed");
+        let err = page("created").create(&client, "fixed").await.unwrap_err();
+        assert_unknown(&err, name);
+        assert!(!err.is_conflict(), "{name}: {err}");
+        assert_eq!(proxy.requests_for("/pages/_create/fixed"), 1, "{name}");
+        let at_server = Page::get(&direct, "fixed").await.unwrap().unwrap();
+        assert_eq!(at_server.version, Some(1), "{name}");
     }
 }
 
@@ -196,6 +205,24 @@ async fn a_checked_update_and_delete_are_sent_once() {
             .count();
         assert_eq!(deletes, 1, "{name}: delete deliveries");
         assert!(Page::get(&direct, &id).await.unwrap().is_none(), "{name}");
+
+        // Unchecked, a delete is still sent once: a resend would answer 404 for the
+        // document this one deleted.
+        let other = page("q").save(&direct).await.unwrap();
+        let path = format!("/pages/_doc/{}", other.id);
+        lose_answers(&proxy, {
+            let path = path.clone();
+            move |i| is_write(i, "DELETE", &path)
+        });
+        let err = other.delete_unchecked(&client).await.unwrap_err();
+        assert_unknown(&err, name);
+        assert!(!err.is_not_found(), "{name}: {err}");
+        assert_eq!(
+            proxy.requests_for(&path),
+            1,
+            "{name}: unchecked delete deliveries"
+        );
+        assert_eq!(stored(&direct).await, 0, "{name}");
     }
 }
 
