@@ -259,7 +259,9 @@ impl<T> FacetedSearch<T> {
         Ok(q)
     }
 
-    /// The search it sends.
+    /// The search it sends. Its hits are the selection (the selected values are its post
+    /// filter), and so are the documents `search()?.delete(..)` deletes and
+    /// `search()?.scan(..)` yields: both carry the post filter.
     pub fn search(&self) -> Result<Search<T>, Error> {
         for name in self.selected.keys() {
             if !self.facets.contains_key(name) {
