@@ -200,7 +200,11 @@ fn fuzz_json_error_excerpt() {
         }
         with_secrets += 1;
         let excerpt = shown.split("body near the error: `").nth(1).unwrap_or("");
-        let checked = if input.contains(&b'\\') { excerpt } else { &shown[..] };
+        let checked = if input.contains(&b'\\') {
+            excerpt
+        } else {
+            &shown[..]
+        };
         for p in &pieces {
             let p = std::str::from_utf8(p).unwrap();
             assert!(!checked.contains(p), "{:?}\n-> {shown}", text(&input));

@@ -479,9 +479,7 @@ pub(crate) fn quotes_secret(message: &str, body: &[u8], spans: &[Range<usize>]) 
                 c if c.is_ascii_whitespace() || b",:{}[]".contains(&c) => i += 1,
                 _ => {
                     let start = i;
-                    while i < v.len()
-                        && !v[i].is_ascii_whitespace()
-                        && !b",:{}[]\"".contains(&v[i])
+                    while i < v.len() && !v[i].is_ascii_whitespace() && !b",:{}[]\"".contains(&v[i])
                     {
                         i += 1;
                     }
@@ -508,7 +506,14 @@ const SENSITIVE_HEADERS: &[&str] = &[
 /// Parts of a header name that suggest a credential (`x-amz-security-token`,
 /// `x-my-auth`, `x-session-id`, ...).
 const SENSITIVE_NAME_PARTS: &[&str] = &[
-    "auth", "token", "secret", "key", "password", "cookie", "session", "credential",
+    "auth",
+    "token",
+    "secret",
+    "key",
+    "password",
+    "cookie",
+    "session",
+    "credential",
 ];
 
 /// Whether the value of a header is a credential and must not be printed: the header is
@@ -658,7 +663,10 @@ mod tests {
         let body = br#"{"password":"0123456789","n":1}"#;
         let spans = secret_spans(body);
         // Starts inside the secret, ends inside it, and a window of the secret only.
-        assert_eq!(excerpt(body, &spans, 16..body.len()), r#""[redacted]","n":1}"#);
+        assert_eq!(
+            excerpt(body, &spans, 16..body.len()),
+            r#""[redacted]","n":1}"#
+        );
         assert_eq!(excerpt(body, &spans, 0..16), r#"{"password":"[redacted]""#);
         assert_eq!(excerpt(body, &spans, 14..18), r#""[redacted]""#);
         assert_eq!(excerpt(body, &spans, 24..body.len()), r#","n":1}"#);
@@ -668,7 +676,11 @@ mod tests {
     fn short_secrets_count_only_when_quoted_as_serde_quotes() {
         let body = br#"{"token":"ab","secret":12,"password":"longer-one"}"#;
         let spans = secret_spans(body);
-        assert!(!quotes_secret("invalid type: map, expected abc", body, &spans));
+        assert!(!quotes_secret(
+            "invalid type: map, expected abc",
+            body,
+            &spans
+        ));
         assert!(quotes_secret(r#"invalid type: string "ab""#, body, &spans));
         assert!(quotes_secret("invalid type: integer `12`", body, &spans));
         assert!(quotes_secret("bad value longer-one here", body, &spans));
@@ -680,14 +692,23 @@ mod tests {
         let mut marked = HeaderValue::from_static("marked-s3cret");
         marked.set_sensitive(true);
         h.insert("x-plain-name", marked);
-        h.insert("proxy-authorization", HeaderValue::from_static("Basic cHJveHk="));
-        h.insert("x-amz-security-token", HeaderValue::from_static("amz-s3cret"));
+        h.insert(
+            "proxy-authorization",
+            HeaderValue::from_static("Basic cHJveHk="),
+        );
+        h.insert(
+            "x-amz-security-token",
+            HeaderValue::from_static("amz-s3cret"),
+        );
         h.insert("content-type", HeaderValue::from_static("application/json"));
         let shown = format!("{:?}", HeadersDebug(&h));
         for s in ["marked-s3cret", "cHJveHk=", "amz-s3cret"] {
             assert!(!shown.contains(s), "{shown}");
         }
-        assert!(shown.contains(r#""content-type": "application/json""#), "{shown}");
+        assert!(
+            shown.contains(r#""content-type": "application/json""#),
+            "{shown}"
+        );
         assert!(shown.contains(r#""x-plain-name": "[redacted]""#), "{shown}");
     }
 }

@@ -58,7 +58,11 @@ async fn parse_error<T: serde::de::DeserializeOwned + std::fmt::Debug>(
     let t = Transport::new(server.url().as_str()).unwrap();
     let before = server.requests();
     let resp = t.send(Request::get(path)).await.unwrap();
-    assert_eq!(server.requests(), before + 1, "one request reached the server");
+    assert_eq!(
+        server.requests(),
+        before + 1,
+        "one request reached the server"
+    );
     let err = resp.json::<T>().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Serialization);
     format!("{err}\n{err:?}")
@@ -97,14 +101,15 @@ async fn an_excerpt_that_starts_or_ends_inside_a_secret_shows_none_of_it() {
         ),
         (
             "/pretty",
-            format!(
-                "{{\n  \"access_token\" : \"{long_access}\",\n  \"expires_in\" : true\n}}\n"
-            ),
+            format!("{{\n  \"access_token\" : \"{long_access}\",\n  \"expires_in\" : true\n}}\n"),
         ),
     ]);
     let starts = parse_error::<Token>(&s, "/starts-inside").await;
     assert_hides(long_access, &starts);
-    assert!(starts.contains(r#"[redacted]","expires_in":"oops""#), "{starts}");
+    assert!(
+        starts.contains(r#"[redacted]","expires_in":"oops""#),
+        "{starts}"
+    );
     let ends = parse_error::<Token>(&s, "/ends-inside").await;
     assert_hides(long_refresh, &ends);
     assert!(ends.contains(r#""refresh_token":"[redacted]""#), "{ends}");
@@ -162,9 +167,7 @@ async fn serdes_message_is_withheld_when_it_quotes_a_secret() {
 fn the_transports_serializer_redacts_its_parse_errors_too() {
     // `Serializer::from_slice` goes through erased-serde and the same error excerpt.
     let t = Transport::new("http://localhost:9200").unwrap();
-    let body = format!(
-        r#"{{"access_token":"{ACCESS}","expires_in":"oops"}}"#
-    );
+    let body = format!(r#"{{"access_token":"{ACCESS}","expires_in":"oops"}}"#);
     let err = t
         .serializer()
         .from_slice::<Token>(body.as_bytes())
@@ -199,7 +202,10 @@ fn enrollment_keys_are_secret_and_certificates_are_not() {
     let r = redact(body);
     assert_hides("S0VZLWh0dHAtY2Eta2V5LXNlY3JldA", &r);
     assert_hides("VFJBTlNQT1JULWtleS1zZWNyZXQ", &r);
-    assert!(r.contains(r#""http_ca_cert":"MIIJlAIBAzCCCV4GCSqG""#), "{r}");
+    assert!(
+        r.contains(r#""http_ca_cert":"MIIJlAIBAzCCCV4GCSqG""#),
+        "{r}"
+    );
     assert!(r.contains(r#""transport_cert":"MIIEJgIBAzCCA""#), "{r}");
     assert!(r.contains("192.168.1.2:9300"), "{r}");
 }
@@ -219,7 +225,10 @@ fn connector_secrets_are_redacted_in_their_shape_only() {
     // NDJSON lines are top-level objects too, and a cut answer still has the shape.
     let r = redact("{\"took\":1}\n{\"id\":\"i\",\"value\":\"c0nnect0r-s3cret\"}\n");
     assert_hides("c0nnect0r-s3cret", &r);
-    assert_hides("c0nnect0r-s3cret", &redact(r#"{"id":"i","value":"c0nnect0r-s3c"#));
+    assert_hides(
+        "c0nnect0r-s3cret",
+        &redact(r#"{"id":"i","value":"c0nnect0r-s3c"#),
+    );
     // `value` anywhere else is data.
     for kept in [
         r#"{"hits":{"total":{"value":20,"relation":"eq"}}}"#,
@@ -252,17 +261,27 @@ fn saml_and_oidc_credentials_are_redacted() {
         // security.oidc_prepare_authentication answer.
         (
             r#"{"redirect":"http://127.0.0.1:8080/c2id-login?scope=openid&response_type=id_token&state=4dbrihtIAt3wBTwo6DxK-vdk-sSyDBV8Yf0AjdkdT5I&nonce=WaBPH0KqPVdG5HHdSxPRjfoZbXMCicm5v1OiAj0DUFM","state":"4dbrihtIAt3wBTwo6DxK-vdk-sSyDBV8Yf0AjdkdT5I","nonce":"WaBPH0KqPVdG5HHdSxPRjfoZbXMCicm5v1OiAj0DUFM","realm":"oidc1"}"#,
-            &["4dbrihtIAt3wBTwo6DxK", "WaBPH0KqPVdG5HHdSxPRjfoZbXMCicm5v1OiAj0DUFM"],
+            &[
+                "4dbrihtIAt3wBTwo6DxK",
+                "WaBPH0KqPVdG5HHdSxPRjfoZbXMCicm5v1OiAj0DUFM",
+            ],
         ),
         // security.oidc_authenticate request: the redirect URI carries the code.
         (
             r#"{"redirect_uri":"https://oidc-kibana.elastic.co:5603/api/security/oidc/callback?code=jtI3Ntt8v3_XvcLzCFGq&state=4dbrihtIAt3wBTwo6DxK-vdk-sSyDBV8Yf0AjdkdT5I","state":"4dbrihtIAt3wBTwo6DxK-vdk-sSyDBV8Yf0AjdkdT5I","nonce":"WaBPH0KqPVdG5HHdSxPRjfoZbXMCicm5v1OiAj0DUFM","realm":"oidc1"}"#,
-            &["jtI3Ntt8v3_XvcLzCFGq", "4dbrihtIAt3wBTwo6DxK", "WaBPH0KqPVdG5HHdSxPRjfoZbXMCicm5v1OiAj0DUFM"],
+            &[
+                "jtI3Ntt8v3_XvcLzCFGq",
+                "4dbrihtIAt3wBTwo6DxK",
+                "WaBPH0KqPVdG5HHdSxPRjfoZbXMCicm5v1OiAj0DUFM",
+            ],
         ),
         // security.saml_logout / oidc_logout request and answer.
         (
             r#"{"token":"46ToAxZVaXVVZTVKOVF5YU04ZFJVUDVSZlV3","refresh_token":"mJdXLtmvTUSpoLwMvdBt_w"}"#,
-            &["46ToAxZVaXVVZTVKOVF5YU04ZFJVUDVSZlV3", "mJdXLtmvTUSpoLwMvdBt_w"],
+            &[
+                "46ToAxZVaXVVZTVKOVF5YU04ZFJVUDVSZlV3",
+                "mJdXLtmvTUSpoLwMvdBt_w",
+            ],
         ),
         (
             r#"{"redirect":"https://my-idp.org/logout/?SAMLRequest=lZLRTsIwFIZfZen9tA&id_token_hint=eyJhbGciOi"}"#,
@@ -279,7 +298,10 @@ fn saml_and_oidc_credentials_are_redacted() {
     // The realm and the request ids are not credentials.
     let r = redact(cases[0].0);
     assert!(r.contains(r#""realm":"saml1""#), "{r}");
-    assert!(r.contains("4fee3b046395c4e751011e97f8900b5273d56685"), "{r}");
+    assert!(
+        r.contains("4fee3b046395c4e751011e97f8900b5273d56685"),
+        "{r}"
+    );
     // The same keys elsewhere are data: a query_string query, a job's state.
     for kept in [
         r#"{"query":{"query_string":{"query":"state:open AND content:x"}}}"#,
