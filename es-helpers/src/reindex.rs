@@ -256,3 +256,23 @@ fn until_error<T: Send + 'static>(
     .take_while(|h| std::future::ready(h.is_some()))
     .filter_map(std::future::ready)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_keeps_the_value_and_escaped_breaks() {
+        let pretty = "{\r\n  \"a\": \"x\\ny\\r\",\n  \"b\": [\n 1,\r 2\n ]\n}";
+        let raw = RawValue::from_string(pretty.to_owned()).unwrap();
+        let flat = one_line(raw).unwrap();
+        assert!(!flat.get().contains(['\n', '\r']), "{}", flat.get());
+        let a: Value = serde_json::from_str(pretty).unwrap();
+        let b: Value = serde_json::from_str(flat.get()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b["a"], "x\ny\r");
+        // Already one line: the same bytes.
+        let compact = RawValue::from_string(r#"{"a":"x\ny"}"#.to_owned()).unwrap();
+        assert_eq!(one_line(compact).unwrap().get(), r#"{"a":"x\ny"}"#);
+    }
+}

@@ -535,6 +535,24 @@ type PageResult<T> = std::result::Result<Page<T>, PageError>;
 /// Defaults: scroll mode, `size` 1,000 per page, keep-alive 5 minutes, `preserve_order`
 /// off (sorted by `_doc`, the cheapest order), one slice, failed shards are an error.
 ///
+/// # When an answer is lost
+/// Every hit is yielded once, or the stream ends with an error; never a shorter `Ok`.
+/// - Scroll: the first search and the release may be resent by the transport (a resent
+///   first search opens a second scroll; the first one's id was never seen, so it expires
+///   with its keep-alive). A continuation (`/_search/scroll`) is never resent once it may
+///   have been executed, whatever the request options say (the server moved past its page:
+///   a resend would return the next page and skip one); its failure ends the scan with an
+///   [`ErrorKind::Scan`](crate::ErrorKind::Scan) error counting the documents yielded
+///   before it ([`Error::documents_yielded`]), the scroll released. A 429 is resent (the
+///   server refused the work).
+/// - Point in time: every request is resent by the transport as configured (the same
+///   `search_after` returns the same page), so a lost page costs a resend, nothing else
+///   (a resent open leaves the point in time of the lost answer to its keep-alive).
+///   Only an empty page ends a slice (a short page does not prove the end), which costs one
+///   request per slice at the end.
+/// - A page with `timed_out: true` may hold part of its hits: an error, as failed shards
+///   are (see [`Scan::raise_on_error`]).
+///
 /// # Example
 /// ```no_run
 /// # async fn run(client: es_api::Client) -> es_helpers::Result<()> {
@@ -1516,6 +1534,16 @@ mod tests {
         let mut without_sort = derived.clone();
         without_sort.sort = None;
         assert_eq!(hit, &without_sort);
+    }
+
+    #[test]
+    fn timed_out_is_read_as_derived() {
+        let body = r#"{"timed_out": true, "_shards": {"total": 1, "successful": 1, "failed": 0}, "hits": {"hits": []}}"#;
+        for keep_sort in [false, true] {
+            assert!(read(body, HitsSpec::new(5, keep_sort)).timed_out);
+        }
+        assert!(serde_json::from_str::<Page<Value>>(body).unwrap().timed_out);
+        assert!(!read(PIT_PAGE, HitsSpec::new(5, true)).timed_out);
     }
 
     #[test]
