@@ -41,7 +41,7 @@ pub(crate) enum Resend {
     /// `index`, `delete`: safe with an `id` and no condition (`op_type=create`,
     /// `if_seq_no`, `if_primary_term`, `version`), which a resend would turn into a conflict.
     ById,
-    /// `update`: as `ById`, and only when the body has no `script`.
+    /// `update`: as `ById`, and only when the body has no `script` and no `upsert`.
     UpdateById,
     /// Resent only when the failure proves it never arrived.
     Unsafe,
@@ -50,15 +50,20 @@ pub(crate) enum Resend {
 /// Query parameters that make a write conditional: a resend after it succeeded answers 409.
 const CONDITIONS: &[&str] = &["if_seq_no", "if_primary_term", "version", "version_type"];
 
-/// Whether an update body carries a script (`script`, or `scripted_upsert` with one).
-fn has_script(body: &[u8]) -> bool {
+/// Whether an update body's effect depends on the document's state when it arrives: a
+/// `script` runs again on every delivery, and an `upsert` stored by the first delivery has the
+/// partial `doc` merged into it by a resend (`doc_as_upsert` is safe: the same `doc` both
+/// times).
+fn update_depends_on_state(body: &[u8]) -> bool {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(default)]
         script: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        upsert: Option<serde::de::IgnoredAny>,
     }
     // Unreadable: the server will refuse it, but do not resend on a guess.
-    serde_json::from_slice::<Probe>(body).map_or(true, |p| p.script.is_some())
+    serde_json::from_slice::<Probe>(body).map_or(true, |p| p.script.is_some() || p.upsert.is_some())
 }
 
 /// One URL variant of an endpoint.
@@ -435,7 +440,7 @@ impl Builder {
                 path.parts.contains(&"id")
                     && !conditional
                     && (self.spec.resend == Resend::ById
-                        || body.as_deref().is_some_and(|b| !has_script(b)))
+                        || body.as_deref().is_some_and(|b| !update_depends_on_state(b)))
             }
         };
         let method = choose_method(path.methods, body.is_some());
@@ -826,7 +831,7 @@ mod tests {
             body: BodyKind::Json,
             body_required: false,
             required_params: &[],
-        resend: Resend::Unsafe,
+            resend: Resend::Unsafe,
         };
         let err = chosen(&CREATE, &[]).unwrap_err();
         assert!(err.contains("/{index}") && err.contains("`index`"), "{err}");

@@ -73,6 +73,13 @@ async fn every_endpoint_class_over_a_gateway_that_loses_answers() {
             1,
         ),
         (
+            "partial update with an upsert",
+            c.update("idx", "1")
+                .body(json!({"doc": {"a": 1}, "upsert": {"a": 0}}))
+                .send(),
+            1,
+        ),
+        (
             "index without an id",
             c.index("idx").body(json!({"a": 1})).send(),
             1,
@@ -156,6 +163,13 @@ async fn every_endpoint_class_over_a_gateway_that_loses_answers() {
         (
             "partial update",
             c.update("idx", "1").body(json!({"doc": {"a": 1}})).send(),
+            RESENT,
+        ),
+        (
+            "partial update with doc_as_upsert",
+            c.update("idx", "1")
+                .body(json!({"doc": {"a": 1}, "doc_as_upsert": true}))
+                .send(),
             RESENT,
         ),
         ("delete by id", c.delete("idx", "1").send(), RESENT),

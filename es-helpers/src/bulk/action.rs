@@ -75,7 +75,18 @@ pub trait BulkSource {
 impl<T: Serialize + ?Sized> BulkSource for T {
     #[inline]
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(out, self)
+        let start = out.len();
+        serde_json::to_writer(&mut *out, self)?;
+        // serde_json escapes newlines inside strings, but a `RawValue` (a `_source` read
+        // from a pretty-printed document) is written as it came: its raw `\n` / `\r` can
+        // only be whitespace between tokens, so a space in their place is the same JSON,
+        // and the NDJSON framing cannot break.
+        for b in &mut out[start..] {
+            if *b == b'\n' || *b == b'\r' {
+                *b = b' ';
+            }
+        }
+        Ok(())
     }
 }
 
@@ -350,7 +361,7 @@ impl<D> BulkAction<D> {
 
     /// Whether sending this action again after a lost answer cannot change its outcome:
     /// an `index` or `delete` with an id, or an `update` of a partial document (or a full
-    /// update body without `script`), none of them conditional (`version`, `if_seq_no`,
+    /// update body without `script` or `upsert`), none of them conditional (`version`, `if_seq_no`,
     /// `if_primary_term`, which a resend turns into a 409). `create` (a resend answers 409)
     /// and id-less `index` (a resend stores a second document) are not. `rendered` is the
     /// action's NDJSON lines, read for an update body's `script`.
@@ -369,22 +380,26 @@ impl<D> BulkAction<D> {
                     .iter()
                     .position(|&b| b == b'\n')
                     .map_or(&[][..], |i| &rendered[i + 1..]);
-                !update_body_has_script(body)
+                !update_depends_on_state(body)
             }
             _ => false,
         }
     }
 }
 
-/// Whether an update body has a top-level `script` (unreadable: assume it has).
-fn update_body_has_script(body: &[u8]) -> bool {
+/// Whether an update body's effect depends on the document's state when it arrives: a
+/// `script` runs again on every delivery; an `upsert` stored by the first delivery gets the
+/// partial `doc` merged into it by a resend. Unreadable: assume it does.
+fn update_depends_on_state(body: &[u8]) -> bool {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(default)]
         script: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        upsert: Option<serde::de::IgnoredAny>,
     }
     let body = body.strip_suffix(b"\n").unwrap_or(body);
-    serde_json::from_slice::<Probe>(body).map_or(true, |p| p.script.is_some())
+    serde_json::from_slice::<Probe>(body).map_or(true, |p| p.script.is_some() || p.upsert.is_some())
 }
 
 impl<D: BulkSource> BulkAction<D> {
@@ -491,6 +506,54 @@ fn write_int(out: &mut Vec<u8>, v: i64) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn safe<D: BulkSource>(a: BulkAction<D>) -> bool {
+        let mut out = Vec::new();
+        a.render(&mut out).unwrap();
+        a.resend_safe(&out)
+    }
+
+    #[test]
+    fn a_raw_value_with_newlines_stays_on_its_line() {
+        let raw: Box<serde_json::value::RawValue> =
+            serde_json::from_str("{\r\n  \"a\": \"x\\ny\",\n  \"n\": 1\n}").unwrap();
+        let line = render(&BulkAction::index(raw).id("1"));
+        assert_eq!(
+            line,
+            "{\"index\":{\"_id\":\"1\"}}\n{    \"a\": \"x\\ny\",   \"n\": 1 }\n"
+        );
+        let doc: serde_json::Value = serde_json::from_str(line.lines().nth(1).unwrap()).unwrap();
+        assert_eq!(doc, json!({"a": "x\ny", "n": 1}));
+    }
+
+    #[test]
+    fn which_actions_may_be_resent() {
+        assert!(safe(BulkAction::index(json!({"a": 1})).id("1")));
+        assert!(safe(BulkAction::delete("1")));
+        assert!(safe(BulkAction::update_doc(json!({"a": 1})).id("1")));
+        assert!(safe(
+            BulkAction::update_doc(json!({"a": 1}))
+                .id("1")
+                .doc_as_upsert(true)
+        ));
+        assert!(safe(BulkAction::update(json!({"doc": {"a": 1}})).id("1")));
+        // A second copy, a false 409, a script run twice, an upsert merged into.
+        assert!(!safe(BulkAction::index(json!({"a": 1}))));
+        assert!(!safe(BulkAction::create(json!({"a": 1})).id("1")));
+        assert!(!safe(
+            BulkAction::index(json!({"a": 1}))
+                .id("1")
+                .if_seq_no(3)
+                .if_primary_term(1)
+        ));
+        assert!(!safe(BulkAction::index(json!({"a": 1})).id("1").version(4)));
+        assert!(!safe(
+            BulkAction::update(json!({"script": "ctx._source.n++"})).id("1")
+        ));
+        assert!(!safe(
+            BulkAction::update(json!({"doc": {"a": 1}, "upsert": {"a": 0}})).id("1")
+        ));
+    }
 
     fn render<D: BulkSource>(a: &BulkAction<D>) -> String {
         let mut out = Vec::new();
