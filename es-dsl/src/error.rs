@@ -23,6 +23,15 @@ enum Inner {
     Api(#[from] es_api::Error),
     #[error(transparent)]
     Helpers(#[from] es_helpers::Error),
+    /// A request whose outcome is unknown: it may have been executed (`note` says what
+    /// to check), `source` is how it failed.
+    #[error("{note}: {source}")]
+    Unknown {
+        note: String,
+        task: Option<String>,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 /// The kind of an [`Error`].
@@ -61,6 +70,41 @@ impl Error {
         Error(Inner::Validation(msg.into()))
     }
 
+    /// `source` as a failure whose outcome is unknown, with `note` before its message and
+    /// the server-side task it started, if any.
+    pub(crate) fn unknown(source: Error, note: impl Into<String>, task: Option<&str>) -> Error {
+        Error(Inner::Unknown {
+            note: note.into(),
+            task: task.map(str::to_owned),
+            source: Box::new(source),
+        })
+    }
+
+    /// The id of the server-side task the failed operation started (`node:number`), when
+    /// it started one (by-query runs and reindex on a server with a tasks API): it may
+    /// still be running; `GET _tasks/<id>` tells, and it must not be started again before.
+    pub fn task_id(&self) -> Option<&str> {
+        match &self.0 {
+            Inner::Unknown { task, source, .. } => task.as_deref().or_else(|| source.task_id()),
+            _ => None,
+        }
+    }
+
+    /// Whether the failed operation may have been executed by the server (its answer was
+    /// lost, or it started a task whose end was not seen): check before doing it again.
+    /// `false` for input refused before sending.
+    pub fn may_have_reached_server(&self) -> bool {
+        match &self.0 {
+            Inner::Unknown { .. } => true,
+            Inner::Api(e) => e.may_have_reached_server(),
+            Inner::Helpers(e) => e.may_have_reached_server(),
+            Inner::Invalid { .. }
+            | Inner::Input(_)
+            | Inner::Mapping { .. }
+            | Inner::Validation(_) => false,
+        }
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         match &self.0 {
@@ -70,6 +114,7 @@ impl Error {
             Inner::Mapping { .. } => ErrorKind::Mapping,
             Inner::Validation(_) => ErrorKind::Validation,
             Inner::Helpers(_) => ErrorKind::Api,
+            Inner::Unknown { source, .. } => source.kind(),
         }
     }
 
@@ -95,6 +140,7 @@ impl Error {
     pub fn api(&self) -> Option<&es_api::Error> {
         match &self.0 {
             Inner::Api(e) => Some(e),
+            Inner::Unknown { source, .. } => source.api(),
             _ => None,
         }
     }
@@ -103,6 +149,7 @@ impl Error {
     pub fn helpers(&self) -> Option<&es_helpers::Error> {
         match &self.0 {
             Inner::Helpers(e) => Some(e),
+            Inner::Unknown { source, .. } => source.helpers(),
             _ => None,
         }
     }

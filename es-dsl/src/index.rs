@@ -427,6 +427,7 @@ impl Index {
                     return Err(crate::ops::unknown_outcome(
                         e.into(),
                         &failed.note(&note, true),
+                        None,
                     ));
                 }
             }
@@ -510,7 +511,10 @@ impl Failed<'_> {
         };
         let note = self.note(&what, unknown);
         match e.api() {
-            Some(a) if a.may_have_reached_server() => crate::ops::unknown_outcome(e, &note),
+            Some(a) if a.may_have_reached_server() => {
+                let task = e.task_id().map(str::to_owned);
+                crate::ops::unknown_outcome(e, &note, task.as_deref())
+            }
             _ => Error::input(format!("{note}: {e}")),
         }
     }

@@ -134,7 +134,7 @@ async fn poll_task(client: &Client, what: &str, task: &str) -> Result<Value, Fai
             // The wait ran out at the server (408, or a timeout exception): still running.
             Err(e) if still_running(&e) => continue,
             Err(e) => {
-                let e = unknown_outcome(Error::from(e), &started(what, task));
+                let e = unknown_outcome(Error::from(e), &started(what, task), Some(task));
                 return Err(Failure::unknown(e));
             }
         };
@@ -201,23 +201,11 @@ fn started(what: &str, task: &str) -> String {
     )
 }
 
-/// `e` as an error whose outcome is unknown: `note` before its message, kind kept where it
-/// already says the request may have reached the server (otherwise `Timeout`: the outcome
-/// was not learned), so that `api().may_have_reached_server()` is true.
-pub(crate) fn unknown_outcome(e: Error, note: &str) -> Error {
-    let kind = match e.api().map(es_api::Error::kind) {
-        Some(
-            k @ (ErrorKind::Connect
-            | ErrorKind::Timeout
-            | ErrorKind::Api
-            | ErrorKind::InvalidResponse
-            | ErrorKind::ResponseTooLarge
-            | ErrorKind::UnsupportedProduct),
-        ) => k,
-        Some(_) => ErrorKind::Timeout,
-        None => ErrorKind::InvalidResponse,
-    };
-    Error::from(es_api::Error::custom(kind, format!("{note}: {e}")))
+/// `e` as an error whose outcome is unknown: `note` before its message, the task if one was
+/// started; the original error (kind, status) stays reachable through `api()` / `helpers()`,
+/// and `may_have_reached_server()` is true.
+pub(crate) fn unknown_outcome(e: Error, note: &str, task: Option<&str>) -> Error {
+    Error::unknown(e, note, task)
 }
 
 /// `_update_by_query`: a script run on every document a query matches.

@@ -470,6 +470,10 @@ async fn a_poll_that_fails_for_good_names_the_task() {
     assert!(task.starts_with("osmem-node:"), "{task}");
     assert!(err.to_string().contains(&format!("task {task}")), "{err}");
     assert!(err.api().unwrap().may_have_reached_server(), "{err}");
+    // The task id and the poll's own failure are there to read, not only in the text.
+    assert_eq!(err.task_id(), Some(task.as_str()));
+    assert!(err.may_have_reached_server());
+    assert_eq!(err.api().unwrap().status().map(|s| s.as_u16()), Some(502));
     assert_eq!(polls.load(Ordering::SeqCst), 3, "1 + 2 transport retries");
     assert_eq!(reads(&proxy, "POST", "/_update_by_query"), 1);
     proxy.clear_rule();
