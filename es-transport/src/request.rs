@@ -23,7 +23,10 @@ use crate::auth::Credentials;
 ///     .with_options(RequestOptions::new().timeout(Duration::from_secs(5)));
 /// assert_eq!(req.path(), "/_cluster/health");
 /// ```
-#[derive(Debug, Clone)]
+///
+/// `Debug` prints sensitive header values (`Authorization`, API keys, cookies, ...) as
+/// `[redacted]`, and the body's length, not its bytes.
+#[derive(Clone)]
 pub struct Request {
     pub(crate) method: Method,
     pub(crate) path: String,
@@ -191,6 +194,20 @@ impl Request {
     /// The endpoint name, if set.
     pub fn endpoint(&self) -> Option<&'static str> {
         self.endpoint
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &crate::redact::HeadersDebug(&self.headers))
+            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field("options", &self.options)
+            .field("endpoint", &self.endpoint)
+            .field("idempotent", &self.idempotent)
+            .finish()
     }
 }
 
@@ -450,6 +467,21 @@ impl RequestOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_debug_hides_secret_headers_and_the_body() {
+        let r = Request::post("/_security/api_key")
+            .with_header(
+                http::header::AUTHORIZATION,
+                HeaderValue::from_static("ApiKey c2VjcmV0LWtleQ=="),
+            )
+            .with_json_body(r#"{"password":"hunter2"}"#);
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("c2VjcmV0LWtleQ"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("authorization"), "{shown}");
+        assert!(shown.contains("body_len: Some(22)"), "{shown}");
+    }
 
     #[test]
     fn merge_prefers_other() {
