@@ -136,7 +136,11 @@ pub(crate) fn ensure_nginx() -> Result<PathBuf> {
     if !(root_user && apt) {
         bail!(
             "nginx not found, and not installed automatically ({}): {HOW}",
-            if apt { "not running as root" } else { "no apt-get" }
+            if apt {
+                "not running as root"
+            } else {
+                "no apt-get"
+            }
         );
     }
     println!("==> nginx not found: installing Debian's package `nginx` with apt-get");
@@ -153,7 +157,8 @@ pub(crate) fn ensure_nginx() -> Result<PathBuf> {
     };
     quiet(&["update", "-qq"])?;
     quiet(&["install", "-y", "-qq", "--no-install-recommends", "nginx"])?;
-    let p = find_nginx().with_context(|| format!("apt-get installed nginx but it is not found: {HOW}"))?;
+    let p = find_nginx()
+        .with_context(|| format!("apt-get installed nginx but it is not found: {HOW}"))?;
     println!("==> installed nginx at {}", p.display());
     Ok(p)
 }

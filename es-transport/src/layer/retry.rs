@@ -384,12 +384,20 @@ mod tests {
     async fn unsafe_request_is_not_resent_after_an_answer_that_may_follow_the_work() {
         for status in [502u16, 503, 504] {
             let below = Scripted::new(vec![Scripted::status(status), Scripted::status(200)]);
-            let resp = layer(3).layer(below.clone()).oneshot(post(None)).await.unwrap();
+            let resp = layer(3)
+                .layer(below.clone())
+                .oneshot(post(None))
+                .await
+                .unwrap();
             assert_eq!(resp.status(), status);
             assert_eq!(below.requests().len(), 1, "{status}");
             // Marked idempotent: resent.
             let below = Scripted::new(vec![Scripted::status(status), Scripted::status(200)]);
-            let resp = layer(3).layer(below.clone()).oneshot(post(Some(true))).await.unwrap();
+            let resp = layer(3)
+                .layer(below.clone())
+                .oneshot(post(Some(true)))
+                .await
+                .unwrap();
             assert_eq!(resp.status(), 200);
             assert_eq!(below.requests().len(), 2, "{status}");
         }
@@ -398,7 +406,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn unsafe_request_is_resent_after_429_and_unsent_failures_only() {
         let below = Scripted::new(vec![Scripted::status(429), Scripted::status(200)]);
-        let resp = layer(3).layer(below.clone()).oneshot(post(None)).await.unwrap();
+        let resp = layer(3)
+            .layer(below.clone())
+            .oneshot(post(None))
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(below.requests().len(), 2);
 
@@ -407,33 +419,56 @@ mod tests {
             Box::new(|| Err(Error::new(ErrorKind::Connect, "refused").unsent())),
             Scripted::status(200),
         ]);
-        layer(3).layer(below.clone()).oneshot(post(None)).await.unwrap();
+        layer(3)
+            .layer(below.clone())
+            .oneshot(post(None))
+            .await
+            .unwrap();
         assert_eq!(below.requests().len(), 2);
 
         // Cut after writing: one attempt, and the error says it may have been executed.
         for kind in [ErrorKind::Connect, ErrorKind::InvalidResponse] {
             let below = Scripted::new(vec![Scripted::err(kind), Scripted::status(200)]);
-            let err = layer(3).layer(below.clone()).oneshot(post(None)).await.unwrap_err();
+            let err = layer(3)
+                .layer(below.clone())
+                .oneshot(post(None))
+                .await
+                .unwrap_err();
             assert_eq!(below.requests().len(), 1, "{kind:?}");
             assert_eq!(err.attempts(), 1);
             assert!(err.may_have_reached_server());
         }
         // `idempotent(false)` on a GET wins over the method rule.
-        let below = Scripted::new(vec![Scripted::err(ErrorKind::Connect), Scripted::status(200)]);
+        let below = Scripted::new(vec![
+            Scripted::err(ErrorKind::Connect),
+            Scripted::status(200),
+        ]);
         let mut get = http::Request::new(Bytes::new());
-        get.extensions_mut().insert(RequestOptions::new().idempotent(false));
-        layer(3).layer(below.clone()).oneshot(get).await.unwrap_err();
+        get.extensions_mut()
+            .insert(RequestOptions::new().idempotent(false));
+        layer(3)
+            .layer(below.clone())
+            .oneshot(get)
+            .await
+            .unwrap_err();
         assert_eq!(below.requests().len(), 1);
     }
 
     #[tokio::test(start_paused = true)]
     async fn unsafe_timeout_is_not_resent_even_with_retry_on_timeout() {
-        let below = Scripted::new(vec![Scripted::err(ErrorKind::Timeout), Scripted::status(200)]);
+        let below = Scripted::new(vec![
+            Scripted::err(ErrorKind::Timeout),
+            Scripted::status(200),
+        ]);
         let mut req = post(None);
         req.extensions_mut()
             .insert(RequestOptions::new().retry_on_timeout(true));
         // The options above replaced the idempotency mark: unset on POST means unsafe.
-        let err = layer(3).layer(below.clone()).oneshot(req).await.unwrap_err();
+        let err = layer(3)
+            .layer(below.clone())
+            .oneshot(req)
+            .await
+            .unwrap_err();
         assert!(err.is_timeout());
         assert_eq!(below.requests().len(), 1);
     }
