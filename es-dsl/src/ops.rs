@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use es_api::params::Conflicts;
 use es_api::response::ByQueryResponse;
-use es_api::{Client, ErrorKind};
+use es_api::Client;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
