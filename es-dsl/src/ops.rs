@@ -4,9 +4,9 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use es_api::Client;
 use es_api::params::Conflicts;
 use es_api::response::ByQueryResponse;
-use es_api::Client;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
