@@ -86,49 +86,47 @@ impl NodeUrl {
         } else {
             format!("http://{s}")
         };
-        let url = url::Url::parse(&full)
-            .map_err(|e| Error::config(format!("invalid host `{}`: {e}", redact(s))))?;
-        let scheme = url.scheme();
+        let bad = |why: &str| Error::config(format!("invalid host `{}`: {why}", redact(s)));
+        let (scheme, rest) = full.split_once("://").ok_or_else(|| bad("no scheme"))?;
+        let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
-            return Err(Error::config(format!(
-                "invalid host `{}`: unsupported scheme `{scheme}` (use http or https)",
-                redact(s)
+            return Err(bad(&format!(
+                "unsupported scheme `{scheme}` (use http or https)"
             )));
         }
-        let host = match url.host() {
-            Some(url::Host::Domain(d)) => d.to_owned(),
-            Some(url::Host::Ipv4(ip)) => ip.to_string(),
-            Some(url::Host::Ipv6(ip)) => ip.to_string(),
-            None => {
-                return Err(Error::config(format!(
-                    "invalid host `{}`: no host name",
-                    redact(s)
-                )));
-            }
+        if rest.contains(['?', '#']) {
+            return Err(bad("a query or fragment is not allowed"));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
         };
-        let port = match url.port() {
+        // Userinfo ends at the last `@` of the authority (a password may hold an `@` only
+        // percent-encoded, but be lenient as browsers are).
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+            None => (None, authority),
+        };
+        let (host, port) = split_host_port(hostport).map_err(|why| bad(why))?;
+        let port = match port {
             Some(p) => p,
             None if !had_scheme => 9200,
             None if scheme == "https" => 443,
             None => 80,
         };
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::config(format!(
-                "invalid host `{}`: a query or fragment is not allowed",
-                redact(s)
-            )));
+        if !path.bytes().all(is_path_byte) {
+            return Err(bad("the path has a character that must be percent-encoded"));
         }
-        let path_prefix = url.path().trim_end_matches('/').to_owned();
-        let credentials = if url.username().is_empty() && url.password().is_none() {
-            None
-        } else {
-            let dec = |v: &str| percent_decode_str(v).decode_utf8_lossy().into_owned();
-            Some(Credentials::basic(
-                dec(url.username()),
-                dec(url.password().unwrap_or("")),
-            ))
+        let path_prefix = path.trim_end_matches('/').to_owned();
+        let credentials = match userinfo {
+            None => None,
+            Some(u) => {
+                let (user, pass) = u.split_once(':').unwrap_or((u, ""));
+                let dec = |v: &str| percent_decode_str(v).decode_utf8_lossy().into_owned();
+                Some(Credentials::basic(dec(user), dec(pass)))
+            }
         };
-        let mut n = NodeUrl::new(scheme, &host, port)?;
+        let mut n = NodeUrl::new(&scheme, &host, port)?;
         n.path_prefix = path_prefix;
         n.credentials = credentials;
         Ok(n)
@@ -196,6 +194,53 @@ impl NodeUrl {
         self.credentials = credentials;
         self
     }
+}
+
+/// Splits `host[:port]` (`[v6]:port` for IPv6): the host lowercased, IPv6 without brackets;
+/// the port when given. Host names are ASCII (IDNA is not done: give the `xn--` form).
+fn split_host_port(s: &str) -> std::result::Result<(String, Option<u16>), &'static str> {
+    let (host, port) = if let Some(v6) = s.strip_prefix('[') {
+        let (ip, after) = v6.split_once(']').ok_or("an IPv6 address without `]`")?;
+        ip.parse::<std::net::Ipv6Addr>()
+            .map_err(|_| "not a valid IPv6 address")?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("text after the IPv6 address")?),
+        };
+        (ip.to_ascii_lowercase(), port)
+    } else {
+        let (h, p) = match s.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        };
+        if h.is_empty() {
+            return Err("no host name");
+        }
+        if !h
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        {
+            return Err(if h.is_ascii() {
+                "the host name has a character that is not allowed"
+            } else {
+                "a non-ASCII host name: give its punycode (`xn--`) form"
+            });
+        }
+        (h.to_ascii_lowercase(), p)
+    };
+    let port = match port {
+        None | Some("") => None,
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().map_err(|_| "the port is over 65535")?)
+        }
+        Some(_) => return Err("the port is not a number"),
+    };
+    Ok((host, port))
+}
+
+/// Bytes allowed as they are in a URL path (RFC 3986 `pchar` and `/`; `%` for escapes).
+fn is_path_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b)
 }
 
 fn redact(s: &str) -> String {
@@ -311,6 +356,16 @@ mod tests {
         assert!(!format!("{n:?}").contains("s@cr"));
         let u = p("http://elastic@host:9200");
         assert_eq!(u.credentials(), Some(&Credentials::basic("elastic", "")));
+        // The last `@` ends the userinfo; IPv6 with credentials and a prefix.
+        let v6 = p("https://u:p@ss@[2001:DB8::1]:9243/es");
+        assert_eq!(v6.credentials(), Some(&Credentials::basic("u", "p@ss")));
+        assert_eq!(v6.host(), "2001:db8::1");
+        assert_eq!(v6.to_string(), "https://[2001:db8::1]:9243/es");
+        assert_eq!(p("localhost:").port(), 9200);
+        assert_eq!(
+            p("https://xn--bcher-kva.example").host(),
+            "xn--bcher-kva.example"
+        );
     }
 
     #[test]
@@ -323,6 +378,13 @@ mod tests {
             "http://host:99999",
             "http://host:9200?x=1",
             "http://u:secret@:9200",
+            "http://host:port",
+            "http://[::1",
+            "http://[zz::1]:9200",
+            "http://[::1]x",
+            "http://héllo:9200",
+            "http://host/a b",
+            "http://host:9200#frag",
         ] {
             let e = NodeUrl::parse(bad).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Config, "{bad}");
