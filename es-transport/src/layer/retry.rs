@@ -64,18 +64,31 @@ impl RetryConfig {
     }
 }
 
-/// Parses `Retry-After` in seconds (the HTTP-date form is ignored).
+/// Parses `Retry-After`: seconds, or an HTTP-date (RFC 9110), capped at a day.
 fn retry_after(resp: &HttpResponse) -> Option<Duration> {
     parse_retry_after(resp.headers().get(RETRY_AFTER)?)
 }
 
-/// A `Retry-After` value in seconds, capped at a day; `None` for anything else.
+/// A `Retry-After` value, capped at a day: delay-seconds (`120`, fractions accepted), or an
+/// HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`, and the obsolete forms), read against the
+/// wall clock (a date in the past is no wait). `None` for anything else.
 pub(crate) fn parse_retry_after(v: &http::HeaderValue) -> Option<Duration> {
+    parse_retry_after_at(v, std::time::SystemTime::now())
+}
+
+/// [`parse_retry_after`] with the current time given.
+pub(crate) fn parse_retry_after_at(
+    v: &http::HeaderValue,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    const DAY: f64 = 86_400.0;
     let v = v.to_str().ok()?.trim();
-    v.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+    if let Ok(s) = v.parse::<f64>() {
+        return (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s.min(DAY)));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    let wait = at.duration_since(now).unwrap_or(Duration::ZERO);
+    Some(wait.min(Duration::from_secs_f64(DAY)))
 }
 
 /// Applies [`Retry`].
@@ -471,6 +484,43 @@ mod tests {
             .unwrap_err();
         assert!(err.is_timeout());
         assert_eq!(below.requests().len(), 1);
+    }
+
+    #[test]
+    fn retry_after_seconds_and_http_dates() {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        let hv = |s: &'static str| http::HeaderValue::from_static(s);
+        // 2015-10-21T07:28:00Z, the RFC's example date.
+        let at = UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        let now = at - Duration::from_secs(90);
+        for form in [
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "Wednesday, 21-Oct-15 07:28:00 GMT",
+            "Wed Oct 21 07:28:00 2015",
+        ] {
+            assert_eq!(
+                parse_retry_after_at(&hv(form), now),
+                Some(Duration::from_secs(90)),
+                "{form}"
+            );
+        }
+        // In the past: no wait. Far ahead: a day at most.
+        let past = at + Duration::from_secs(5);
+        assert_eq!(
+            parse_retry_after_at(&hv("Wed, 21 Oct 2015 07:28:00 GMT"), past),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after_at(&hv("Fri, 31 Dec 9999 23:59:59 GMT"), SystemTime::now()),
+            Some(Duration::from_secs(86_400))
+        );
+        assert_eq!(
+            parse_retry_after_at(&hv("7"), now),
+            Some(Duration::from_secs(7))
+        );
+        for bad in ["soon", "-1", "Wed, 32 Oct 2015 07:28:00 GMT", ""] {
+            assert_eq!(parse_retry_after_at(&hv(bad), now), None, "{bad}");
+        }
     }
 
     #[test]
