@@ -189,6 +189,9 @@ fn spans_and_metrics_follow_opentelemetry_names() {
             let f = &req.fields;
             assert_eq!(f.get("db.system.name"), Some(&json!("elasticsearch")));
             assert_eq!(f.get("db.operation.name"), Some(&json!("get")));
+            // An OpenTelemetry exporter shows a CLIENT span with an error.
+            assert_eq!(f.get("otel.kind"), Some(&json!("client")));
+            assert_eq!(f.get("otel.status_code"), Some(&json!("ERROR")));
             assert_eq!(f.get("http.request.method"), Some(&json!("GET")));
             assert_eq!(f.get("url.path"), Some(&json!("/missing-otel/_doc/1")));
             assert_eq!(f.get("http.response.status_code"), Some(&json!(404)));
@@ -351,6 +354,8 @@ fn spans_and_metrics_follow_opentelemetry_names() {
                 Some(&json!(404))
             );
             assert!(req.fields.get("error.type").is_none(), "{req:?}");
+            assert!(req.fields.get("otel.status_code").is_none(), "{req:?}");
+            assert_eq!(req.fields.get("otel.kind"), Some(&json!("client")));
             let ops = metrics(&c, "operation");
             assert_eq!(ops.len(), 1, "{:?}", c.events);
             assert_eq!(

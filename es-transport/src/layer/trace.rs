@@ -252,6 +252,10 @@ where
             target: "elasticsearch",
             "es.request",
             otel.name = endpoint,
+            // A CLIENT span (tracing-opentelemetry reads `otel.kind`), and `otel.status_code`
+            // `ERROR` when the request failed, as reqwest-tracing does.
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
             db.system.name = "elasticsearch",
             db.operation.name = endpoint,
             http.request.method = %method,
@@ -287,6 +291,7 @@ where
                         span.record("http.response.status_code", status);
                         if let Some(t) = error_type {
                             span.record("error.type", t);
+                            span.record("otel.status_code", "ERROR");
                         }
                         operation_event(endpoint, &method, node, secs, Some(status), error_type);
                         let path = uri.path();
@@ -305,6 +310,7 @@ where
                         let status = e.status();
                         let kind = error_type(status.as_ref(), e.kind());
                         span.record("error.type", kind);
+                        span.record("otel.status_code", "ERROR");
                         operation_event(
                             endpoint,
                             &method,
