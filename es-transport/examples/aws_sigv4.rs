@@ -8,10 +8,11 @@
 //!   cargo run -p es-transport --features aws --example aws_sigv4
 //! ```
 //!
-//! For credentials that expire (STS, instance roles), implement
-//! [`es_transport::aws::AwsCredentialsProvider`] over your credential source.
+//! For credentials that expire (STS, instance roles, SSO), pass the AWS SDK's provider:
+//! `aws_config::load_defaults(..).await.credentials_provider()` is a
+//! [`es_transport::aws::SharedCredentialsProvider`].
 
-use es_transport::aws::{AwsCredentials, SigV4Layer, StaticCredentials};
+use es_transport::aws::{Credentials, SharedCredentialsProvider, SigV4Layer};
 use es_transport::{Request, Transport};
 
 #[tokio::main(flavor = "current_thread")]
@@ -20,14 +21,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .init();
     let url = std::env::var("ES_URL").map_err(|_| "set ES_URL")?;
-    let credentials = AwsCredentials::new(
+    let credentials = Credentials::new(
         std::env::var("AWS_ACCESS_KEY_ID").map_err(|_| "set AWS_ACCESS_KEY_ID")?,
         std::env::var("AWS_SECRET_ACCESS_KEY").map_err(|_| "set AWS_SECRET_ACCESS_KEY")?,
         std::env::var("AWS_SESSION_TOKEN").ok(),
+        None,
+        "environment",
     );
     let signer = SigV4Layer::new(
         std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
-        StaticCredentials::new(credentials),
+        SharedCredentialsProvider::new(credentials),
     )
     .service(std::env::var("AWS_SERVICE").unwrap_or_else(|_| "es".into()));
     let transport = Transport::builder(url.as_str())

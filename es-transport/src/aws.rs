@@ -7,27 +7,28 @@
 //! not; and below retries, so each attempt is signed afresh with the time it is sent.
 //! It replaces any `Authorization` header (basic auth or an API key make no sense with it).
 //!
-//! Credentials come from an [`AwsCredentialsProvider`], asked once per attempt: a refreshing
-//! provider (STS, instance metadata, the AWS SDK's chain) caches and renews inside.
-//! [`StaticCredentials`] is the fixed one.
+//! Credentials come from the AWS SDK's own provider type,
+//! [`SharedCredentialsProvider`] (`aws_credential_types`), asked once per attempt: the SDK's
+//! default chain (`aws_config::load_defaults(..).await.credentials_provider()`), STS, instance
+//! metadata, or fixed [`Credentials`]; a refreshing provider caches and renews inside.
 //!
 //! # Example
 //! ```no_run
 //! # fn run() -> es_transport::Result<()> {
 //! use es_transport::Transport;
-//! use es_transport::aws::{AwsCredentials, SigV4Layer, StaticCredentials};
+//! use es_transport::aws::{Credentials, SharedCredentialsProvider, SigV4Layer};
 //!
-//! let creds = StaticCredentials::new(AwsCredentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", None));
+//! // With the AWS SDK: `let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;`
+//! // then `SigV4Layer::new(sdk.region().unwrap().to_string(), sdk.credentials_provider().unwrap())`.
+//! let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", None, None, "static");
 //! let transport = Transport::builder("https://search-my-domain.us-east-1.es.amazonaws.com")
-//!     .aws_sigv4(SigV4Layer::new("us-east-1", creds).service("es"))
+//!     .aws_sigv4(SigV4Layer::new("us-east-1", SharedCredentialsProvider::new(creds)).service("es"))
 //!     .http_compress(true)
 //!     .build()?;
 //! # Ok(()) }
 //! ```
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::SystemTime;
@@ -44,94 +45,8 @@ use crate::error::{Error, Result};
 use crate::layer::{BoxFuture, HttpRequest, HttpResponse};
 use crate::transport::{BoxedService, TransportBuilder};
 
-/// AWS credentials: access key id, secret access key, optional session token and expiry.
-///
-/// `Debug` shows only the access key id.
-#[derive(Clone)]
-pub struct AwsCredentials {
-    access_key_id: String,
-    secret_access_key: String,
-    session_token: Option<String>,
-    expires_after: Option<SystemTime>,
-}
-
-impl AwsCredentials {
-    /// Credentials from their parts (`session_token` for temporary credentials from STS).
-    pub fn new(
-        access_key_id: impl Into<String>,
-        secret_access_key: impl Into<String>,
-        session_token: Option<String>,
-    ) -> Self {
-        AwsCredentials {
-            access_key_id: access_key_id.into(),
-            secret_access_key: secret_access_key.into(),
-            session_token,
-            expires_after: None,
-        }
-    }
-
-    /// When temporary credentials expire (informational: the provider refreshes them).
-    #[must_use]
-    pub fn with_expiry(mut self, expires_after: SystemTime) -> Self {
-        self.expires_after = Some(expires_after);
-        self
-    }
-
-    /// The access key id (not a secret).
-    pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
-    }
-
-    /// When these credentials expire, if they do.
-    pub fn expires_after(&self) -> Option<SystemTime> {
-        self.expires_after
-    }
-}
-
-impl fmt::Debug for AwsCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AwsCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &format_args!("***"))
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| format_args!("***")),
-            )
-            .field("expires_after", &self.expires_after)
-            .finish()
-    }
-}
-
-/// The future of [`AwsCredentialsProvider::credentials`].
-pub type CredentialsFuture<'a> = Pin<Box<dyn Future<Output = Result<AwsCredentials>> + Send + 'a>>;
-
-/// Where the signer gets credentials: asked once per attempt, so a provider of temporary
-/// credentials caches them and refreshes before they expire.
-///
-/// Object safe; implement it to plug in STS, instance metadata or the AWS SDK's credential
-/// chain. An error fails the attempt with that error.
-pub trait AwsCredentialsProvider: Send + Sync + fmt::Debug + 'static {
-    /// The credentials to sign the next request with.
-    fn credentials(&self) -> CredentialsFuture<'_>;
-}
-
-/// A provider that always gives the same credentials.
-#[derive(Debug, Clone)]
-pub struct StaticCredentials(AwsCredentials);
-
-impl StaticCredentials {
-    /// Always these credentials.
-    pub fn new(credentials: AwsCredentials) -> Self {
-        StaticCredentials(credentials)
-    }
-}
-
-impl AwsCredentialsProvider for StaticCredentials {
-    fn credentials(&self) -> CredentialsFuture<'_> {
-        let c = self.0.clone();
-        Box::pin(async move { Ok(c) })
-    }
-}
+pub use aws_credential_types::Credentials;
+pub use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 
 type TimeSource = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
@@ -141,7 +56,7 @@ type TimeSource = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 pub struct SigV4Layer {
     region: String,
     service: String,
-    provider: Arc<dyn AwsCredentialsProvider>,
+    provider: SharedCredentialsProvider,
     time: TimeSource,
 }
 
@@ -157,12 +72,14 @@ impl fmt::Debug for SigV4Layer {
 
 impl SigV4Layer {
     /// Signs for `region` (`"us-east-1"`) and service `es` (Amazon OpenSearch Service),
-    /// with credentials from `provider`.
-    pub fn new(region: impl Into<String>, provider: impl AwsCredentialsProvider) -> Self {
+    /// with credentials from `provider` (an `aws_config::SdkConfig`'s
+    /// `credentials_provider()`, or `SharedCredentialsProvider::new(..)` of any
+    /// [`ProvideCredentials`], fixed [`Credentials`] included).
+    pub fn new(region: impl Into<String>, provider: SharedCredentialsProvider) -> Self {
         SigV4Layer {
             region: region.into(),
             service: "es".to_owned(),
-            provider: Arc::new(provider),
+            provider,
             // The signer needs wall-clock time; tests inject theirs with `time_source`.
             #[allow(clippy::disallowed_methods)]
             time: Arc::new(SystemTime::now),
@@ -214,7 +131,7 @@ impl<S: fmt::Debug> fmt::Debug for SigV4<S> {
 fn sign(
     req: &mut HttpRequest,
     cfg: &SigV4Layer,
-    creds: &AwsCredentials,
+    creds: &Credentials,
     time: SystemTime,
 ) -> Result<()> {
     req.headers_mut().remove(AUTHORIZATION);
@@ -224,14 +141,7 @@ fn sign(
     {
         req.headers_mut().insert(HOST, v);
     }
-    let identity = aws_credential_types::Credentials::new(
-        creds.access_key_id.clone(),
-        creds.secret_access_key.clone(),
-        creds.session_token.clone(),
-        creds.expires_after,
-        "es-transport",
-    )
-    .into();
+    let identity = creds.clone().into();
     let mut settings = SigningSettings::default();
     // OpenSearch Serverless requires the payload hash header; Amazon OpenSearch accepts it.
     settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
@@ -290,7 +200,11 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let cfg = self.config.clone();
         Box::pin(async move {
-            let creds = cfg.provider.credentials().await?;
+            // Not sent: a provider that fails fails the attempt before a byte is written.
+            let creds = cfg.provider.provide_credentials().await.map_err(|e| {
+                Error::config("cannot get AWS credentials for SigV4; the request was not sent")
+                    .with_source(e)
+            })?;
             sign(&mut req, &cfg, &creds, (cfg.time)())?;
             inner.call(req).await
         })
@@ -323,10 +237,10 @@ mod tests {
 
     #[test]
     fn debug_redacts() {
-        let c = AwsCredentials::new("AKID", "SECRETKEY", Some("TOKEN".into()));
+        let c = Credentials::new("AKID", "SECRETKEY", Some("TOKEN".into()), None, "test");
         let d = format!(
             "{:?}",
-            SigV4Layer::new("us-east-1", StaticCredentials::new(c))
+            SigV4Layer::new("us-east-1", SharedCredentialsProvider::new(c))
         );
         assert!(
             d.contains("AKID") && !d.contains("SECRETKEY") && !d.contains("TOKEN"),
@@ -336,12 +250,14 @@ mod tests {
 
     #[tokio::test]
     async fn signs_with_the_given_time_and_replaces_authorization() {
-        let creds = AwsCredentials::new(
+        let creds = Credentials::new(
             "AKIDEXAMPLE",
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
             Some("tok".into()),
+            None,
+            "test",
         );
-        let layer = SigV4Layer::new("us-east-1", StaticCredentials::new(creds))
+        let layer = SigV4Layer::new("us-east-1", SharedCredentialsProvider::new(creds))
             .service("aoss")
             .time_source(fixed_time);
         let svc = layer.layer(tower::service_fn(|req: HttpRequest| async move {

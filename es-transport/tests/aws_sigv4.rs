@@ -10,7 +10,7 @@ mod tls_support;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use es_transport::aws::{AwsCredentials, SigV4Layer, StaticCredentials};
+use es_transport::aws::{Credentials, ProvideCredentials, SharedCredentialsProvider, SigV4Layer};
 use es_transport::{ErrorKind, Request, Transport};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use ring::{digest, hmac};
@@ -316,8 +316,8 @@ fn at_2015() -> SystemTime {
 }
 
 fn signer(secret: &str, token: Option<&str>) -> SigV4Layer {
-    let creds = AwsCredentials::new(AKID, secret, token.map(str::to_owned));
-    SigV4Layer::new("eu-west-1", StaticCredentials::new(creds)).time_source(at_2015)
+    let creds = Credentials::new(AKID, secret, token.map(str::to_owned), None, "test");
+    SigV4Layer::new("eu-west-1", SharedCredentialsProvider::new(creds)).time_source(at_2015)
 }
 
 #[tokio::test]
@@ -412,17 +412,31 @@ async fn a_wrong_secret_is_rejected_and_basic_auth_is_replaced() {
 #[derive(Debug)]
 struct Rotating(std::sync::atomic::AtomicU32);
 
-impl es_transport::aws::AwsCredentialsProvider for Rotating {
-    fn credentials(&self) -> es_transport::aws::CredentialsFuture<'_> {
+/// A provider of the AWS SDK's kind (as `aws_config`'s chain is): new credentials each time,
+/// and a failure on the third call.
+impl ProvideCredentials for Rotating {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
         let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(async move {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
             if n == 2 {
-                return Err(es_transport::Error::custom(
-                    ErrorKind::Config,
-                    "credentials expired and could not be refreshed",
-                ));
+                return Err(
+                    aws_credential_types::provider::error::CredentialsError::not_loaded(
+                        "credentials expired and could not be refreshed",
+                    ),
+                );
             }
-            Ok(AwsCredentials::new(format!("AKID{n}"), SECRET, None))
+            Ok(Credentials::new(
+                format!("AKID{n}"),
+                SECRET,
+                None,
+                None,
+                "rotating",
+            ))
         })
     }
 }
@@ -431,7 +445,11 @@ impl es_transport::aws::AwsCredentialsProvider for Rotating {
 async fn a_provider_is_asked_for_each_request() {
     let server = TestServer::plain(verifying()).await;
     let url = format!("http://127.0.0.1:{}", server.addr.port());
-    let layer = SigV4Layer::new("us-east-1", Rotating(Default::default())).time_source(at_2015);
+    let layer = SigV4Layer::new(
+        "us-east-1",
+        SharedCredentialsProvider::new(Rotating(Default::default())),
+    )
+    .time_source(at_2015);
     let t = Transport::builder(url.as_str())
         .aws_sigv4(layer)
         .build()
@@ -488,7 +506,7 @@ async fn requests_are_signed_after_waiting_for_a_connection() {
     let clock = signed_at.clone();
     let layer = SigV4Layer::new(
         "eu-west-1",
-        StaticCredentials::new(AwsCredentials::new(AKID, SECRET, None)),
+        SharedCredentialsProvider::new(Credentials::new(AKID, SECRET, None, None, "test")),
     )
     .time_source(move || {
         clock.lock().unwrap().push(Instant::now());

@@ -132,12 +132,21 @@ async fn credentials_never_appear_in_logs_debug_or_errors() {
     ];
     #[cfg(feature = "aws")]
     {
-        use es_transport::aws::{AwsCredentials, SigV4Layer, StaticCredentials};
-        let creds = AwsCredentials::new("AKIDEXAMPLE", AWS_SECRET, Some(AWS_TOKEN.to_owned()));
+        use es_transport::aws::{Credentials, SharedCredentialsProvider, SigV4Layer};
+        let creds = Credentials::new(
+            "AKIDEXAMPLE",
+            AWS_SECRET,
+            Some(AWS_TOKEN.to_owned()),
+            None,
+            "test",
+        );
         builders.push(
             Transport::builder(url.as_str())
                 .http_compress(true)
-                .aws_sigv4(SigV4Layer::new("us-east-1", StaticCredentials::new(creds))),
+                .aws_sigv4(SigV4Layer::new(
+                    "us-east-1",
+                    SharedCredentialsProvider::new(creds),
+                )),
         );
     }
     let n = builders.len();
