@@ -43,6 +43,7 @@ pub mod sniff;
 #[cfg(test)]
 mod fuzz_tests;
 
+
 mod auth;
 mod cloud;
 mod conn;
@@ -68,7 +69,7 @@ pub use request::{Request, RequestOptions};
 pub use response::{Response, ResponseMeta};
 pub use serializer::{JsonSerializer, Serializer};
 pub use sniff::SniffedNode;
-pub use time::{Clock, ManualClock, SystemClock};
+pub use time::{Clock, ManualClock, SystemClock, civil_from_days};
 #[cfg(feature = "rustls")]
 pub use tls::TlsOptions;
 pub use transport::{BoxedService, SendGetBodyAs, Transport, TransportBuilder};

@@ -205,7 +205,7 @@ impl From<SystemTime> for Date {
         let millis = d.as_millis() as i64 * if neg { -1 } else { 1 };
         let days = millis.div_euclid(86_400_000);
         let ms_of_day = millis.rem_euclid(86_400_000);
-        let (y, m, day) = civil_from_days(days);
+        let (y, m, day) = es_transport::civil_from_days(days);
         Date(format!(
             "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
             ms_of_day / 3_600_000,
@@ -216,18 +216,36 @@ impl From<SystemTime> for Date {
     }
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// A `chrono` date-time (feature `chrono`), as UTC with milliseconds (finer is truncated).
+#[cfg(feature = "chrono")]
+impl<Tz: chrono::TimeZone> From<chrono::DateTime<Tz>> for Date {
+    fn from(t: chrono::DateTime<Tz>) -> Self {
+        Date::from(SystemTime::from(t))
+    }
+}
+
+/// A `time` date-time (feature `time`), as UTC with milliseconds (finer is truncated).
+#[cfg(feature = "time")]
+impl From<time::OffsetDateTime> for Date {
+    fn from(t: time::OffsetDateTime) -> Self {
+        Date::from(SystemTime::from(t))
+    }
+}
+
+/// A `jiff` timestamp (feature `jiff`), as UTC with milliseconds (finer is truncated).
+#[cfg(feature = "jiff")]
+impl From<jiff::Timestamp> for Date {
+    fn from(t: jiff::Timestamp) -> Self {
+        Date::from(SystemTime::from(t))
+    }
+}
+
+/// A `jiff` zoned date-time (feature `jiff`), as UTC with milliseconds.
+#[cfg(feature = "jiff")]
+impl From<jiff::Zoned> for Date {
+    fn from(t: jiff::Zoned) -> Self {
+        Date::from(t.timestamp())
+    }
 }
 
 /// A parameter that is one of several scalar types in the spec (`boolean|long` such as
@@ -401,5 +419,39 @@ mod tests {
         assert_eq!(Date::from(before).as_str(), "1969-12-31T23:59:59.999Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(Date::from(leap).as_str(), "2000-02-29T00:00:00.000Z");
+    }
+
+    /// 2024-02-29T13:45:30.123456789+02:00 is 11:45:30.123Z, from each date library.
+    #[test]
+    fn dates_from_the_date_libraries() {
+        const WANT: &str = "2024-02-29T11:45:30.123Z";
+        let secs = 1_709_207_130;
+        let nanos = 123_456_789;
+        #[cfg(feature = "chrono")]
+        {
+            use chrono::{FixedOffset, TimeZone};
+            let t = FixedOffset::east_opt(7200)
+                .unwrap()
+                .timestamp_opt(secs, nanos)
+                .unwrap();
+            assert_eq!(Date::from(t).as_str(), WANT);
+        }
+        #[cfg(feature = "time")]
+        {
+            let t = time::OffsetDateTime::from_unix_timestamp_nanos(
+                i128::from(secs) * 1_000_000_000 + i128::from(nanos),
+            )
+            .unwrap()
+            .to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap());
+            assert_eq!(Date::from(t).as_str(), WANT);
+        }
+        #[cfg(feature = "jiff")]
+        {
+            let t = jiff::Timestamp::new(secs, nanos as i32).unwrap();
+            assert_eq!(Date::from(t).as_str(), WANT);
+            let z = t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(2)));
+            assert_eq!(Date::from(z).as_str(), WANT);
+        }
+        let _ = (secs, nanos, WANT);
     }
 }
