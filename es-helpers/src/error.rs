@@ -50,20 +50,37 @@ struct Repr {
     stats: Option<BulkStats>,
 }
 
+#[derive(thiserror::Error)]
 enum Inner {
-    Transport(es_api::es_transport::Error),
+    #[error("request failed: {0}")]
+    Transport(#[source] es_api::es_transport::Error),
+    #[error("{}", items_message(.0))]
     Items(Vec<BulkItem>),
+    #[error("scan failed: {0}")]
     Scan(String),
     /// A scan's next page could not be read after `yielded` documents; the cause.
+    #[error(
+        "scan failed: the next page was lost after {yielded} documents (not resent: a scroll continuation resent returns the page after it): {source}"
+    )]
     ScanLost {
         yielded: u64,
+        #[source]
         source: es_api::es_transport::Error,
     },
+    #[error("serialization error: {0}")]
     Serialization(String),
-    Input {
-        after: u64,
-        message: String,
-    },
+    #[error(
+        "the bulk input failed after {after} actions (each of them was sent or reported): {message}"
+    )]
+    Input { after: u64, message: String },
+}
+
+/// `3 bulk item(s) failed; first: index [docs]/[7] status 409, ...`.
+fn items_message(items: &[BulkItem]) -> String {
+    match items.first() {
+        Some(first) => format!("{} bulk item(s) failed; first: {first}", items.len()),
+        None => format!("{} bulk item(s) failed", items.len()),
+    }
 }
 
 impl Error {
@@ -240,32 +257,19 @@ impl ErrorExt for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.inner.kind {
-            Inner::Transport(e) => write!(f, "request failed: {e}"),
-            Inner::Items(items) => {
-                write!(f, "{} bulk item(s) failed", items.len())?;
-                if let Some(first) = items.first() {
-                    write!(f, "; first: {first}")?;
-                }
-                Ok(())
-            }
-            Inner::Scan(m) => write!(f, "scan failed: {m}"),
-            Inner::ScanLost { yielded, source } => write!(
-                f,
-                "scan failed: the next page was lost after {yielded} documents (not resent: a scroll continuation resent returns the page after it): {source}"
-            ),
-            Inner::Serialization(m) => write!(f, "serialization error: {m}"),
-            Inner::Input { after, message } => write!(
-                f,
-                "the bulk input failed after {after} actions (each of them was sent or reported): {message}"
-            ),
-        }
+        fmt::Display::fmt(&self.inner.kind, f)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.inner.kind {
+        fmt::Debug::fmt(&self.inner.kind, f)
+    }
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Inner::Transport(e) => f.debug_tuple("Error::Transport").field(e).finish(),
             Inner::Items(items) => f
                 .debug_struct("Error::BulkItems")
@@ -290,9 +294,6 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.inner.kind {
-            Inner::Transport(e) | Inner::ScanLost { source: e, .. } => Some(e),
-            _ => None,
-        }
+        std::error::Error::source(&self.inner.kind)
     }
 }
