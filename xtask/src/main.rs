@@ -3,6 +3,8 @@
 //! - `test`: install the test server if missing, then fmt check, clippy `-D warnings`,
 //!   `codegen --check`, and every test of the workspace. `.ci/run` runs exactly this.
 //! - `demo`: start a test server and run the demo example against it.
+//! - `deps`: the dependency check (no duplicated major, no RustSec advisory; see `deps.rs`),
+//!   also a step of `test`.
 //! - `bench [transport|api|helpers|dsl]`: benchmarks (against local servers; `dsl` in-process).
 //! - `codegen [--check] [--spec DIR]`: generate `es-api/src/generated/` from the REST spec.
 //! - `doc [--open]`: the API docs as docs.rs builds them (all features, feature badges).
@@ -13,11 +15,12 @@ mod bench_api;
 mod bench_dsl;
 mod bench_helpers;
 mod codegen;
+mod deps;
 mod tasks;
 
 use anyhow::{Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench [transport|api|helpers|dsl]|codegen [--check] [--spec DIR]|yaml [FILTER]|doc [--open]>";
+const USAGE: &str = "usage: cargo xtask <test|demo|deps|bench [transport|api|helpers|dsl]|codegen [--check] [--spec DIR]|yaml [FILTER]|doc [--open]>";
 
 fn main() {
     if let Err(e) = run() {
@@ -35,6 +38,7 @@ fn run() -> Result<()> {
     match task.as_str() {
         "test" => tasks::test(rest),
         "demo" => tasks::demo(rest),
+        "deps" => deps::check(),
         "bench" => tasks::bench(rest),
         "yaml" => tasks::yaml(rest),
         "doc" => tasks::doc(rest),

@@ -191,6 +191,7 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
     if root().join("xtask/src/codegen").is_dir() {
         codegen(&["--check".to_owned()])?;
     }
+    crate::deps::check()?;
     let mut t = cargo();
     t.args(["test", "--workspace", "--all-features", "--no-fail-fast"])
         .env("OSMEM_SERVER_BIN", &osmem_env)
