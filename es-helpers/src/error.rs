@@ -21,8 +21,10 @@ pub enum ErrorKind {
     /// Bulk items were rejected (`raise_on_error`): see [`Error::failed_items`].
     /// The request reached the server.
     BulkItems,
-    /// A search page reported failed shards, or a scroll / point in time could not be
-    /// continued. The request reached the server.
+    /// A search page reported failed shards or `timed_out`, a scroll / point in time could
+    /// not be continued, or a scroll continuation was lost ([`Error::documents_yielded`]
+    /// says after how many documents; its cause, whatever its kind, an unreadable answer
+    /// included, is [`Error::transport_error`]). The request reached the server.
     Scan,
     /// A document or a response could not be (de)serialized. For a response, the
     /// transport's error (with the node and the body near the failure) is
