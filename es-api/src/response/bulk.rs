@@ -42,14 +42,25 @@ pub enum BulkOperation {
     Delete,
 }
 
-/// One bulk item: its action and result (`{"index": {...}}` on the wire).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One bulk item: its action and result (`{"index": {...}}` on the wire, both ways).
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BulkItem {
     /// The action.
     pub operation: BulkOperation,
     /// Its result.
     pub result: BulkItemResult,
+}
+
+impl Serialize for BulkItem {
+    /// As Elasticsearch writes it: `{"<operation>": <result>}` (found by `cargo fuzz`: the
+    /// derived form, `{"operation": .., "result": ..}`, did not read back).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(&self.operation, &self.result)?;
+        m.end()
+    }
 }
 
 impl<'de> Deserialize<'de> for BulkItem {
@@ -105,6 +116,17 @@ pub struct BulkItemResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_item_is_written_as_it_is_read() {
+        let body = r#"{"took":3,"errors":false,"items":[{"create":{"_index":"i","_id":"7","status":201,"result":"created","_version":1}}]}"#;
+        let r: BulkResponse = serde_json::from_str(body).unwrap();
+        let again = serde_json::to_value(&r).unwrap();
+        assert_eq!(again["items"][0]["create"]["_id"], "7");
+        assert_eq!(again["items"][0]["create"]["status"], 201);
+        let back: BulkResponse = serde_json::from_value(again).unwrap();
+        assert_eq!(back, r);
+    }
 
     #[test]
     fn reads_items_with_their_operation() {
