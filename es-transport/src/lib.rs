@@ -42,7 +42,9 @@ pub mod sniff;
 
 #[cfg(test)]
 mod fuzz_tests;
-
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzz_entry;
 
 mod auth;
 mod cloud;

@@ -1,0 +1,12 @@
+//! `cargo fuzz run bulk_response`: a `BulkResponse` read from bytes as `Response::json` does;
+//! no panic, and a value that parsed serializes again and parses back.
+#![no_main]
+
+use es_api::response::*;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(v) = serde_json::from_slice::<BulkResponse>(data) {
+        let again = serde_json::to_vec(&v).expect("a parsed value serializes");
+        serde_json::from_slice::<BulkResponse>(&again).expect("and parses back");
+    }
+});
