@@ -23,7 +23,10 @@ fn text(data: &[u8]) -> String {
 pub fn host_url(data: &[u8]) {
     if let Ok(url) = text(data).parse::<NodeUrl>() {
         let shown = url.to_string();
-        assert!(shown.parse::<NodeUrl>().is_ok(), "{shown} does not parse back");
+        assert!(
+            shown.parse::<NodeUrl>().is_ok(),
+            "{shown} does not parse back"
+        );
         let _ = crate::pool::Node::new(url, 1);
     }
 }

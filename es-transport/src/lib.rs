@@ -40,11 +40,11 @@ pub mod layer;
 pub mod redact;
 pub mod sniff;
 
-#[cfg(test)]
-mod fuzz_tests;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz_entry;
+#[cfg(test)]
+mod fuzz_tests;
 
 mod auth;
 mod cloud;

@@ -174,14 +174,18 @@ pub(crate) fn problems(
 /// Runs the check; prints what it looked at.
 pub(crate) fn check() -> Result<()> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(root()).args(["tree", "-e", "normal", "--all-features"]);
+    cmd.current_dir(root())
+        .args(["tree", "-e", "normal", "--all-features"]);
     for p in PUBLISHED {
         cmd.args(["-p", p]);
     }
     cmd.args(["--prefix", "none", "--format", "{p}"]);
     let out = cmd.output().context("running cargo tree")?;
     if !out.status.success() {
-        bail!("cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let tree = parse_tree(&String::from_utf8_lossy(&out.stdout))?;
     let read = |f: &str| {
@@ -265,8 +269,6 @@ mod tests {
             parse_advisories(&std::fs::read_to_string(root.join("xtask/advisories.txt")).unwrap())
                 .unwrap();
         assert!(!adv.is_empty() && !checked.is_empty());
-        parse_allowed(
-            &std::fs::read_to_string(root.join("xtask/duplicates-allowed.txt")).unwrap(),
-        );
+        parse_allowed(&std::fs::read_to_string(root.join("xtask/duplicates-allowed.txt")).unwrap());
     }
 }
