@@ -80,10 +80,14 @@ impl<T: Serialize + ?Sized> BulkSource for T {
         // serde_json escapes newlines inside strings, but a `RawValue` (a `_source` read
         // from a pretty-printed document) is written as it came: its raw `\n` / `\r` can
         // only be whitespace between tokens, so a space in their place is the same JSON,
-        // and the NDJSON framing cannot break.
-        for b in &mut out[start..] {
-            if *b == b'\n' || *b == b'\r' {
-                *b = b' ';
+        // and the NDJSON framing cannot break. Looked for with `memchr` (SIMD; the crate is
+        // serde_json's own dependency), so a document without one costs a fast scan.
+        let written = &mut out[start..];
+        if memchr::memchr(b'\n', written).is_some() {
+            for b in written.iter_mut() {
+                if *b == b'\n' || *b == b'\r' {
+                    *b = b' ';
+                }
             }
         }
         Ok(())

@@ -216,13 +216,8 @@ pub(crate) fn errors_flag_in_head(body: &[u8]) -> Option<bool> {
 pub(crate) fn statuses_all_ok(body: &[u8], items: usize, ok: impl Fn(u16) -> bool) -> bool {
     const KEY: &[u8] = b"\"status\"";
     let mut seen = 0usize;
-    let mut at = 0usize;
-    while let Some(p) = body[at..].iter().position(|&b| b == b'"') {
-        let start = at + p;
-        at = start + 1;
-        if !body[start..].starts_with(KEY) {
-            continue;
-        }
+    // `memmem` (SIMD) finds each `"status"`; the matches do not overlap.
+    for start in memchr::memmem::find_iter(body, KEY) {
         let rest = body[start + KEY.len()..].trim_ascii_start();
         let Some(rest) = rest.strip_prefix(b":") else {
             continue;
@@ -236,7 +231,6 @@ pub(crate) fn statuses_all_ok(body: &[u8], items: usize, ok: impl Fn(u16) -> boo
             Some(s) if ok(s) => seen += 1,
             _ => return false,
         }
-        at = start + KEY.len();
     }
     seen >= items
 }
