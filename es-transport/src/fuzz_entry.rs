@@ -114,10 +114,13 @@ pub fn json_error(data: &[u8]) {
 mod tests {
     /// Every seed of `fuzz/corpus/<target>/` passes its target: the corpora `cargo fuzz`
     /// starts from stay valid, in `cargo test`.
+    /// A target: its name (the `fuzz/corpus` folder) and its entry point.
+    type Target = (&'static str, fn(&[u8]));
+
     #[test]
     fn the_fuzz_seed_corpora_pass() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
-        let targets: [(&str, fn(&[u8])); 8] = [
+        let targets: [Target; 8] = [
             ("host_url", super::host_url),
             ("cloud_id", super::cloud_id),
             ("sniff_body", super::sniff_body),

@@ -107,7 +107,7 @@ impl NodeUrl {
             Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
             None => (None, authority),
         };
-        let (host, port) = split_host_port(hostport).map_err(|why| bad(why))?;
+        let (host, port) = split_host_port(hostport).map_err(&bad)?;
         let port = match port {
             Some(p) => p,
             None if !had_scheme => 9200,
