@@ -50,11 +50,21 @@ pub(crate) enum Resend {
 /// Query parameters that make a write conditional: a resend after it succeeded answers 409.
 const CONDITIONS: &[&str] = &["if_seq_no", "if_primary_term", "version", "version_type"];
 
-/// Whether an update body's effect depends on the document's state when it arrives: a
-/// `script` runs again on every delivery, and an `upsert` stored by the first delivery has the
-/// partial `doc` merged into it by a resend (`doc_as_upsert` is safe: the same `doc` both
-/// times).
-fn update_depends_on_state(body: &[u8]) -> bool {
+/// Whether an update body (`_update` / a bulk `update` action's second line) may be sent
+/// again after a lost answer without changing the outcome: it has no `script` (which runs again
+/// on every delivery) and no `upsert` (a resend merges the partial `doc` into the upsert the
+/// first delivery stored); `doc_as_upsert` is fine (the same `doc` both times). An unreadable
+/// body is not (the server will refuse it, but nothing is resent on a guess). The rule of
+/// RELIABILITY.md's "Resending" table, shared by es-api and es-helpers' bulk chunks.
+///
+/// # Example
+/// ```
+/// use es_api::update_body_may_be_resent as ok;
+/// assert!(ok(br#"{"doc":{"n":1},"doc_as_upsert":true}"#));
+/// assert!(!ok(br#"{"script":"ctx._source.n++"}"#));
+/// assert!(!ok(br#"{"doc":{"n":1},"upsert":{"n":0}}"#));
+/// ```
+pub fn update_body_may_be_resent(body: &[u8]) -> bool {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(default)]
@@ -62,8 +72,7 @@ fn update_depends_on_state(body: &[u8]) -> bool {
         #[serde(default)]
         upsert: Option<serde::de::IgnoredAny>,
     }
-    // Unreadable: the server will refuse it, but do not resend on a guess.
-    serde_json::from_slice::<Probe>(body).map_or(true, |p| p.script.is_some() || p.upsert.is_some())
+    serde_json::from_slice::<Probe>(body).is_ok_and(|p| p.script.is_none() && p.upsert.is_none())
 }
 
 /// One URL variant of an endpoint.
@@ -440,7 +449,7 @@ impl Builder {
                 path.parts.contains(&"id")
                     && !conditional
                     && (self.spec.resend == Resend::ById
-                        || body.as_deref().is_some_and(|b| !update_depends_on_state(b)))
+                        || body.as_deref().is_some_and(update_body_may_be_resent))
             }
         };
         let method = choose_method(path.methods, body.is_some());

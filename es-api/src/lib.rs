@@ -73,7 +73,7 @@ pub mod types;
 
 pub use client::Client;
 pub use dynamic::Call;
-pub use endpoint::SendFuture;
+pub use endpoint::{SendFuture, update_body_may_be_resent};
 pub use error::{ApiError, Error, ErrorExt, ErrorKind, Result};
 pub use es_transport;
 pub use es_transport::{Credentials, RequestOptions, Transport, TransportBuilder};

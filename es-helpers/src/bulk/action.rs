@@ -384,26 +384,11 @@ impl<D> BulkAction<D> {
                     .iter()
                     .position(|&b| b == b'\n')
                     .map_or(&[][..], |i| &rendered[i + 1..]);
-                !update_depends_on_state(body)
+                es_api::update_body_may_be_resent(body.strip_suffix(b"\n").unwrap_or(body))
             }
             _ => false,
         }
     }
-}
-
-/// Whether an update body's effect depends on the document's state when it arrives: a
-/// `script` runs again on every delivery; an `upsert` stored by the first delivery gets the
-/// partial `doc` merged into it by a resend. Unreadable: assume it does.
-fn update_depends_on_state(body: &[u8]) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        #[serde(default)]
-        script: Option<serde::de::IgnoredAny>,
-        #[serde(default)]
-        upsert: Option<serde::de::IgnoredAny>,
-    }
-    let body = body.strip_suffix(b"\n").unwrap_or(body);
-    serde_json::from_slice::<Probe>(body).map_or(true, |p| p.script.is_some() || p.upsert.is_some())
 }
 
 impl<D: BulkSource> BulkAction<D> {
