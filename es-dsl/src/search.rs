@@ -605,8 +605,9 @@ impl<T> Search<T> {
     }
 
     /// The es-helpers point-in-time scan behind [`Search::scan`] and
-    /// [`Search::scan_blocking`]. A search that cannot be scanned gets a scan whose query is
-    /// not an object: its stream yields that error first, before sending anything.
+    /// [`Search::scan_blocking`]. A search that cannot be scanned gets a refused scan
+    /// (`Scan::refuse`): its stream yields that error (`es_helpers::ErrorKind::Refused`),
+    /// sending nothing.
     fn scan_helper(&self, client: &Client) -> es_helpers::scan::Scan {
         let b = &self.body;
         let scan = es_helpers::scan::Scan::new(client, self.indices.join(",")).point_in_time();
@@ -622,7 +623,7 @@ impl<T> Search<T> {
             ],
         );
         if let Err(e) = refused {
-            return scan.query(Refused(e.to_string()));
+            return scan.refuse(e.to_string());
         }
         let body = SearchRequestBody {
             query: b.query.clone(),
@@ -698,16 +699,6 @@ impl<T> Search<T> {
         client: &Client,
     ) -> Result<es_api::response::ByQueryResponse, Error> {
         es_api::blocking::block_on(self.delete(client))
-    }
-}
-
-/// A scan query that fails to serialize with this message: the scan helper's stream then
-/// yields it as its one error, before sending anything.
-struct Refused(String);
-
-impl serde::Serialize for Refused {
-    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
-        Err(serde::ser::Error::custom(&self.0))
     }
 }
 

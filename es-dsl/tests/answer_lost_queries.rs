@@ -303,6 +303,8 @@ async fn scan_carries_the_post_filter_and_refuses_knn() {
     assert_eq!(hits.len(), 1);
     let err = hits.into_iter().next().unwrap().unwrap_err();
     assert!(err.to_string().contains("`knn`"), "{err}");
+    assert_eq!(err.kind(), es_helpers::ErrorKind::Refused, "{err}");
+    assert!(!err.may_have_reached_server());
     assert_eq!(proxy.request_log().len(), before, "nothing sent");
 }
 

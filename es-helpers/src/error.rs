@@ -34,6 +34,10 @@ pub enum ErrorKind {
     /// impl) panicked: the run stopped there. Every action read before the panic was sent
     /// (or reported); the message says how many.
     Input,
+    /// The helper was told not to send the request ([`Scan::refuse`](crate::scan::Scan::refuse):
+    /// a caller that found the request cannot be carried out as asked): nothing was sent, the
+    /// message says why.
+    Refused,
 }
 
 /// The error of every helper.
@@ -71,6 +75,8 @@ enum Inner {
     },
     #[error("serialization error: {0}")]
     Serialization(String),
+    #[error("not sent: {0}")]
+    Refused(String),
     #[error(
         "the bulk input failed after {after} actions (each of them was sent or reported): {message}"
     )]
@@ -136,8 +142,12 @@ impl Error {
         match &self.inner.kind {
             Inner::Transport(e) | Inner::ScanLost { source: e, .. } => e.may_have_reached_server(),
             Inner::Items(_) | Inner::Scan(_) | Inner::Serialization(_) => true,
-            Inner::Input { .. } => false,
+            Inner::Input { .. } | Inner::Refused(_) => false,
         }
+    }
+
+    pub(crate) fn refused(message: impl Into<String>) -> Self {
+        Error::new(Inner::Refused(message.into()))
     }
 
     pub(crate) fn transport(e: es_api::es_transport::Error) -> Self {
@@ -177,6 +187,7 @@ impl Error {
             Inner::Scan(_) => ErrorKind::Scan,
             Inner::Serialization(_) => ErrorKind::Serialization,
             Inner::Input { .. } => ErrorKind::Input,
+            Inner::Refused(_) => ErrorKind::Refused,
         }
     }
 
@@ -285,6 +296,7 @@ impl fmt::Debug for Inner {
                 .field("source", source)
                 .finish(),
             Inner::Serialization(m) => f.debug_tuple("Error::Serialization").field(m).finish(),
+            Inner::Refused(m) => f.debug_tuple("Error::Refused").field(m).finish(),
             Inner::Input { after, message } => f
                 .debug_struct("Error::Input")
                 .field("after", after)

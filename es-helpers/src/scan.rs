@@ -585,6 +585,8 @@ pub struct Scan {
     raise_on_error: bool,
     clear: bool,
     options: RequestOptions,
+    /// Set by [`Scan::refuse`]: the scan yields this as its one error, sending nothing.
+    refused: Option<String>,
 }
 
 impl fmt::Debug for Scan {
@@ -616,7 +618,28 @@ impl Scan {
             raise_on_error: true,
             clear: true,
             options: client.request_options().clone(),
+            refused: None,
         }
+    }
+
+    /// Makes the scan send nothing: its stream yields one [`ErrorKind::Refused`](crate::ErrorKind::Refused)
+    /// error with this reason, then ends. For a caller that builds a scan from a request it
+    /// found it cannot carry (es-dsl's `Search::scan` of a `knn` search).
+    ///
+    /// # Example
+    /// ```
+    /// # async fn run(client: es_api::Client) {
+    /// use futures_util::StreamExt;
+    ///
+    /// let scan = es_helpers::scan::Scan::new(&client, "docs").refuse("a knn search cannot be scanned");
+    /// let items: Vec<_> = scan.stream::<serde_json::Value>().collect().await;
+    /// assert_eq!(items.len(), 1);
+    /// assert_eq!(items[0].as_ref().unwrap_err().kind(), es_helpers::ErrorKind::Refused);
+    /// # }
+    /// ```
+    pub fn refuse(mut self, reason: impl Into<String>) -> Self {
+        self.refused = Some(reason.into());
+        self
     }
 
     /// The search body (`query`, `_source`, `sort`, …), as any `Serialize` that is a JSON
@@ -748,6 +771,10 @@ impl Scan {
                 return ScanPages::new(stream::iter([Err(err.into())]).boxed());
             }
         };
+        if let Some(why) = &self.refused {
+            let err = Error::refused(why.clone());
+            return ScanPages::new(stream::iter([Err(err.into())]).boxed());
+        }
         let pages: SlicePages<T> = match self.mode {
             ScanMode::Scroll => {
                 let slices = (0..cfg.slices).map(|i| scroll_pages::<T>(cfg.clone(), i).boxed());

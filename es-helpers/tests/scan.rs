@@ -436,3 +436,28 @@ async fn index_names_are_percent_encoded() {
     }
     assert_eq!(open_pits(&direct).await, 0);
 }
+
+/// `Scan::refuse`: one `Refused` error, nothing sent (in either mode), and the pages say the
+/// same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_scan_sends_nothing() {
+    let server = es_tests::CountingServer::start();
+    let c = client(&server.url());
+    for scan in [
+        Scan::new(&c, "docs").refuse("a knn search cannot be scanned"),
+        Scan::new(&c, "docs")
+            .point_in_time()
+            .refuse("a knn search cannot be scanned"),
+    ] {
+        let items: Vec<_> = scan.stream::<Value>().collect().await;
+        assert_eq!(items.len(), 1);
+        let err = items.into_iter().next().unwrap().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Refused, "{err}");
+        assert!(!err.may_have_reached_server());
+        assert_eq!(err.to_string(), "not sent: a knn search cannot be scanned");
+        let pages: Vec<_> = scan.pages::<Value>().collect().await;
+        assert_eq!(pages.len(), 1);
+        assert!(pages[0].is_err());
+    }
+    assert_eq!(server.requests(), 0);
+}
