@@ -146,6 +146,18 @@ impl Error {
         }
     }
 
+    /// Whether the failed request's outcome is unknown: it may have been executed and no
+    /// answer says it was refused ([`es_api::es_transport::Error::outcome_unknown`]); an
+    /// answer that could not be read counts as unknown. `false` for rejected bulk items (each
+    /// was answered), refused and never-sent work.
+    pub fn outcome_unknown(&self) -> bool {
+        match &self.inner.kind {
+            Inner::Transport(e) | Inner::ScanLost { source: e, .. } => e.outcome_unknown(),
+            Inner::Scan(_) | Inner::Serialization(_) => true,
+            Inner::Items(_) | Inner::Input { .. } | Inner::Refused(_) => false,
+        }
+    }
+
     pub(crate) fn refused(message: impl Into<String>) -> Self {
         Error::new(Inner::Refused(message.into()))
     }

@@ -517,17 +517,6 @@ impl From<Error> for PageError {
     }
 }
 
-/// How a page request may be resent by the transport after a lost answer.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Resend {
-    /// The same request returns the same page (a first scroll search, a point-in-time search
-    /// with its `search_after`): the transport may resend it.
-    Safe,
-    /// A scroll continuation: a resend returns the next page, so it is never resent once it
-    /// may have been executed, whatever the options say; such a failure is [`Failure::Lost`].
-    Never,
-}
-
 type PageResult<T> = std::result::Result<Page<T>, PageError>;
 
 /// The scan helper: a query, how to page, then [`Scan::stream`]. Cheap to clone.
@@ -941,31 +930,32 @@ impl Cfg {
     /// Sends one page request. The caller records the page's ids, then checks the page
     /// ([`Cfg::check_page`]), so that a context is known before any error.
     ///
-    /// A request that must [never](Resend::Never) be resent is marked so, over any
-    /// `idempotent` in the options; when it fails after it may have been executed (no
-    /// answer, an error status other than 429, an unreadable answer), the failure is
-    /// [`Failure::Lost`].
+    /// `idempotent`: the same request returns the same page (a first scroll search, a
+    /// point-in-time search with its `search_after`), so the transport may resend it. A
+    /// scroll continuation is not (a resend returns the next page): it is marked so over any
+    /// `idempotent` in the options, and a failure whose outcome is unknown
+    /// (`outcome_unknown()`: no answer, a 5xx, an unreadable answer) is [`Failure::Lost`].
     async fn post<T: DeserializeOwned>(
         &self,
         path: String,
         body: &Value,
-        resend: Resend,
+        idempotent: bool,
     ) -> PageResult<T> {
         let body = serde_json::to_vec(body).map_err(|e| Error::serialization(e.to_string()))?;
-        let options = match resend {
-            Resend::Safe => self.options.clone(),
-            Resend::Never => self.options.clone().idempotent(false),
+        let options = if idempotent {
+            self.options.clone()
+        } else {
+            self.options.clone().idempotent(false)
         };
         let req = Request::post(path)
             .with_json_body(body)
             .with_options(options)
-            .with_idempotent(resend == Resend::Safe)
+            .with_idempotent(idempotent)
             .with_endpoint("search");
-        // A 429 is the server refusing the work (the transport resends it): the scroll
-        // did not move, nothing is lost.
+        // A 4xx (a 429 the transport resent, an expired scroll's 404) is the server refusing
+        // the request: the scroll did not move, nothing is lost.
         let failed = |e: es_api::es_transport::Error| {
-            let refused = e.status().is_some_and(|s| s.as_u16() == 429);
-            if resend == Resend::Never && e.may_have_reached_server() && !refused {
+            if !idempotent && e.outcome_unknown() {
                 Failure::Lost(e)
             } else {
                 Failure::Error(Error::transport(e))
@@ -1167,7 +1157,7 @@ fn scroll_next<T: DeserializeOwned + Send + 'static>(
     let cfg = cfg.clone();
     let body = json!({"scroll": cfg.keep_alive, "scroll_id": scroll_id});
     Task(tokio::spawn(async move {
-        cfg.post::<T>("/_search/scroll".to_owned(), &body, Resend::Never)
+        cfg.post::<T>("/_search/scroll".to_owned(), &body, false)
             .await
     }))
 }
@@ -1253,7 +1243,7 @@ async fn first_scroll_page<T: DeserializeOwned + Send + 'static>(
     tokio::spawn(async move {
         // Resending it opens another scroll: the one whose answer was lost expires with its
         // keep-alive (nobody knows its id).
-        let page = cfg.post::<T>(path, &body, Resend::Safe).await;
+        let page = cfg.post::<T>(path, &body, true).await;
         // Whether the send fails or the receiver is dropped before reading it, the
         // unread page's guard clears its scroll.
         let _ = tx.send(UnreadPage {
@@ -1410,7 +1400,7 @@ fn pit_next<T: DeserializeOwned + Send + 'static>(
     cfg.slice(&mut body, slice);
     let cfg = cfg.clone();
     Task(tokio::spawn(async move {
-        cfg.post::<T>("/_search".to_owned(), &Value::Object(body), Resend::Safe)
+        cfg.post::<T>("/_search".to_owned(), &Value::Object(body), true)
             .await
     }))
 }

@@ -375,6 +375,23 @@ impl Error {
             _ => true,
         }
     }
+
+    /// Whether the request's outcome is unknown: it may have reached the server
+    /// ([`may_have_reached_server`](Self::may_have_reached_server)) and no answer says it was
+    /// refused. A 4xx answer (400, 404, 409, 429, ...) is the server refusing the request, a
+    /// known outcome; a connection cut after writing, a timeout, a 5xx (a gateway may answer
+    /// one after its backend did the work) or an unreadable answer is not. The one rule the
+    /// helpers use to report "unknown" rather than success or failure.
+    ///
+    /// # Example
+    /// ```
+    /// # use es_transport::{Error, ErrorKind};
+    /// assert!(Error::custom(ErrorKind::Connect, "reset after writing").outcome_unknown());
+    /// assert!(!Error::custom(ErrorKind::PoolTimeout, "no free connection").outcome_unknown());
+    /// ```
+    pub fn outcome_unknown(&self) -> bool {
+        self.may_have_reached_server() && !self.status().is_some_and(|s| s.is_client_error())
+    }
 }
 
 /// Renders an error: kind, API error, message, the chain of causes, node and attempts.

@@ -194,10 +194,8 @@ pub(crate) async fn run_chunk(
             }
         };
         // The pending items' request failed: if it may have been executed, their outcome is
-        // unknown, else they failed. A 4xx answer to the whole request (400, 401, 403, 413,
-        // 429) is the server refusing it: known not executed.
-        let refused = failure.status().is_some_and(|s| s.is_client_error());
-        let unknown = failure.may_have_reached_server() && !refused;
+        // unknown, else they failed (a 4xx to the whole request is the server refusing it).
+        let unknown = failure.outcome_unknown();
         if cfg.raise_on_exception {
             if unknown {
                 out.unknown += pending.len() as u64;
