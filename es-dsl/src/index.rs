@@ -389,7 +389,7 @@ impl Index {
         // Not ours to delete if this fails (the name may be taken by another client): no
         // undo; if it was created before the answer was lost, the next run skips it.
         if let Err(e) = self.create_as(client, &next, &[]).await {
-            let unknown = e.api().is_some_and(es_api::Error::may_have_reached_server);
+            let unknown = e.api().is_some_and(es_api::Error::outcome_unknown);
             return Err(failed.kept(e, unknown));
         }
         if let Err(f) = reindex(client, &old, &next).await {

@@ -45,10 +45,9 @@ where
 {
     let as_task = has_tasks_api(client, what).await.map_err(Failure::over)?;
     let answer = start(as_task).await.map_err(|e| {
-        // The server's own answer (a refusal, an error) ends the work; no answer, or a
-        // gateway's, does not say.
-        let over = !e.may_have_reached_server()
-            || e.status().is_some_and(|s| !matches!(s.as_u16(), 502..=504));
+        // The server's refusal (a 4xx) ends the work; no answer, or a 5xx (a gateway's, or a
+        // node's failure part way), does not say.
+        let over = !e.outcome_unknown();
         Failure {
             error: e.into(),
             over,
